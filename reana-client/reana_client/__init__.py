@@ -1,0 +1,1 @@
+"""The reana-client command line."""

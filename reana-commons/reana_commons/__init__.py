@@ -1,0 +1,1 @@
+"""Shared configuration, messaging, reana.yaml validation and workspace helpers."""

@@ -1,0 +1,215 @@
+"""Platform configuration, read from the environment in this one module.
+
+Every service reads its settings through :func:`get_config`. Variable names are
+REANA 0.9's wherever REANA has one (INTERNALS.md §8). Without any variable set,
+the platform runs on the *embedded* profile: a SQLite database and a kombu
+transport backed by a SQLite file, both under ``REANA_HOME`` (default
+``./.reana``), so a laptop needs no server.
+
+Tests and tools that change the environment call :func:`reset_config` so the
+next :func:`get_config` reads it again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+WORKFLOW_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
+"""REANA's time format on the wire: naive UTC, no fraction, no zone."""
+
+REANA_VERSION = "0.9.4"
+"""Server version reported to clients (REANA 0.9 compatible)."""
+
+WORKFLOW_SUBMISSION_QUEUE = "workflow-submission"
+JOBS_STATUS_QUEUE = "jobs-status"
+MQ_MAX_PRIORITY = 100
+
+DEV_SECRET_KEY = "reana-embedded-dev-secret-key-change-me"
+
+
+def _env(environ, name, default=None):
+    value = environ.get(name)
+    return default if value in (None, "") else value
+
+
+def _int(environ, name, default):
+    return int(_env(environ, name, default))
+
+
+def _float(environ, name, default):
+    return float(_env(environ, name, default))
+
+
+def _bool(environ, name, default):
+    value = _env(environ, name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _json(environ, name, default):
+    value = _env(environ, name)
+    return default if value is None else json.loads(value)
+
+
+def _database_uri(environ, home: Path) -> str:
+    uri = _env(environ, "REANA_SQLALCHEMY_DATABASE_URI")
+    if uri:
+        # SQLAlchemy 2.x may map plain postgresql:// to psycopg 3; we ship psycopg2.
+        if uri.startswith("postgresql://") or uri.startswith("postgres://"):
+            uri = "postgresql+psycopg2://" + uri.split("://", 1)[1]
+        return uri
+    if _env(environ, "REANA_DB_HOST"):
+        return "postgresql+psycopg2://{u}:{p}@{h}:{port}/{n}".format(
+            u=_env(environ, "REANA_DB_USERNAME", "reana"),
+            p=_env(environ, "REANA_DB_PASSWORD", "reana"),
+            h=_env(environ, "REANA_DB_HOST"),
+            port=_env(environ, "REANA_DB_PORT", "5432"),
+            n=_env(environ, "REANA_DB_NAME", "reana"),
+        )
+    return f"sqlite:///{home / 'reana.db'}"
+
+
+def _broker_url(environ, home: Path) -> str:
+    url = _env(environ, "RABBIT_MQ")
+    if url:
+        return url
+    if _env(environ, "RABBIT_MQ_HOST"):
+        return "amqp://{u}:{p}@{h}:{port}//".format(
+            u=_env(environ, "RABBIT_MQ_USER", "test"),
+            p=_env(environ, "RABBIT_MQ_PASS", "1234"),
+            h=_env(environ, "RABBIT_MQ_HOST"),
+            port=_env(environ, "RABBIT_MQ_PORT", "5672"),
+        )
+    return f"sqla+sqlite:///{home / 'broker.db'}"
+
+
+@dataclass(frozen=True)
+class Config:
+    """All settings of the platform; build it with :func:`load_config`."""
+
+    home: Path
+    database_uri: str
+    broker_url: str
+    queue_prefix: str
+    shared_volume_path: Path
+    secret_key: str
+    component_prefix: str = "reana"
+    max_concurrent_batch_workflows: int = 30
+    scheduler_requeue_count: float = 200
+    scheduler_retry_delay: float = 0.5
+    scheduling_policy: str = "fifo"
+    default_quota_cpu_limit: int = 0
+    default_quota_disk_limit: int = 0
+    workflow_termination_quota_update_policy: tuple[str, ...] = ("cpu", "disk")
+    workspace_retention_period: str = "forever"
+    compute_backends: tuple[str, ...] = ("local",)
+    default_compute_backend: str = "local"
+    runtime: str = "local"
+    container_runtime: str = ""
+    server_url: str = "http://127.0.0.1:30080"
+    workflow_controller_url: str = "http://127.0.0.1:30081"
+    job_status_consumer_prefetch: int = 100
+    reconcile_interval: float = 2.0
+    reconcile_grace: float = 10.0
+    polling_interval: float = 0.05
+    log_level: str = "INFO"
+    pool_size: int = 5
+    max_overflow: int = 10
+    pool_recycle: int = 3600
+    pool_timeout: int = 30
+    pool_pre_ping: bool = True
+    kubernetes_jobs_timeout_limit: str = "604800"
+    kubernetes_jobs_max_user_timeout_limit: str = "1209600"
+    kubernetes_memory_limit: str | None = None
+    kubernetes_cpu_limit: str | None = None
+    user_secret_mount_path: str = "/etc/reana/secrets"
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_uri.startswith("sqlite")
+
+    @property
+    def is_embedded_broker(self) -> bool:
+        return not self.broker_url.startswith(("amqp", "pyamqp"))
+
+    def queue_name(self, base: str) -> str:
+        """Queue name with this deployment's prefix (tests isolate themselves with it)."""
+        return f"{self.queue_prefix}{base}"
+
+
+def load_config(environ=None) -> Config:
+    """Read the configuration from ``environ`` (default: ``os.environ``)."""
+    environ = os.environ if environ is None else environ
+    home = Path(_env(environ, "REANA_HOME", ".reana")).expanduser().resolve()
+    shared = Path(_env(environ, "SHARED_VOLUME_PATH", str(home / "shared"))).expanduser()
+    backends = _env(environ, "REANA_COMPUTE_BACKENDS", '["local"]')
+    backends = json.loads(backends) if backends.startswith("[") else backends.split(",")
+    policy = _env(environ, "REANA_WORKFLOW_TERMINATION_QUOTA_UPDATE_POLICY", "cpu,disk")
+    return Config(
+        home=home,
+        database_uri=_database_uri(environ, home),
+        broker_url=_broker_url(environ, home),
+        queue_prefix=_env(environ, "REANA_QUEUE_PREFIX", ""),
+        shared_volume_path=shared.resolve(),
+        secret_key=_env(environ, "REANA_SECRET_KEY", DEV_SECRET_KEY),
+        component_prefix=_env(environ, "REANA_COMPONENT_PREFIX", "reana"),
+        max_concurrent_batch_workflows=_int(environ, "REANA_MAX_CONCURRENT_BATCH_WORKFLOWS", 30),
+        scheduler_requeue_count=_float(environ, "REANA_SCHEDULER_REQUEUE_COUNT", 200),
+        scheduler_retry_delay=_float(environ, "REANA_SCHEDULER_REQUEUE_SLEEP", 0.5),
+        scheduling_policy=_env(environ, "REANA_WORKFLOW_SCHEDULING_POLICY", "fifo"),
+        default_quota_cpu_limit=_int(environ, "REANA_DEFAULT_QUOTA_CPU_LIMIT", 0),
+        default_quota_disk_limit=_int(environ, "REANA_DEFAULT_QUOTA_DISK_LIMIT", 0),
+        workflow_termination_quota_update_policy=tuple(
+            p.strip() for p in policy.split(",") if p.strip()
+        ),
+        workspace_retention_period=_env(environ, "WORKSPACE_RETENTION_PERIOD", "forever"),
+        compute_backends=tuple(backends),
+        default_compute_backend=_env(environ, "REANA_DEFAULT_COMPUTE_BACKEND", backends[0]),
+        runtime=_env(environ, "REANA_RUNTIME", "local"),
+        container_runtime=_env(environ, "REANA_CONTAINER_RUNTIME", ""),
+        server_url=_env(environ, "REANA_SERVER_INTERNAL_URL", "http://127.0.0.1:30080"),
+        workflow_controller_url=_env(
+            environ, "REANA_WORKFLOW_CONTROLLER_URL", "http://127.0.0.1:30081"
+        ),
+        job_status_consumer_prefetch=_int(
+            environ, "REANA_JOB_STATUS_CONSUMER_PREFETCH_COUNT", 100
+        ),
+        reconcile_interval=_float(environ, "REANA_RECONCILE_INTERVAL", 2.0),
+        reconcile_grace=_float(environ, "REANA_RECONCILE_GRACE", 10.0),
+        polling_interval=_float(environ, "POLLING_INTERVAL", 0.05),
+        log_level=_env(environ, "REANA_LOG_LEVEL", "INFO"),
+        pool_size=_int(environ, "SQLALCHEMY_POOL_SIZE", 5),
+        max_overflow=_int(environ, "SQLALCHEMY_MAX_OVERFLOW", 10),
+        pool_recycle=_int(environ, "SQLALCHEMY_POOL_RECYCLE", 3600),
+        pool_timeout=_int(environ, "SQLALCHEMY_POOL_TIMEOUT", 30),
+        pool_pre_ping=_bool(environ, "SQLALCHEMY_POOL_PRE_PING", True),
+        kubernetes_jobs_timeout_limit=_env(
+            environ, "REANA_KUBERNETES_JOBS_TIMEOUT_LIMIT", "604800"
+        ),
+        kubernetes_jobs_max_user_timeout_limit=_env(
+            environ, "REANA_KUBERNETES_JOBS_MAX_USER_TIMEOUT_LIMIT", "1209600"
+        ),
+        kubernetes_memory_limit=_env(environ, "REANA_KUBERNETES_JOBS_MEMORY_LIMIT"),
+        kubernetes_cpu_limit=_env(environ, "REANA_KUBERNETES_JOBS_CPU_LIMIT"),
+        user_secret_mount_path=_env(
+            environ, "REANA_USER_SECRET_MOUNT_PATH", "/etc/reana/secrets"
+        ),
+        extra=_json(environ, "REANA_EXTRA_CONFIG", {}),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_config() -> Config:
+    """The process-wide configuration, read once from ``os.environ``."""
+    return load_config()
+
+
+def reset_config() -> None:
+    """Forget the cached configuration (after the environment changed)."""
+    get_config.cache_clear()

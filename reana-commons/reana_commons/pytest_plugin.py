@@ -1,0 +1,183 @@
+"""Shared pytest fixtures for every package of the platform.
+
+The chain is: ``reana_home`` (an isolated ``REANA_HOME``) → ``database_uri`` /
+``broker_url`` (SQLite or a fresh PostgreSQL database; the embedded kombu
+transport or RabbitMQ with per-test queue names) → ``reana_env`` (the
+environment applied and the configuration reloaded) → ``db`` (schema created,
+a session) → ``user``.
+
+Real services: PostgreSQL at ``REANA_TEST_POSTGRES`` (default
+``postgresql+psycopg2://postgres@127.0.0.1:5432/postgres``) and RabbitMQ at
+``REANA_TEST_RABBITMQ`` (default ``amqp://guest:guest@127.0.0.1:5672//``).
+When one cannot be reached the tests that need it are skipped with the reason,
+unless ``REANA_REQUIRE_SERVICES=1`` (CI), where they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from urllib.parse import urlparse
+
+import pytest
+
+POSTGRES_ADMIN_URI = os.environ.get(
+    "REANA_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+)
+RABBITMQ_URL = os.environ.get("REANA_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672//")
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url.replace("+psycopg2", ""))
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port or default_port), 1):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, url: str, port: int) -> None:
+    """Skip (or, in CI, fail) when a real service is not reachable."""
+    if _reachable(url, port):
+        return
+    message = f"{name} is not reachable at {url}"
+    if os.environ.get("REANA_REQUIRE_SERVICES") == "1":
+        pytest.fail(message + " and REANA_REQUIRE_SERVICES=1")
+    pytest.skip(message)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "postgres: needs a real PostgreSQL server")
+    config.addinivalue_line("markers", "rabbitmq: needs a real RabbitMQ server")
+    config.addinivalue_line("markers", "slow: an end-to-end test of several seconds")
+
+
+def create_postgres_database() -> str:
+    """Create a fresh, uniquely named database; returns its SQLAlchemy URI."""
+    import sqlalchemy as sa
+
+    require_service("PostgreSQL", POSTGRES_ADMIN_URI, 5432)
+    name = f"reana_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_ADMIN_URI, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return POSTGRES_ADMIN_URI.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_postgres_database(uri: str) -> None:
+    import sqlalchemy as sa
+
+    name = uri.rsplit("/", 1)[1]
+    admin = sa.create_engine(POSTGRES_ADMIN_URI, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def delete_rabbitmq_queues(prefix: str, bases=("workflow-submission", "jobs-status")) -> None:
+    """Remove the per-test queues from RabbitMQ."""
+    from kombu import Connection
+
+    with Connection(RABBITMQ_URL, connect_timeout=2) as conn:
+        channel = conn.channel()
+        for base in bases:
+            try:
+                channel.queue_delete(prefix + base)
+            except Exception:  # noqa: BLE001 - the queue may never have been declared
+                channel = conn.channel()
+
+
+@pytest.fixture
+def reana_home(tmp_path):
+    """An empty REANA_HOME for one test."""
+    home = tmp_path / "reana-home"
+    home.mkdir()
+    return home
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_uri(request, reana_home):
+    """Each test using this runs on SQLite and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{reana_home / 'reana.db'}"
+        return
+    uri = create_postgres_database()
+    yield uri
+    from reana_db.database import reset_engine
+
+    reset_engine()
+    drop_postgres_database(uri)
+
+
+@pytest.fixture(params=["embedded", pytest.param("rabbitmq", marks=pytest.mark.rabbitmq)])
+def broker(request, reana_home):
+    """``(broker_url, queue_prefix)``: the embedded transport and RabbitMQ."""
+    prefix = f"test-{uuid.uuid4().hex[:8]}-"
+    if request.param == "embedded":
+        yield f"sqla+sqlite:///{reana_home / 'broker.db'}", prefix
+        return
+    require_service("RabbitMQ", RABBITMQ_URL, 5672)
+    yield RABBITMQ_URL, prefix
+    delete_rabbitmq_queues(prefix)
+
+
+def apply_env(monkeypatch, values: dict) -> None:
+    """Set environment variables and reload the configuration and the engine."""
+    from reana_commons.config import reset_config
+
+    for key, value in values.items():
+        monkeypatch.setenv(key, str(value))
+    reset_config()
+    try:
+        from reana_db.database import reset_engine
+    except ImportError:  # reana-db not installed: a commons-only test run
+        return
+    reset_engine()
+
+
+@pytest.fixture
+def reana_env(monkeypatch, reana_home, database_uri):
+    """The environment of one isolated platform (database parametrized)."""
+    values = {
+        "REANA_HOME": str(reana_home),
+        "REANA_SQLALCHEMY_DATABASE_URI": database_uri,
+        "SHARED_VOLUME_PATH": str(reana_home / "shared"),
+        "REANA_SECRET_KEY": "test-secret-key",
+        "REANA_QUEUE_PREFIX": f"test-{uuid.uuid4().hex[:8]}-",
+    }
+    apply_env(monkeypatch, values)
+    yield values
+    from reana_commons.config import reset_config
+
+    reset_config()
+    try:
+        from reana_db.database import reset_engine
+
+        reset_engine()
+    except ImportError:
+        pass
+
+
+@pytest.fixture
+def db(reana_env):
+    """A session on a database with the schema at head."""
+    from reana_db.database import get_engine, new_session
+    from reana_db.models import Base
+
+    Base.metadata.create_all(get_engine())
+    session = new_session()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def user(db):
+    """A user with an active access token (``user.test_token`` holds its value)."""
+    from reana_db.users import create_user
+
+    created, token = create_user(db, "jane@example.org", full_name="Jane Doe")
+    db.commit()
+    created.test_token = token
+    return created

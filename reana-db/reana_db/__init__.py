@@ -1,0 +1,1 @@
+"""Database models, status transitions, run numbers, quotas and migrations."""

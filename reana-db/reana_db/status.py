@@ -1,0 +1,115 @@
+"""The workflow status machine: every status write goes through here.
+
+REANA 0.9's transitions plus ours (queued → stopped, pending → stopped,
+pending → failed), so a run that never starts can be stopped or failed.
+Timestamps are stamped here, and end-of-run bookkeeping (quotas, retention
+rules) is triggered here, in the same transaction as the status change.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from reana_db.enums import JobStatus, RunStatus
+from reana_db.models import Job, Workflow, utcnow
+
+S = RunStatus
+
+ALLOWED_WORKFLOW_STATUS_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
+    S.created: frozenset({S.deleted, S.queued}),
+    S.queued: frozenset({S.deleted, S.pending, S.failed, S.stopped}),
+    S.pending: frozenset({S.running, S.deleted, S.stopped, S.failed}),
+    S.running: frozenset({S.failed, S.finished, S.stopped, S.running}),
+    S.stopped: frozenset({S.deleted}),
+    S.failed: frozenset({S.deleted, S.running}),
+    S.finished: frozenset({S.deleted, S.running}),
+    S.deleted: frozenset(),
+}
+
+
+class InvalidStatusTransition(ValueError):
+    """A status change that the transition table does not allow."""
+
+    def __init__(self, workflow: Workflow, new: RunStatus):
+        self.workflow = workflow
+        self.new = new
+        super().__init__(
+            f"Workflow {workflow.full_name} cannot go from "
+            f"{RunStatus(workflow.status).name} to {RunStatus(new).name}."
+        )
+
+
+def can_transition(old: RunStatus, new: RunStatus) -> bool:
+    """Whether a run may go from ``old`` to ``new``."""
+    return RunStatus(new) in ALLOWED_WORKFLOW_STATUS_TRANSITIONS[RunStatus(old)]
+
+
+def set_workflow_status(
+    session: Session,
+    workflow: Workflow,
+    new: RunStatus,
+    logs: str | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Move ``workflow`` to ``new``; returns whether the status changed.
+
+    Raises :class:`InvalidStatusTransition` when the table forbids it. A
+    repeated ``running`` is allowed and changes nothing but the logs. The
+    caller commits.
+    """
+    new = RunStatus(new)
+    old = RunStatus(workflow.status)
+    if not can_transition(old, new):
+        raise InvalidStatusTransition(workflow, new)
+    if logs:
+        append_workflow_logs(workflow, logs)
+    if old == new:
+        return False
+    now = now or utcnow()
+    workflow.status = new
+    if new == S.running and workflow.run_started_at is None:
+        workflow.run_started_at = now
+    elif new in (S.finished, S.failed):
+        workflow.run_finished_at = now
+    elif new == S.stopped:
+        workflow.run_stopped_at = now
+    if new in RunStatus.terminal():
+        _on_terminal(session, workflow, new)
+    return True
+
+
+def append_workflow_logs(workflow: Workflow, text: str) -> None:
+    """Append a chunk to the run's workflow logs, ending it with a newline."""
+    if not text:
+        return
+    if not text.endswith("\n"):
+        text += "\n"
+    workflow.logs = (workflow.logs or "") + text
+
+
+def _on_terminal(session: Session, workflow: Workflow, new: RunStatus) -> None:
+    # Imported here: quota and retention import models and this module imports them back.
+    from reana_db import quota, retention
+
+    if new in (S.finished, S.failed):
+        retention.activate_rules(session, workflow)
+    quota.update_on_termination(session, workflow, new)
+
+
+def set_job_status(job: Job, new: JobStatus, now: datetime | None = None) -> bool:
+    """Move ``job`` to ``new`` and stamp its times; terminal jobs never change."""
+    new = JobStatus(new)
+    old = JobStatus(job.status)
+    if old == new or old in JobStatus.terminal():
+        return False
+    now = now or utcnow()
+    job.status = new
+    if new == JobStatus.running and job.started_at is None:
+        job.started_at = now
+    if new in JobStatus.terminal():
+        job.finished_at = now
+        if job.started_at is None:
+            job.started_at = now
+    return True

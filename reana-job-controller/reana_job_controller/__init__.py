@@ -1,0 +1,1 @@
+"""Job controller: REST API for the jobs of one run and its compute backends."""

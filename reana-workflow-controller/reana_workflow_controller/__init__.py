@@ -1,0 +1,1 @@
+"""Internal workflow API, run managers, job-status consumer and reconciler."""
