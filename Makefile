@@ -23,3 +23,6 @@ lint:
 
 clean:
 	rm -rf $(VENV) .reana
+
+bench: $(BIN)/python
+	$(BIN)/python benchmarks/run.py
