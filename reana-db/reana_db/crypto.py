@@ -13,7 +13,6 @@ import hmac
 import secrets
 
 from cryptography.fernet import Fernet, InvalidToken
-
 from reana_commons.config import get_config
 
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+from reana_commons.config import get_config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
-
-from reana_commons.config import get_config
 
 _engine: Engine | None = None
 _session_factory = sessionmaker(autoflush=False, expire_on_commit=False)

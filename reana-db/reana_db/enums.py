@@ -1,6 +1,6 @@
 """Enumerations with REANA 0.9's integer values (they travel in MQ messages)."""
 
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 
 
 class RunStatus(IntEnum):
@@ -93,7 +93,7 @@ class AccessType(IntEnum):
     read = 0
 
 
-class SecretType(str, Enum):
+class SecretType(StrEnum):
     """How a user secret reaches jobs: as an environment variable or a file."""
 
     env = "env"

@@ -11,7 +11,7 @@ Status changes never assign ``Workflow.status`` directly: they go through
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
@@ -55,7 +55,7 @@ NAMING_CONVENTION = {
 
 def utcnow() -> datetime:
     """Naive UTC now (REANA's wire format has no zone)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def enum_column(enum_cls, **kwargs):
@@ -120,6 +120,7 @@ class Workflow(Timestamp, Base):
     __table_args__ = (
         UniqueConstraint("owner_id", "name", "run_number_major", "run_number_minor"),
         Index("ix_workflow_owner_created", "owner_id", "created"),
+        Index("ix_workflow_owner_status", "owner_id", "status"),
     )
 
     id_: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -223,7 +224,10 @@ class AuditLog(Timestamp, Base):
 
 class WorkspaceRetentionRule(Timestamp, Base):
     __tablename__ = "workspace_retention_rule"
-    __table_args__ = (UniqueConstraint("workflow_id", "workspace_files"),)
+    __table_args__ = (
+        UniqueConstraint("workflow_id", "workspace_files"),
+        Index("ix_workspace_retention_rule_status_apply_on", "status", "apply_on"),
+    )
 
     id_: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     workflow_id: Mapped[uuid.UUID] = mapped_column(

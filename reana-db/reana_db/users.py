@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from reana_commons.config import get_config
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reana_commons.config import get_config
 from reana_db.crypto import decrypt, encrypt, new_access_token, token_digest
 from reana_db.enums import (
     AuditLogAction,
