@@ -26,3 +26,13 @@ clean:
 
 bench: $(BIN)/python
 	$(BIN)/python benchmarks/run.py
+
+# A real single-node Slurm (munge, slurmdbd on MariaDB, slurmctld, slurmd) plus the sshd of its
+# SSH mode, configured from deploy/slurm/; needs root. Both are idempotent.
+slurm-up:
+	scripts/services/slurm.sh up
+	scripts/services/sshd.sh up
+
+slurm-down:
+	scripts/services/sshd.sh down
+	scripts/services/slurm.sh down
