@@ -128,6 +128,17 @@ class Config:
     kubernetes_memory_limit: str | None = None
     kubernetes_cpu_limit: str | None = None
     user_secret_mount_path: str = "/etc/reana/secrets"
+    # Slurm backend (REANA's names; empty hostname = sbatch on this host)
+    slurm_hostname: str = ""
+    slurm_cluster_port: int = 22
+    slurm_partition: str = ""
+    slurm_job_timelimit: str = ""
+    slurm_ssh_timeout: float = 60
+    slurm_ssh_banner_timeout: float = 60
+    slurm_ssh_auth_timeout: float = 60
+    slurm_monitor_interval: float = 2.0
+    slurm_shared_file_system: bool = True
+    slurm_remote_workdir: str = "reana"
     extra: dict = field(default_factory=dict)
 
     @property
@@ -200,6 +211,18 @@ def load_config(environ=None) -> Config:
         user_secret_mount_path=_env(
             environ, "REANA_USER_SECRET_MOUNT_PATH", "/etc/reana/secrets"
         ),
+        slurm_hostname=_env(environ, "SLURM_HOSTNAME", ""),
+        slurm_cluster_port=_int(environ, "SLURM_CLUSTER_PORT", 22),
+        slurm_partition=_env(environ, "SLURM_PARTITION", ""),
+        slurm_job_timelimit=_env(environ, "SLURM_JOB_TIMELIMIT", ""),
+        slurm_ssh_timeout=_float(environ, "SLURM_SSH_TIMEOUT", 60),
+        slurm_ssh_banner_timeout=_float(environ, "SLURM_SSH_BANNER_TIMEOUT", 60),
+        slurm_ssh_auth_timeout=_float(environ, "SLURM_SSH_AUTH_TIMEOUT", 60),
+        slurm_monitor_interval=_float(environ, "REANA_SLURM_MONITOR_INTERVAL", 2.0),
+        slurm_shared_file_system=_bool(
+            environ, "REANA_SLURM_SHARED_FILE_SYSTEM", not _env(environ, "SLURM_HOSTNAME")
+        ),
+        slurm_remote_workdir=_env(environ, "REANA_SLURM_REMOTE_WORKDIR", "reana"),
         extra=_json(environ, "REANA_EXTRA_CONFIG", {}),
     )
 
