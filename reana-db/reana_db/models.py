@@ -27,6 +27,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    event,
+    insert,
+    inspect,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -365,3 +368,27 @@ class RunHandle(Timestamp, Base):
     job_controller_url: Mapped[str | None] = mapped_column(Text)
 
     workflow: Mapped[Workflow] = relationship(back_populates="handle")
+
+
+def _audit_retention_rule(connection, rule: WorkspaceRetentionRule) -> None:
+    connection.execute(
+        insert(WorkspaceRetentionAuditLog.__table__).values(
+            id_=uuid.uuid4(),
+            workspace_retention_rule_id=rule.id_,
+            timestamp=utcnow(),
+            action=WorkspaceRetentionRuleStatus(rule.status).name,
+        )
+    )
+
+
+@event.listens_for(WorkspaceRetentionRule, "after_insert")
+def _audit_rule_insert(_mapper, connection, rule) -> None:
+    """Every new retention rule gets an audit row (REANA's listener)."""
+    _audit_retention_rule(connection, rule)
+
+
+@event.listens_for(WorkspaceRetentionRule, "after_update")
+def _audit_rule_update(_mapper, connection, rule) -> None:
+    """Every status change of a retention rule gets an audit row."""
+    if inspect(rule).attrs.status.history.has_changes():
+        _audit_retention_rule(connection, rule)
