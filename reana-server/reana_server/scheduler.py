@@ -1,0 +1,266 @@
+"""The scheduler: starts queued runs when the platform is ready (``reana-scheduler``).
+
+It consumes ``workflow-submission`` with manual acknowledgement and a large
+prefetch, so it *holds* submissions instead of rejecting and re-publishing them
+(REANA loses runs that way). The database is the source of truth: every pass
+reads the queued runs, picks them fairly (:mod:`reana_server.scheduling`) while
+active runs stay below the concurrency limit, and asks the workflow controller
+to start them (``PUT /api/workflows/<id>/status?status=start``) from a small
+thread pool. A submission is acknowledged once its run has left ``queued``
+(started, failed with a reason, stopped or deleted). Queued runs whose message
+was lost (an embedded broker cannot redeliver after a kill -9) are started by
+the same pass once they are older than :data:`ORPHAN_AFTER` seconds.
+
+There are no sleeps after a start: the loop waits only on the broker (a short
+timeout) while starts are in flight or no slot is free.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+
+from reana_commons.api_clients import WorkflowControllerClient, WorkflowControllerUnavailable
+from reana_commons.config import get_config
+from reana_db.database import new_session
+from reana_db.enums import RunStatus
+from reana_db.models import Workflow, utcnow
+from reana_db.status import set_workflow_status
+from sqlalchemy import select
+
+from reana_server.scheduling import active_runs_by_user, pick_fair, queued_heads
+
+log = logging.getLogger("reana_server.scheduler")
+
+ORPHAN_AFTER = 2.0
+"""Seconds a queued run without a submission message waits before a DB-only start."""
+SCAN_INTERVAL = 0.25
+"""Seconds between passes when nothing happened (catches freed slots, lost messages)."""
+MAX_BACKOFF = 5.0
+START_WORKERS = 4
+
+
+@dataclass
+class StartOutcome:
+    """What the workflow controller answered to one start request."""
+
+    run_id: uuid.UUID
+    status_code: int | None
+    message: str
+
+
+class Scheduler:
+    """Holds submissions and starts queued runs fairly, without fixed sleeps."""
+
+    def __init__(
+        self, client: WorkflowControllerClient | None = None, workers: int = START_WORKERS
+    ):
+        self.config = get_config()
+        self.client = client or WorkflowControllerClient(timeout=60)
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="start")
+        self.held: dict[uuid.UUID, list] = {}
+        self.parameters: dict[uuid.UUID, dict] = {}
+        self.retries: dict[uuid.UUID, int] = {}
+        self.not_before: dict[uuid.UUID, float] = {}
+        self.in_flight: dict[uuid.UUID, Future] = {}
+        self.stopping = threading.Event()
+        self._dirty = True
+        self._last_pass = 0.0
+        self.started = 0
+
+    # Messages ---------------------------------------------------------------
+
+    def on_submission(self, body: dict, message) -> None:
+        """Hold one submission message until its run leaves ``queued``."""
+        run_id = _uuid(body.get("workflow_id_or_name"))
+        if run_id is None:
+            log.warning("submission without a run UUID dropped: %r", body)
+            if message is not None:
+                message.ack()
+            return
+        self.held.setdefault(run_id, []).append(message)
+        if body.get("parameters") is not None:
+            self.parameters[run_id] = body["parameters"]
+        retry_count = int(body.get("retry_count") or 0)
+        self.retries[run_id] = max(self.retries.get(run_id, 0), retry_count)
+        self._dirty = True
+
+    # The loop ---------------------------------------------------------------
+
+    def step(self) -> None:
+        """One iteration: collect start results, start what may start, ack what is done."""
+        changed = self._collect_outcomes()
+        now = time.monotonic()
+        if changed or self._dirty or now - self._last_pass >= SCAN_INTERVAL:
+            self._dirty = False
+            self._last_pass = now
+            with new_session() as session:
+                self._schedule(session)
+                self._ack_settled(session)
+
+    def idle_timeout(self) -> float:
+        """How long the broker may block before the next step."""
+        return 0.005 if self.in_flight else SCAN_INTERVAL
+
+    def _schedule(self, session) -> None:
+        active = active_runs_by_user(session)
+        slots = (
+            self.config.max_concurrent_batch_workflows - sum(active.values()) - len(self.in_flight)
+        )
+        if slots <= 0:
+            return
+        now = time.monotonic()
+        orphan_before = utcnow() - timedelta(seconds=ORPHAN_AFTER)
+        skip = len(self.in_flight) + len(self.not_before)
+        heads = queued_heads(session, slots + skip)
+
+        def eligible(candidate) -> bool:
+            if candidate.id_ in self.in_flight:
+                return False
+            if self.not_before.get(candidate.id_, 0) > now:
+                return False
+            return candidate.id_ in self.held or candidate.updated <= orphan_before
+
+        for candidate in pick_fair(heads, active, slots, eligible):
+            self._submit(candidate.id_, candidate.owner_id, session)
+
+    def _submit(self, run_id: uuid.UUID, owner_id: uuid.UUID, session) -> None:
+        parameters = self.parameters.get(run_id)
+        if parameters is None:
+            workflow = session.get(Workflow, run_id)
+            parameters = {
+                "input_parameters": (workflow.input_parameters or {}) if workflow else {},
+                "operational_options": (workflow.operational_options or {}) if workflow else {},
+                "restart": bool(workflow.restart) if workflow else False,
+            }
+        self.not_before.pop(run_id, None)
+        self.in_flight[run_id] = self.pool.submit(self._start, run_id, owner_id, parameters)
+
+    def _start(self, run_id: uuid.UUID, owner_id: uuid.UUID, parameters: dict) -> StartOutcome:
+        try:
+            response = self.client.set_workflow_status(owner_id, run_id, "start", parameters)
+        except WorkflowControllerUnavailable as error:
+            return StartOutcome(run_id, None, str(error))
+        try:
+            message = response.json().get("message", "")
+        except ValueError:
+            message = response.text[:500]
+        return StartOutcome(run_id, response.status_code, message or "")
+
+    def _collect_outcomes(self) -> bool:
+        done = [run_id for run_id, future in self.in_flight.items() if future.done()]
+        if not done:
+            return False
+        with new_session() as session:
+            for run_id in done:
+                outcome = self.in_flight.pop(run_id).result()
+                self._apply_outcome(session, outcome)
+            session.commit()
+        return True
+
+    def _apply_outcome(self, session, outcome: StartOutcome) -> None:
+        code = outcome.status_code
+        if code is not None and code < 300:
+            self.started += 1
+            self._forget(outcome.run_id, keep_messages=True)
+            return
+        workflow = session.get(Workflow, outcome.run_id)
+        if workflow is None or RunStatus(workflow.status) != RunStatus.queued:
+            # Deleted, stopped, started elsewhere or failed by the controller itself.
+            return
+        if code is not None and 400 <= code < 500:
+            self._fail(session, workflow, f"Workflow could not be started: {outcome.message}")
+            return
+        retries = self.retries.get(outcome.run_id, 0) + 1
+        self.retries[outcome.run_id] = retries
+        if retries > self.config.scheduler_requeue_count:
+            self._fail(
+                session,
+                workflow,
+                f"Workflow {workflow.full_name} could not be scheduled after {retries - 1} "
+                f"retries.\nReason: {outcome.message or f'HTTP {code}'}",
+            )
+            return
+        delay = min(self.config.scheduler_retry_delay * 2 ** min(retries - 1, 10), MAX_BACKOFF)
+        self.not_before[outcome.run_id] = time.monotonic() + delay
+        log.info("start of %s failed (%s), retry %d in %.2fs", workflow.id_, code, retries, delay)
+
+    def _fail(self, session, workflow: Workflow, reason: str) -> None:
+        log.warning("run %s failed to start: %s", workflow.id_, reason)
+        set_workflow_status(session, workflow, RunStatus.failed, logs=reason)
+
+    def _ack_settled(self, session) -> None:
+        """Acknowledge the held messages of runs that are no longer queued."""
+        waiting = [run_id for run_id in self.held if run_id not in self.in_flight]
+        if not waiting:
+            return
+        statuses = {}
+        for chunk in _chunks(waiting, 500):
+            rows = session.execute(
+                select(Workflow.id_, Workflow.status).where(Workflow.id_.in_(chunk))
+            )
+            statuses.update({row.id_: RunStatus(row.status) for row in rows})
+        for run_id in waiting:
+            status = statuses.get(run_id)
+            if status in (RunStatus.queued, RunStatus.created):
+                continue
+            for message in self.held.pop(run_id, []):
+                if message is not None:
+                    message.ack()
+            self._forget(run_id)
+
+    def _forget(self, run_id: uuid.UUID, keep_messages: bool = False) -> None:
+        self.parameters.pop(run_id, None)
+        self.retries.pop(run_id, None)
+        self.not_before.pop(run_id, None)
+        if not keep_messages:
+            self.held.pop(run_id, None)
+
+    def close(self) -> None:
+        """Wait for starts in flight and record their outcomes."""
+        self.pool.shutdown(wait=True)
+        self._collect_outcomes()
+
+
+def _uuid(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError):
+        return None
+
+
+def _chunks(items, size):
+    for index in range(0, len(items), size):
+        yield items[index : index + size]
+
+
+def run(scheduler: Scheduler | None = None) -> None:
+    """Consume submissions and schedule until SIGTERM/SIGINT."""
+    from reana_server.scheduler_consumer import SubmissionConsumer
+
+    scheduler = scheduler or Scheduler()
+    consumer = SubmissionConsumer(scheduler)
+
+    def _stop(*_):
+        scheduler.stopping.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    consumer.loop(scheduler)
+    scheduler.close()
+
+
+def main() -> None:
+    """Entry point of ``reana-scheduler``."""
+    logging.basicConfig(
+        level=get_config().log_level,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+    log.info("scheduler starting (max %d active runs)", get_config().max_concurrent_batch_workflows)
+    run()

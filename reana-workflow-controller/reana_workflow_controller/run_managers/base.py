@@ -1,0 +1,91 @@
+"""The run-manager interface: how one workflow run is launched on a runtime.
+
+A run manager owns the runtime side of a run (REANA's "batch pod"): it starts
+the run's engine and job controller, tells whether they are still alive, stops
+them and cleans up. It never writes statuses; :mod:`reana_workflow_controller.runs`
+does, around these calls. A manager describes a started run with a JSON-able
+*handle* dict, stored in ``reana_db.models.RunHandle``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from abc import ABC, abstractmethod
+
+from reana_db.models import Workflow
+
+ENGINE_COMMANDS = {
+    "serial": "run-serial-workflow",
+    "cwl": "run-cwl-workflow",
+    "yadage": "run-yadage-workflow",
+    "snakemake": "run-snakemake-workflow",
+}
+"""Console script of each workflow engine type (one place for engine knowledge)."""
+
+
+class RunManagerError(RuntimeError):
+    """The runtime could not start or stop a run (the message says why)."""
+
+
+class RunManager(ABC):
+    """Starts, watches and stops the processes of one workflow run."""
+
+    name: str = ""
+
+    @abstractmethod
+    def start(self, workflow: Workflow) -> dict:
+        """Launch the run's job controller and engine; returns the handle.
+
+        The handle holds at least ``job_controller_url``. Raises
+        :class:`RunManagerError` when the run cannot be launched.
+        """
+
+    @abstractmethod
+    def stop(self, workflow: Workflow, handle: dict | None) -> None:
+        """Stop the run's jobs (keeping their logs) and end its processes."""
+
+    @abstractmethod
+    def is_alive(self, handle: dict | None) -> bool:
+        """Whether the run's engine and job controller are both still there."""
+
+    @abstractmethod
+    def cleanup(self, handle: dict | None) -> None:
+        """Release what an ended run still holds (processes, scratch files)."""
+
+    def engine_logs(self, handle: dict | None) -> str:
+        """The engine's own output so far ("" when the runtime keeps none)."""
+        return ""
+
+
+def engine_command(workflow: Workflow) -> list[str]:
+    """The engine command line of ``workflow`` (REANA's ``run-<type>-workflow`` CLI)."""
+    type_ = workflow.type_
+    if type_ not in ENGINE_COMMANDS:
+        raise RunManagerError(f"Workflow engine {type_} is not supported.")
+    spec = workflow.reana_specification or {}
+    workflow_spec = spec.get("workflow", {}) or {}
+    parameters = dict((spec.get("inputs") or {}).get("parameters") or {})
+    parameters.update(workflow.input_parameters or {})
+    argv = [
+        ENGINE_COMMANDS[type_],
+        "--workflow-uuid",
+        str(workflow.id_),
+        "--workflow-workspace",
+        str(workflow.workspace_path),
+    ]
+    if type_ != "snakemake":
+        argv += ["--workflow-json", _b64(workflow_spec.get("specification") or {})]
+    if type_ != "serial" and workflow_spec.get("file"):
+        argv += ["--workflow-file", str(workflow_spec["file"])]
+    argv += [
+        "--workflow-parameters",
+        _b64(parameters),
+        "--operational-options",
+        _b64(workflow.operational_options or {}),
+    ]
+    return argv
+
+
+def _b64(value) -> str:
+    return base64.b64encode(json.dumps(value).encode()).decode()

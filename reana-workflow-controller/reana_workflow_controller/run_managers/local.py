@@ -1,0 +1,210 @@
+"""Local-process runtime: each run is a job controller and an engine process.
+
+This is REANA's batch pod on one machine: the run's job controller (REST on an
+ephemeral port of 127.0.0.1) and its engine run as two OS processes, each in a
+session of its own (so a stop ends their whole process trees). Processes are
+forked from a pre-imported zygote when one is running (milliseconds), else
+started cold. Their output goes to ``$REANA_HOME/runs/<uuid>/``, where
+``handle.json`` also records the process ids for ``make down``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import psutil
+import requests
+from reana_commons.config import get_config
+from reana_db.models import Workflow
+
+from reana_workflow_controller.run_managers import spawner
+from reana_workflow_controller.run_managers.base import (
+    RunManager,
+    RunManagerError,
+    engine_command,
+)
+
+log = logging.getLogger(__name__)
+
+JOB_CONTROLLER_START_TIMEOUT = 30.0
+STOP_GRACE = 3.0
+
+
+def run_dir(workflow_id) -> Path:
+    """Scratch folder of one run (process logs, handle file)."""
+    return get_config().home / "runs" / str(workflow_id)
+
+
+class LocalRunManager(RunManager):
+    """Runs the engine and the job controller as local processes."""
+
+    name = "local"
+
+    def start(self, workflow: Workflow) -> dict:
+        """Start the job controller, wait for its URL, then start the engine."""
+        if not workflow.workspace_path:
+            raise RunManagerError(f"Workflow {workflow.id_} has no workspace.")
+        engine_argv = engine_command(workflow)
+        folder = run_dir(workflow.id_)
+        folder.mkdir(parents=True, exist_ok=True)
+        url_file = folder / "job-controller.url"
+        url_file.unlink(missing_ok=True)
+        env = {"REANA_WORKFLOW_UUID": str(workflow.id_), "REANA_USER_ID": str(workflow.owner_id)}
+        jc_argv = [
+            "reana-job-controller",
+            "--workflow-uuid",
+            str(workflow.id_),
+            "--workspace",
+            str(workflow.workspace_path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--url-file",
+            str(url_file),
+        ]
+        jc = spawner.spawn(jc_argv, env, folder / "job-controller.log", folder)
+        handle = {"run_dir": str(folder), "job_controller": jc}
+        _write_handle(folder, handle)
+        try:
+            url = _wait_for_url(url_file, jc, folder / "job-controller.log")
+            env["REANA_JOB_CONTROLLER_URL"] = url
+            handle["job_controller_url"] = url
+            handle["engine"] = spawner.spawn(engine_argv, env, folder / "engine.log", folder)
+        except BaseException:
+            _terminate([jc])
+            raise
+        _write_handle(folder, handle)
+        return handle
+
+    def stop(self, workflow: Workflow, handle: dict | None) -> None:
+        """Ask the job controller to stop the jobs, then end both process groups."""
+        if not handle:
+            return
+        url = handle.get("job_controller_url")
+        if url and _process_alive(handle.get("job_controller")):
+            try:
+                requests.delete(f"{url}/shutdown", timeout=30)
+            except requests.RequestException as error:
+                log.warning("job controller of %s did not shut down: %s", workflow.id_, error)
+        _terminate([handle.get("engine"), handle.get("job_controller")])
+
+    def is_alive(self, handle: dict | None) -> bool:
+        """Both processes exist (same pid and start time) and are not zombies."""
+        if not handle:
+            return False
+        return _process_alive(handle.get("engine")) and _process_alive(
+            handle.get("job_controller")
+        )
+
+    def cleanup(self, handle: dict | None) -> None:
+        """End what is left of the run's processes and remove its scratch folder."""
+        if not handle:
+            return
+        _terminate([handle.get("engine"), handle.get("job_controller")])
+        folder = handle.get("run_dir")
+        if folder and Path(folder).parent == get_config().home / "runs":
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def engine_logs(self, handle: dict | None) -> str:
+        """The engine's stdout/stderr so far."""
+        if not handle or not handle.get("run_dir"):
+            return ""
+        try:
+            return (Path(handle["run_dir"]) / "engine.log").read_text(errors="replace")
+        except OSError:
+            return ""
+
+
+def _write_handle(folder: Path, handle: dict) -> None:
+    tmp = folder / "handle.json.tmp"
+    tmp.write_text(json.dumps(handle))
+    os.replace(tmp, folder / "handle.json")
+
+
+def _wait_for_url(url_file: Path, process: dict, log_file: Path) -> str:
+    deadline = time.monotonic() + JOB_CONTROLLER_START_TIMEOUT
+    delay = 0.001
+    while time.monotonic() < deadline:
+        try:
+            url = url_file.read_text().strip()
+        except FileNotFoundError:
+            url = ""
+        if url:
+            return url
+        if not _process_alive(process):
+            raise RunManagerError(
+                "The job controller exited before listening: " + _tail(log_file)
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, 0.02)
+    raise RunManagerError(
+        f"The job controller did not listen within {JOB_CONTROLLER_START_TIMEOUT:.0f} s."
+    )
+
+
+def _tail(path: Path, size: int = 2000) -> str:
+    try:
+        return path.read_text(errors="replace")[-size:]
+    except OSError:
+        return "(no output)"
+
+
+def _proc(info: dict | None) -> psutil.Process | None:
+    if not info or not info.get("pid"):
+        return None
+    try:
+        process = psutil.Process(int(info["pid"]))
+        if abs(process.create_time() - float(info.get("create_time", 0))) > 0.05:
+            return None
+        return process
+    except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
+        return None
+
+
+def _process_alive(info: dict | None) -> bool:
+    process = _proc(info)
+    if process is None:
+        return False
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _terminate(infos: list[dict | None]) -> None:
+    """SIGTERM the process groups, SIGKILL what is left after a grace period."""
+    groups = []
+    for info in infos:
+        if _proc(info) is not None:
+            groups.append(int(info["pid"]))
+            _signal_group(int(info["pid"]), signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE
+    while groups and time.monotonic() < deadline:
+        groups = [pid for pid, info in _pairs(groups, infos) if _process_alive(info)]
+        if groups:
+            time.sleep(0.02)
+    for pid in groups:
+        _signal_group(pid, signal.SIGKILL)
+    spawner.reap()
+
+
+def _pairs(pids, infos):
+    by_pid = {int(i["pid"]): i for i in infos if i and i.get("pid")}
+    return [(pid, by_pid[pid]) for pid in pids]
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(pgid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass

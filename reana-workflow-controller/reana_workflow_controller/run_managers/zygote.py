@@ -1,0 +1,131 @@
+"""Zygote: a pre-imported parent that forks per-run processes in milliseconds.
+
+``python -m reana_workflow_controller.run_managers.zygote`` imports the job
+controller and the workflow engines once, then listens on an abstract Unix
+socket (see :func:`.spawner.zygote_address`). Each request ``{argv, env, log,
+cwd}`` forks a child that starts a new session, takes the requester's
+environment, redirects its output to ``log`` and runs the console script
+``argv[0]`` in-process. The zygote reaps its children automatically and never
+opens a database or broker connection, so a fork shares nothing live.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import signal
+import socket
+import sys
+from importlib.metadata import entry_points
+
+PRELOAD = (
+    "reana_job_controller.cli",
+    "reana_workflow_engine_serial.cli",
+    "reana_commons.messaging",
+    "reana_db.models",
+    "requests",
+    "kombu",
+    "flask",
+    "sqlalchemy",
+)
+
+
+def preload() -> None:
+    """Import what the per-run processes need, skipping what is not installed."""
+    for module in PRELOAD:
+        try:
+            importlib.import_module(module)
+        except Exception:  # noqa: BLE001 - a missing optional component is not fatal
+            pass
+
+
+def _entry_point(name: str):
+    matches = entry_points(group="console_scripts", name=name)
+    for match in matches:
+        return match.load()
+    raise SystemExit(f"unknown console script {name}")
+
+
+def _child(request: dict, listener: socket.socket, conn: socket.socket) -> None:
+    listener.close()
+    conn.close()
+    os.setsid()
+    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+    fd = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    os.close(null)
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    from reana_commons.config import reset_config
+
+    reset_config()
+    sys.argv = list(request["argv"])
+    code = 0
+    try:
+        result = _entry_point(request["argv"][0])()
+        code = result if isinstance(result, int) else 0
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    except BaseException:  # noqa: BLE001 - report and exit like an interpreter would
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)
+
+
+def _serve_one(listener: socket.socket) -> None:
+    conn, _ = listener.accept()
+    with conn:
+        conn.settimeout(10)
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = conn.recv(65536)
+            if not chunk:
+                return
+            data += chunk
+        request = json.loads(data)
+        pid = os.fork()
+        if pid == 0:
+            _child(request, listener, conn)
+        import psutil
+
+        try:
+            created = psutil.Process(pid).create_time()
+        except psutil.NoSuchProcess:
+            created = 0.0
+        conn.sendall(json.dumps({"pid": pid, "create_time": created}).encode() + b"\n")
+
+
+def main() -> None:
+    """Preload, listen, fork on request until SIGTERM."""
+    from reana_workflow_controller.run_managers.spawner import zygote_address
+
+    preload()
+    import psutil  # noqa: F401 - imported before forking so children have it too
+
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(zygote_address())
+    listener.listen(64)
+    print(f"zygote listening (pid {os.getpid()})", flush=True)
+    while True:
+        try:
+            _serve_one(listener)
+        except (OSError, ValueError) as error:
+            print(f"zygote: request failed: {error}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    main()
