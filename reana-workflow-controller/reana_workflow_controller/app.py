@@ -1,0 +1,72 @@
+"""The internal REST API of the workflow controller: app factory and server."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from reana_commons.config import get_config
+from reana_db.database import db_session, get_engine
+
+from reana_workflow_controller.api import register_blueprints
+from reana_workflow_controller.api.errors import register_error_handlers
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the Flask application (``config`` overrides Flask settings, for tests)."""
+    app = Flask(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=None)
+    if config:
+        app.config.update(config)
+    app.json.sort_keys = False
+    register_error_handlers(app)
+    register_blueprints(app)
+
+    @app.before_request
+    def _bind_database():
+        get_engine()
+
+    @app.after_request
+    def _commit(response):
+        # Commit at the edge: a successful request's writes become visible only now,
+        # and a failing commit turns into an error answer instead of a lost write.
+        if response.status_code < 400:
+            db_session.commit()
+        else:
+            db_session.rollback()
+        return response
+
+    @app.teardown_appcontext
+    def _remove_session(_error=None):
+        db_session.remove()
+
+    return app
+
+
+def serve(host: str, port: int, workers: int = 2) -> None:
+    """Serve the API: gunicorn with ``workers`` processes, or threaded werkzeug for ≤ 1."""
+    logging.basicConfig(level=get_config().log_level)
+    if workers <= 1:
+        from werkzeug.serving import run_simple
+
+        run_simple(host, port, create_app(), threaded=True, use_reloader=False)
+        return
+    from gunicorn.app.base import BaseApplication
+
+    class _Gunicorn(BaseApplication):
+        def load_config(self):
+            settings = {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "worker_class": "gthread",
+                "threads": 4,
+                "timeout": 600,
+                "accesslog": "-",
+            }
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return create_app()
+
+    _Gunicorn().run()

@@ -1,0 +1,135 @@
+"""``GET /api/workflows``: a user's runs, filtered, sorted and paginated in SQL.
+
+The page comes from :func:`reana_db.queries.list_workflows` (one COUNT, one
+LIMIT/OFFSET query, bulky columns deferred); sizes, latest jobs and sessions of
+the page's runs then come in one query each, so the cost does not grow with
+the number of runs the user has.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from reana_commons.workspace import size_dict
+from reana_db import queries
+from reana_db.enums import ResourceType, RunStatus
+from reana_db.models import InteractiveSession, User, Workflow, WorkflowSession
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reana_workflow_controller.errors import BadRequest
+from reana_workflow_controller.pagination import Page
+from reana_workflow_controller.workflow_views import latest_jobs, progress_view
+from reana_workflow_controller.workflows import format_time, workflow_name
+
+SORTS = queries.SORTS
+NOT_COMPUTED_SIZE = {"raw": -1, "human_readable": ""}
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """What ``GET /api/workflows`` asks for."""
+
+    type_: str = "batch"
+    statuses: tuple[str, ...] = ()
+    search: str | None = None
+    sort: str = "desc"
+    workflow_id_or_name: str | None = None
+    include_progress: bool = False
+    include_workspace_size: bool = False
+    verbose: bool = False
+
+
+def parse_statuses(values) -> tuple[RunStatus, ...]:
+    """Status names (a list, or CSV text) as :class:`RunStatus` members, or 400."""
+    names = []
+    for value in values or ():
+        names.extend(part.strip() for part in str(value).split(",") if part.strip())
+    try:
+        return tuple(RunStatus[name] for name in names)
+    except KeyError as error:
+        raise BadRequest(f"Unknown workflow status {error.args[0]!r}.") from None
+
+
+def parse_name_search(search: str | None) -> str | None:
+    """The name substring of REANA's ``search`` JSON (``{"name": ["x"]}``), or 400."""
+    if not search:
+        return None
+    try:
+        parsed = json.loads(search)
+    except ValueError:
+        raise BadRequest("Your request contains not valid JSON.") from None
+    if not isinstance(parsed, dict):
+        raise BadRequest("Malformed request.")
+    names = parsed.get("name")
+    if names in (None, [], ""):
+        return None
+    return str(names[0] if isinstance(names, list) else names)
+
+
+def _open_sessions(session: Session, ids: list) -> dict:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(WorkflowSession.workflow_id, InteractiveSession)
+        .join(InteractiveSession, InteractiveSession.id_ == WorkflowSession.session_id)
+        .where(WorkflowSession.workflow_id.in_(ids))
+    )
+    return {workflow_id: interactive for workflow_id, interactive in rows}
+
+
+def list_workflows(session: Session, user: User, query: ListQuery, page: Page) -> dict:
+    """REANA's paginated ``{items, total, page, ...}`` of ``user``'s runs."""
+    statuses = parse_statuses(query.statuses)
+    try:
+        workflows, total = queries.list_workflows(
+            session,
+            user.id_,
+            status_in=statuses or None,
+            search_name=parse_name_search(query.search),
+            sort=query.sort,
+            type_=query.type_,
+            workflow_id_or_name=query.workflow_id_or_name,
+            page=page.page,
+            size=page.size,
+        )
+    except queries.InvalidListQuery as error:
+        raise BadRequest(str(error)) from None
+    ids = [w.id_ for w in workflows]
+    sizes = (
+        queries.workflow_usage(session, ids, ResourceType.disk)
+        if query.include_workspace_size
+        else {}
+    )
+    jobs = latest_jobs(session, ids) if query.include_progress else {}
+    sessions = _open_sessions(session, ids) if query.type_ == "interactive" or query.verbose else {}
+    items = [
+        _item(workflow, query, sizes, jobs.get(workflow.id_), sessions.get(workflow.id_))
+        for workflow in workflows
+    ]
+    body = page.envelope(items, total)
+    body["user_has_workflows"] = bool(total) or queries.user_has_workflows(session, user.id_)
+    return body
+
+
+def _item(workflow: Workflow, query: ListQuery, sizes: dict, current_job, interactive) -> dict:
+    item = {
+        "id": str(workflow.id_),
+        "name": workflow_name(workflow),
+        "status": RunStatus(workflow.status).name,
+        "user": str(workflow.owner_id),
+        "created": format_time(workflow.created),
+        "launcher_url": workflow.launcher_url,
+        "progress": progress_view(workflow, query.include_progress, current_job),
+        "size": (
+            size_dict(sizes.get(workflow.id_) or 0)
+            if query.include_workspace_size
+            else dict(NOT_COMPUTED_SIZE)
+        ),
+    }
+    if interactive is not None:
+        item["session_type"] = interactive.type_.name
+        item["session_uri"] = interactive.path or ""
+        item["session_status"] = RunStatus(interactive.status).name
+    return item

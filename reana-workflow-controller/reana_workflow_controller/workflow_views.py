@@ -1,0 +1,138 @@
+"""Read-only views of a run: progress, status, logs (REANA 0.9's response shapes)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import OrderedDict
+
+from reana_db.enums import RunStatus
+from reana_db.models import Job, Workflow
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from reana_workflow_controller.pagination import Page
+from reana_workflow_controller.workflows import format_time, workflow_name
+
+PROGRESS_COUNTERS = ("total", "running", "finished", "failed")
+
+
+def _counter(job_progress: dict | None, key: str) -> dict:
+    value = (job_progress or {}).get(key)
+    if not isinstance(value, dict):
+        return {"total": 0, "job_ids": []}
+    return {"total": int(value.get("total") or 0), "job_ids": list(value.get("job_ids") or [])}
+
+
+def progress_view(workflow: Workflow, include_counters: bool, current_job=None) -> dict:
+    """``progress``: the three ``run_*_at`` times, plus counters and current command."""
+    progress = {
+        "run_started_at": format_time(workflow.run_started_at),
+        "run_finished_at": format_time(workflow.run_finished_at),
+        "run_stopped_at": format_time(workflow.run_stopped_at),
+    }
+    if include_counters:
+        for key in PROGRESS_COUNTERS:
+            progress[key] = _counter(workflow.job_progress, key)
+        progress["current_command"] = current_job[0] if current_job else None
+        progress["current_step_name"] = current_job[1] if current_job else None
+    return progress
+
+
+def latest_jobs(session: Session, workflow_ids: list[uuid.UUID]) -> dict:
+    """``{workflow id: (prettified_cmd, job_name)}`` of each run's most recent job, in one query."""
+    if not workflow_ids:
+        return {}
+    ranked = (
+        select(
+            Job.workflow_uuid,
+            Job.prettified_cmd,
+            Job.job_name,
+            func.row_number()
+            .over(partition_by=Job.workflow_uuid, order_by=(Job.created.desc(), Job.id_.desc()))
+            .label("rank"),
+        )
+        .where(Job.workflow_uuid.in_(workflow_ids))
+        .subquery()
+    )
+    rows = session.execute(
+        select(ranked.c.workflow_uuid, ranked.c.prettified_cmd, ranked.c.job_name).where(
+            ranked.c.rank == 1
+        )
+    )
+    return {row[0]: (row[1], row[2]) for row in rows}
+
+
+def job_logs(
+    session: Session, workflow: Workflow, steps: list[str] | None = None, page: Page | None = None
+) -> OrderedDict:
+    """``{job id: {the 10 keys}}`` of the run's jobs by creation, filtered by step name."""
+    query = select(Job).where(Job.workflow_uuid == workflow.id_)
+    if steps:
+        query = query.where(Job.job_name.in_(steps))
+    query = query.order_by(Job.created, Job.id_)
+    if page is not None and page.size:
+        query = query.offset(page.from_idx).limit(page.size)
+    logs = OrderedDict()
+    for job in session.scalars(query):
+        logs[str(job.id_)] = {
+            "workflow_uuid": str(job.workflow_uuid),
+            "job_name": job.job_name or "",
+            "compute_backend": job.compute_backend or "",
+            "backend_job_id": job.backend_job_id or "",
+            "docker_img": job.docker_img or "",
+            "cmd": job.prettified_cmd or "",
+            "status": job.status.name if job.status is not None else "",
+            "logs": job.logs or "",
+            "started_at": format_time(job.started_at),
+            "finished_at": format_time(job.finished_at),
+        }
+    return logs
+
+
+def status_view(session: Session, workflow: Workflow) -> dict:
+    """``GET .../status``: identity, status, full progress and the jobs' logs as JSON text."""
+    current = latest_jobs(session, [workflow.id_]).get(workflow.id_)
+    return {
+        "id": str(workflow.id_),
+        "name": workflow_name(workflow),
+        "created": format_time(workflow.created),
+        "status": RunStatus(workflow.status).name,
+        "user": str(workflow.owner_id),
+        "progress": progress_view(workflow, True, current),
+        "logs": json.dumps(job_logs(session, workflow)),
+    }
+
+
+def logs_view(
+    session: Session, workflow: Workflow, steps: list[str] | None, page: Page
+) -> dict:
+    """``GET .../logs``: REANA's JSON-string ``logs`` (workflow, engine and job logs)."""
+    logs = {
+        "workflow_logs": None if steps else (workflow.logs or ""),
+        "job_logs": job_logs(session, workflow, steps, page),
+        "engine_specific": None if steps else _engine_specific(workflow.engine_specific),
+    }
+    return {
+        "workflow_id": str(workflow.id_),
+        "workflow_name": workflow_name(workflow),
+        "user": str(workflow.owner_id),
+        "logs": json.dumps(logs),
+    }
+
+
+def _engine_specific(value) -> str | None:
+    if value in (None, "", {}):
+        return None
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def action_view(workflow: Workflow, message: str) -> dict:
+    """Answer of ``PUT .../status``: message, run identity and its new status."""
+    return {
+        "message": message,
+        "workflow_id": str(workflow.id_),
+        "workflow_name": workflow_name(workflow),
+        "status": RunStatus(workflow.status).name,
+        "user": str(workflow.owner_id),
+    }

@@ -1,0 +1,255 @@
+"""Workflows: owner and run lookup, creation, and the small read-only views.
+
+No Flask here: functions take a SQLAlchemy session and plain values, and raise
+:mod:`reana_workflow_controller.errors` that the API maps to HTTP answers.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+from reana_commons.config import WORKFLOW_TIME_FORMAT, get_config
+from reana_db import retention
+from reana_db.models import User, Workflow, WorkspaceRetentionRule
+from reana_db.run_numbers import (
+    WorkflowNotFound,
+    get_workflow_by_uuid_or_name,
+    next_run_number,
+    parse_uuid,
+)
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from reana_workflow_controller.errors import BadRequest, Conflict, NotFound
+
+DEFAULT_WORKFLOW_NAME = "workflow"
+WORKFLOW_TYPES = ("serial", "cwl", "yadage", "snakemake")
+_CREATE_ATTEMPTS = 5
+
+
+def format_time(value) -> str | None:
+    """A datetime in REANA's wire format, or ``None``."""
+    return value.strftime(WORKFLOW_TIME_FORMAT) if value else None
+
+
+def get_user(session: Session, user_id: str) -> User:
+    """The user with this UUID; unknown or malformed → :class:`NotFound`."""
+    as_uuid = parse_uuid(user_id)
+    user = session.get(User, as_uuid) if as_uuid is not None else None
+    if user is None:
+        raise NotFound(f"User {user_id} does not exist")
+    return user
+
+
+def workon_message(uuid_or_name: str) -> str:
+    """REANA's answer when a run named by the client does not exist."""
+    return (
+        f"REANA_WORKON is set to {uuid_or_name}, but that workflow does not exist. "
+        "Please set your REANA_WORKON environment variable appropriately."
+    )
+
+
+def get_workflow(session: Session, user: User, uuid_or_name: str) -> Workflow:
+    """A run of ``user`` by UUID, ``name``, ``name.N`` or ``name.N.M``; else 404."""
+    try:
+        return get_workflow_by_uuid_or_name(session, uuid_or_name, user.id_)
+    except WorkflowNotFound:
+        raise NotFound(workon_message(uuid_or_name)) from None
+
+
+def workflow_name(workflow: Workflow) -> str:
+    """``name.N[.M]``, the name used in every answer."""
+    return workflow.full_name
+
+
+def is_uuid_v4(value: str) -> bool:
+    """Whether ``value`` is written as a version-4 UUID."""
+    parsed = parse_uuid(value)
+    return (
+        parsed is not None
+        and parsed.version == 4
+        and parsed.hex == str(value).replace("-", "").lower()
+    )
+
+
+def validate_workflow_name(name: str | None) -> str:
+    """The name to store: REANA's rules (no ``.``, not a UUIDv4, ASCII); empty → ``workflow``."""
+    if not name:
+        return DEFAULT_WORKFLOW_NAME
+    if "." in name:
+        raise BadRequest(f'Workflow name {name} contains illegal character ".".')
+    if is_uuid_v4(name):
+        raise BadRequest("Workflow name cannot be a valid UUIDv4.")
+    if not name.isascii() or not name.isprintable() or "/" in name:
+        raise BadRequest(f"Workflow name {name} is not valid.")
+    if len(name) > 255:
+        raise BadRequest(f"Workflow name {name[:32]}... is longer than 255 characters.")
+    return name
+
+
+def workflow_type(specification) -> str:
+    """The engine type named by a reana.yaml dict, or 400."""
+    if not isinstance(specification, dict) or not isinstance(
+        specification.get("workflow"), dict
+    ):
+        raise BadRequest("The REANA specification must contain a 'workflow' section.")
+    type_ = specification["workflow"].get("type")
+    if type_ not in WORKFLOW_TYPES:
+        raise BadRequest(f"Unknown workflow type {type_!r}.")
+    return type_
+
+
+def validate_operational_options(type_: str, options: dict) -> dict:
+    """Operational options checked for the engine (reana-commons' rules), or 400."""
+    if not options:
+        return {}
+    from reana_commons.errors import REANAValidationError
+
+    try:
+        from reana_commons.specification import validate_operational_options as validate
+    except ImportError:  # reana-commons without specification support yet
+        return options
+    try:
+        validated = validate(type_, options)
+    except REANAValidationError as error:
+        raise BadRequest(error.message) from error
+    return options if validated is None else validated
+
+
+def workspaces_root(workspace_root_path: str | None) -> Path:
+    """Root of the new workspace: the shared volume, or a directory below it."""
+    shared = get_config().shared_volume_path
+    if not workspace_root_path:
+        return shared
+    root = Path(os.path.normpath(workspace_root_path))
+    if not root.is_absolute() or not (root == shared or shared in root.parents):
+        raise BadRequest(
+            f"Workspace root path {workspace_root_path} is not one of the available "
+            f"workspaces ({shared})."
+        )
+    return root
+
+
+def build_workspace_path(root: Path, user_id: uuid.UUID, workflow_id: uuid.UUID) -> Path:
+    """``<root>/users/<user uuid>/workflows/<workflow uuid>`` (REANA's layout)."""
+    return root / "users" / str(user_id) / "workflows" / str(workflow_id)
+
+
+def retention_rules_of(specification: dict, requested: list | None) -> list[dict]:
+    """The new run's rules: those requested (the server's), else the spec's; plus the default.
+
+    Validation (relative globs, the maximum period, the default ``**/*`` rule of
+    ``WORKSPACE_RETENTION_PERIOD``) is reana-db's; a refused rule is a 400.
+    """
+    if requested:
+        days = {rule["workspace_files"]: rule["retention_days"] for rule in requested}
+        specification = {"workspace": {"retention_days": days}}
+    try:
+        return retention.rules_for_new_workflow(specification)
+    except retention.InvalidRetentionRule as error:
+        raise BadRequest(str(error)) from None
+
+
+def create_workflow(
+    session: Session,
+    user: User,
+    specification: dict,
+    name: str | None,
+    operational_options: dict | None = None,
+    retention_rules: list | None = None,
+    git_data: dict | None = None,
+    launcher_url: str | None = None,
+    workspace_root_path: str | None = None,
+) -> Workflow:
+    """Store a new run (status ``created``, next run number) and create its empty workspace."""
+    name = validate_workflow_name(name)
+    type_ = workflow_type(specification)
+    options = validate_operational_options(type_, operational_options or {})
+    root = workspaces_root(workspace_root_path)
+    rules = retention_rules_of(specification, retention_rules)
+    git_data = git_data or {}
+    for _attempt in range(_CREATE_ATTEMPTS):
+        workflow_id = uuid.uuid4()
+        workspace = build_workspace_path(root, user.id_, workflow_id)
+        major, minor = next_run_number(session, user.id_, name)
+        workflow = Workflow(
+            id_=workflow_id,
+            name=name,
+            owner_id=user.id_,
+            reana_specification=specification,
+            operational_options=options,
+            input_parameters={},
+            type_=type_,
+            logs="",
+            run_number_major=major,
+            run_number_minor=minor,
+            workspace_path=str(workspace),
+            git_ref=git_data.get("git_commit_sha") or None,
+            git_repo=git_data.get("git_url") or None,
+            git_provider=git_data.get("git_provider") or None,
+            launcher_url=launcher_url or None,
+            job_progress={},
+            complexity=[],
+        )
+        rows = [
+            WorkspaceRetentionRule(workflow_id=workflow.id_, **values) for values in rules
+        ]
+        try:
+            session.add(workflow)
+            session.flush()
+            session.add_all(rows)
+            session.flush()
+        except IntegrityError:
+            # Another request took this run number at the same time: take the next one.
+            # (Creation is the only write of its request, so a full rollback is safe.)
+            session.rollback()
+            continue
+        workspace.mkdir(parents=True, exist_ok=True)
+        return workflow
+    raise Conflict(f"Could not allocate a run number for {name}, please retry.")
+
+
+def parameters_view(workflow: Workflow) -> dict:
+    """``GET .../parameters``: the reana.yaml input parameters of the run."""
+    specification = workflow.reana_specification or {}
+    inputs = specification.get("inputs") or {}
+    return {
+        "id": str(workflow.id_),
+        "name": workflow_name(workflow),
+        "type": workflow.type_,
+        "parameters": inputs.get("parameters") or {},
+    }
+
+
+def specification_view(workflow: Workflow) -> dict:
+    """The stored reana.yaml and the parameters given at start."""
+    return {
+        "specification": workflow.reana_specification or {},
+        "parameters": workflow.input_parameters or {},
+    }
+
+
+def retention_rules_view(session: Session, workflow: Workflow) -> dict:
+    """``GET .../retention_rules``: the run's rules, by retention days."""
+    rules = session.scalars(
+        select(WorkspaceRetentionRule)
+        .where(WorkspaceRetentionRule.workflow_id == workflow.id_)
+        .order_by(WorkspaceRetentionRule.retention_days, WorkspaceRetentionRule.workspace_files)
+    )
+    return {
+        "workflow_id": str(workflow.id_),
+        "workflow_name": workflow_name(workflow),
+        "retention_rules": [
+            {
+                "id": str(rule.id_),
+                "workspace_files": rule.workspace_files,
+                "retention_days": rule.retention_days,
+                "apply_on": format_time(rule.apply_on),
+                "status": rule.status.name,
+            }
+            for rule in rules
+        ],
+    }
