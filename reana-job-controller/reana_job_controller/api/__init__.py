@@ -1,0 +1,1 @@
+"""REST blueprints of the job controller."""

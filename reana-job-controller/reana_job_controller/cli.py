@@ -1,0 +1,74 @@
+"""``reana-job-controller``: serve the jobs API of one workflow run.
+
+Started by the run manager with ``--port 0``: the server binds an ephemeral
+port and writes its URL to ``--url-file`` atomically (temporary file +
+rename). SIGTERM stops the server but leaves the jobs running, so a restarted
+job controller adopts them; ``DELETE /shutdown`` is how jobs are stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+
+def write_url_file(path: str, url: str) -> None:
+    """Write ``url`` to ``path`` atomically, so a reader never sees half a URL."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temporary.write_text(url + "\n")
+    os.replace(temporary, target)
+
+
+def _terminate(_signum, _frame):
+    raise SystemExit(0)
+
+
+@click.command()
+@click.option("--workflow-uuid", required=True, help="The run whose jobs this process serves.")
+@click.option("--workspace", required=True, type=click.Path(file_okay=False),
+              help="The run's workspace.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, type=int, show_default=True, help="0: any free port.")
+@click.option("--url-file", type=click.Path(dir_okay=False), help="Write the served URL here.")
+@click.option("--resync-interval", default=0.5, type=float, show_default=True,
+              help="Seconds between two passes of the job monitor.")
+def cli(workflow_uuid, workspace, host, port, url_file, resync_interval):
+    """Serve the job controller API of one workflow run."""
+    from reana_commons.config import get_config
+    from werkzeug.serving import make_server
+
+    from reana_job_controller.app import create_app
+    from reana_job_controller.controller import JobController
+
+    logging.basicConfig(
+        level=get_config().log_level,
+        format="%(asctime)s | %(name)s | %(threadName)s | %(levelname)s | %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    controller = JobController(workflow_uuid, workspace, resync_interval=resync_interval)
+    server = make_server(host, port, create_app(controller), threaded=True)
+    url = f"http://{host}:{server.server_port}"
+    signal.signal(signal.SIGTERM, _terminate)
+    controller.start_monitor()
+    if url_file:
+        write_url_file(url_file, url)
+    logging.getLogger(__name__).info("job controller of %s serving at %s", workflow_uuid, url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        controller.close()
+
+
+if __name__ == "__main__":
+    cli()

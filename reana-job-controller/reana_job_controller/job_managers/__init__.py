@@ -1,0 +1,53 @@
+"""Registry of compute backends, loaded lazily by name.
+
+To add a backend: write ``job_managers/<name>.py`` with a
+:class:`~reana_job_controller.job_managers.base.JobManager` subclass, add one
+line to :data:`JOB_MANAGERS`, and add the name to the conformance suite's
+parameter list (``reana-job-controller/tests/test_conformance.py``). See
+``docs/adr/0002-job-managers.md``.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from reana_job_controller.job_managers.base import (
+    BackendContext,
+    BackendState,
+    JobManager,
+    JobRecord,
+)
+
+JOB_MANAGERS: dict[str, str] = {
+    "local": "reana_job_controller.job_managers.local:LocalJobManager",
+}
+"""Backend name → ``"module:Class"`` (imported on first use only)."""
+
+__all__ = [
+    "JOB_MANAGERS",
+    "BackendContext",
+    "BackendState",
+    "JobManager",
+    "JobRecord",
+    "known_backends",
+    "load_job_manager",
+]
+
+
+class UnknownBackend(LookupError):
+    """No job manager is registered under this name."""
+
+
+def known_backends() -> list[str]:
+    """Names of every registered backend."""
+    return sorted(JOB_MANAGERS)
+
+
+def load_job_manager(name: str) -> type[JobManager]:
+    """The job manager class registered as ``name`` (imports its module now)."""
+    try:
+        target = JOB_MANAGERS[name]
+    except KeyError:
+        raise UnknownBackend(f"Compute backend {name} is not known.") from None
+    module_name, _, class_name = target.partition(":")
+    return getattr(import_module(module_name), class_name)

@@ -1,0 +1,173 @@
+"""The job manager interface: what a compute backend implements, and the cycle around it.
+
+A backend implements four small methods (:meth:`JobManager.submit`,
+:meth:`JobManager.status`, :meth:`JobManager.logs`, :meth:`JobManager.stop`).
+The base class drives the bookkeeping around them (Airflow ``BaseExecutor``
+style), so no backend can forget it:
+
+* :meth:`JobManager.launch`: insert the job row → ``submit`` → record the
+  backend id and status → ``follow`` (optional event source);
+* :meth:`JobManager.complete`: fetch the logs → store status, exit code and
+  logs in one update → ``cleanup``;
+* :meth:`JobManager.terminate`: ``stop`` → store the logs so far → ``stopped``.
+
+Backends report; the controller writes: they never touch the database.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from reana_db.enums import JobStatus
+
+
+@dataclass
+class JobRecord:
+    """A snapshot of one job row (what backends and the REST API see)."""
+
+    id: str
+    workflow_uuid: str
+    status: JobStatus
+    cmd: str = ""
+    docker_img: str = ""
+    job_name: str = ""
+    prettified_cmd: str = ""
+    compute_backend: str = "local"
+    backend_job_id: str | None = None
+    env_vars: dict = field(default_factory=dict)
+    cvmfs_mounts: str = ""
+    exit_code: int | None = None
+    spec: dict = field(default_factory=dict)
+    logs: str = ""
+    started_at: object = None
+    finished_at: object = None
+    created: object = None
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in JobStatus.terminal()
+
+    @property
+    def workspace(self) -> str:
+        return self.spec.get("workflow_workspace", "")
+
+
+@dataclass(frozen=True)
+class BackendState:
+    """What a backend reports about one job."""
+
+    status: JobStatus
+    exit_code: int | None = None
+    reason: str = ""
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in JobStatus.terminal()
+
+
+@dataclass
+class BackendContext:
+    """Where a backend works: the run, its workspace and its private directory."""
+
+    workflow_uuid: str
+    workspace: Path
+    run_dir: Path
+    """Private to the job controller, outside the user's workspace listing (logs, secrets)."""
+    job_env: Callable[[], dict]
+    """Extra environment for every job (the user's secrets), computed once on first use."""
+    secret_files_dir: Callable[[], Path | None]
+    """Directory holding the user's file secrets (created on first use), or ``None``."""
+
+
+CompletionCallback = Callable[[str, BackendState], None]
+"""``callback(job_id, state)``: a backend that pushes events calls it when a job ended."""
+
+
+class JobManager(ABC):
+    """Base class of every compute backend; subclasses implement the four hooks."""
+
+    name: ClassVar[str] = ""
+    pushes_completion: ClassVar[bool] = False
+    """True when the backend calls the completion callback itself (event-driven end)."""
+    logs_while_running: ClassVar[bool] = True
+    """True when :meth:`logs` returns the output so far while the job runs."""
+    survives_restart: ClassVar[bool] = True
+    """True when a restarted job controller can keep following jobs from their backend id."""
+
+    def __init__(self, context: BackendContext):
+        self.context = context
+        self._on_completion: CompletionCallback | None = None
+        self._stopping: set[str] = set()
+
+    # --- hooks a backend implements -----------------------------------------------------
+    @abstractmethod
+    def submit(self, job: JobRecord) -> str:
+        """Start ``job`` on the backend; returns its backend job id."""
+
+    @abstractmethod
+    def status(self, backend_job_ids: Sequence[str]) -> dict[str, BackendState]:
+        """Current state of many jobs in one call; ids the backend does not know are failed."""
+
+    @abstractmethod
+    def logs(self, job: JobRecord) -> str:
+        """The job's output (so far, when :attr:`logs_while_running`)."""
+
+    @abstractmethod
+    def stop(self, backend_job_id: str) -> None:
+        """Stop the job and everything it started; returns without waiting for the end."""
+
+    def follow(self, job: JobRecord) -> None:  # noqa: B027 - optional hook
+        """Start watching a freshly recorded job (event-driven backends)."""
+
+    def cleanup(self, job: JobRecord) -> None:  # noqa: B027 - optional hook
+        """Release what the backend kept for an ended job (files, objects)."""
+
+    def start(self, on_completion: CompletionCallback) -> None:
+        """Begin pushing completion events (called once, by the controller)."""
+        self._on_completion = on_completion
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release backend resources when the job controller exits (jobs keep running)."""
+
+    # --- the cycle (not to be overridden) -----------------------------------------------
+    def launch(self, store, job: JobRecord) -> JobRecord:
+        """Insert the row, submit, record the backend id; returns the recorded job."""
+        store.insert(job)
+        try:
+            job.backend_job_id = self.submit(job)
+        except Exception as error:
+            store.finish(job.id, BackendState(JobStatus.failed, reason=str(error)),
+                         f"[reana] submission to {self.name} failed: {error}\n")
+            raise
+        job.status = JobStatus.running
+        store.record_submission(job.id, job.backend_job_id, job.status)
+        self.follow(job)
+        return job
+
+    def complete(self, store, job: JobRecord, state: BackendState) -> bool:
+        """Store the end of ``job`` (logs, exit code, status); False if it had ended already."""
+        if job.id in self._stopping and state.status != JobStatus.stopped:
+            # The end was caused by our stop signal: the job was stopped, not failed.
+            state = BackendState(JobStatus.stopped, state.exit_code, "stopped")
+        try:
+            logs = self.logs(job)
+        except Exception as error:  # noqa: BLE001 - the end must be stored anyway
+            logs = f"[reana] could not read the job logs: {error}\n"
+        if state.reason:
+            logs = (logs or "") + f"[reana] {state.reason}\n"
+        changed = store.finish(job.id, state, logs)
+        if changed:
+            self._stopping.discard(job.id)
+            self.cleanup(job)
+        return changed
+
+    def terminate(self, store, job: JobRecord, reason: str = "stopped") -> bool:
+        """Stop a job and store it as stopped with its logs so far."""
+        self._stopping.add(job.id)
+        if job.backend_job_id:
+            self.stop(job.backend_job_id)
+        return self.complete(store, job, BackendState(JobStatus.stopped, reason=reason))

@@ -1,0 +1,238 @@
+"""The ``local`` backend: each job is a ``bash -c`` process group on this machine.
+
+A job runs in its own session (so stop kills the whole tree) with a clean
+environment: a few host variables, the job's ``env_vars``, ``REANA_WORKSPACE``,
+``REANA_WORKFLOW_UUID`` and the user's secrets. Output goes to
+``<run_dir>/jobs/<job_id>.log``, readable while the job runs. A tiny bash
+wrapper writes the exit status to ``<job_id>.exit`` so a restarted job
+controller, which is no longer the parent, still learns how the job ended.
+With ``REANA_CONTAINER_RUNTIME`` set (e.g. ``podman``) the command runs in the
+step's image with the workspace bind-mounted at the same path.
+
+The backend id is ``<pid>:<start ticks>:<job id>``: the start time tells a
+re-used pid from the job's own process.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import psutil
+from reana_commons.config import get_config
+from reana_db.enums import JobStatus
+
+from reana_job_controller.job_managers.base import BackendState, JobManager, JobRecord
+from reana_job_controller.quantities import memory_bytes
+
+STOP_GRACE_SECONDS = 2.0
+HOST_ENV_KEEP = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ",
+                 "TMPDIR", "SHELL", "XDG_RUNTIME_DIR", "CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF")
+
+# $1 exit file, $2 memory limit in KiB ("" = none), $3 the command. The EXIT trap also runs
+# when the command calls `exit`; variables have odd names so the command does not clobber them.
+_HOST_WRAPPER = (
+    '__reana_exit_file="$1"; __reana_cmd="$3"; [ -n "$2" ] && ulimit -v "$2"; shift 3; '
+    "trap 'printf \"%s\" \"$?\" > \"$__reana_exit_file\"' EXIT; eval \"$__reana_cmd\""
+)
+# $1 exit file, then the container runtime's argv.
+_CONTAINER_WRAPPER = (
+    '__reana_exit_file="$1"; shift; '
+    "trap 'printf \"%s\" \"$?\" > \"$__reana_exit_file\"' EXIT; \"$@\""
+)
+
+
+def _start_ticks(pid: int) -> str | None:
+    """The process start time in clock ticks (``/proc/<pid>/stat`` field 22), or None."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    if fields[0] == b"Z":
+        return None  # a zombie has ended
+    return fields[19].decode()
+
+
+def _exit_code(returncode: int) -> int:
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def _state_for(exit_code: int | None, reason: str = "") -> BackendState:
+    if exit_code == 0:
+        return BackendState(JobStatus.finished, 0, reason)
+    return BackendState(JobStatus.failed, exit_code, reason)
+
+
+class LocalJobManager(JobManager):
+    """Runs jobs as local process groups (in a container when a runtime is configured)."""
+
+    name = "local"
+    pushes_completion = True
+    logs_while_running = True
+    survives_restart = True
+
+    def __init__(self, context):
+        super().__init__(context)
+        self.jobs_dir = context.run_dir / "jobs"
+        self.jobs_dir.mkdir(parents=True, exist_ok=True)
+        self.container_runtime = get_config().container_runtime
+        self.default_memory_limit = get_config().kubernetes_memory_limit
+        self._procs: dict[str, subprocess.Popen] = {}
+        self._lock = threading.Lock()
+        self._base_env = {k: v for k, v in os.environ.items() if k in HOST_ENV_KEEP}
+
+    # --- paths ---------------------------------------------------------------------------
+    def log_path(self, job_id: str) -> Path:
+        return self.jobs_dir / f"{job_id}.log"
+
+    def exit_path(self, job_id: str) -> Path:
+        return self.jobs_dir / f"{job_id}.exit"
+
+    # --- submit --------------------------------------------------------------------------
+    def submit(self, job: JobRecord) -> str:
+        env = dict(self._base_env)
+        env.update({str(k): str(v) for k, v in (job.env_vars or {}).items()})
+        env.update(self.context.job_env())
+        env["REANA_WORKSPACE"] = str(self.context.workspace)
+        env["REANA_WORKFLOW_UUID"] = self.context.workflow_uuid
+        limit = memory_bytes(job.spec.get("kubernetes_memory_limit") or self.default_memory_limit)
+        limit_kib = str(max(limit // 1024, 1)) if limit else ""
+        exit_file = str(self.exit_path(job.id))
+        if self.container_runtime:
+            argv = ["bash", "-c", _CONTAINER_WRAPPER, "reana-job", exit_file,
+                    *self._container_argv(job, env, limit_kib)]
+            banner = ""
+        else:
+            argv = ["bash", "-c", _HOST_WRAPPER, "reana-job", exit_file, limit_kib, job.cmd]
+            banner = (f"[reana] no container runtime configured (REANA_CONTAINER_RUNTIME): "
+                      f"running on the host; image {job.docker_img} not used\n")
+        with open(self.log_path(job.id), "wb") as log:
+            if banner:
+                log.write(banner.encode())
+                log.flush()
+            proc = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                cwd=self.context.workspace, env=env, start_new_session=True, close_fds=True,
+            )
+        ticks = _start_ticks(proc.pid) or "0"
+        backend_job_id = f"{proc.pid}:{ticks}:{job.id}"
+        with self._lock:
+            self._procs[backend_job_id] = proc
+        return backend_job_id
+
+    def _container_argv(self, job: JobRecord, env: dict, limit_kib: str) -> list[str]:
+        workspace = str(self.context.workspace)
+        config = get_config()
+        argv = [self.container_runtime, "run", "--rm", "--name", f"reana-job-{job.id}",
+                "--network", "host", "-v", f"{workspace}:{workspace}", "-w", workspace]
+        secrets_dir = self.context.secret_files_dir()
+        if secrets_dir is not None:
+            argv += ["-v", f"{secrets_dir}:{config.user_secret_mount_path}:ro"]
+            env["REANA_USER_SECRET_MOUNT_PATH"] = config.user_secret_mount_path
+        for name in sorted(env):
+            if name not in HOST_ENV_KEEP:
+                argv += ["-e", name]  # value taken from the runtime's own environment
+        inner = f'ulimit -v {limit_kib} 2>/dev/null; {job.cmd}' if limit_kib else job.cmd
+        return [*argv, job.docker_img, "bash", "-c", inner]
+
+    def follow(self, job: JobRecord) -> None:
+        with self._lock:
+            proc = self._procs.get(job.backend_job_id)
+        if proc is None:
+            return
+        threading.Thread(target=self._wait, args=(job.id, job.backend_job_id, proc),
+                         name=f"job-{job.id[:8]}", daemon=True).start()
+
+    def _wait(self, job_id: str, backend_job_id: str, proc: subprocess.Popen) -> None:
+        returncode = proc.wait()
+        if self._on_completion is not None:
+            self._on_completion(job_id, _state_for(_exit_code(returncode)))
+
+    # --- status --------------------------------------------------------------------------
+    def status(self, backend_job_ids: Sequence[str]) -> dict[str, BackendState]:
+        return {backend_id: self._status(backend_id) for backend_id in backend_job_ids}
+
+    def _status(self, backend_job_id: str) -> BackendState:
+        with self._lock:
+            proc = self._procs.get(backend_job_id)
+        if proc is not None:
+            returncode = proc.poll()
+            if returncode is None:
+                return BackendState(JobStatus.running)
+            return _state_for(_exit_code(returncode))
+        try:
+            pid, ticks, job_id = backend_job_id.split(":", 2)
+        except ValueError:
+            return BackendState(JobStatus.failed, reason=f"unknown local job {backend_job_id}")
+        if _start_ticks(int(pid)) == ticks:
+            return BackendState(JobStatus.running)
+        try:
+            text = self.exit_path(job_id).read_text().strip()
+        except OSError:
+            text = ""
+        if text.lstrip("-").isdigit():
+            return _state_for(int(text))
+        return BackendState(JobStatus.failed,
+                            reason="the job's process ended without an exit status")
+
+    # --- logs, stop, cleanup -----------------------------------------------------------
+    def logs(self, job: JobRecord) -> str:
+        try:
+            with open(self.log_path(job.id), "rb") as log:
+                return log.read().decode(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def stop(self, backend_job_id: str) -> None:
+        pid_text, ticks, job_id = (backend_job_id.split(":", 2) + ["", ""])[:3]
+        pid = int(pid_text)
+        if _start_ticks(pid) != ticks:
+            return  # already gone (or the pid now belongs to someone else)
+        try:
+            tree = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+        except psutil.Error:
+            tree = []
+        self._signal(pid, tree, signal.SIGTERM)
+        timer = threading.Timer(STOP_GRACE_SECONDS, self._kill, args=(pid, tree, job_id))
+        timer.daemon = True
+        timer.start()
+
+    @staticmethod
+    def _signal(pid: int, tree: list, signum: int) -> None:
+        try:
+            os.killpg(pid, signum)
+        except OSError:
+            pass
+        for process in tree:  # descendants that left the process group
+            try:
+                process.send_signal(signum)
+            except psutil.Error:
+                pass
+
+    def _kill(self, pid: int, tree: list, job_id: str) -> None:
+        alive = []
+        for process in tree:
+            try:
+                if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(process)
+            except psutil.Error:
+                pass
+        if alive:
+            self._signal(pid, alive, signal.SIGKILL)
+        if self.container_runtime:
+            subprocess.run([self.container_runtime, "rm", "-f", f"reana-job-{job_id}"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+
+    def cleanup(self, job: JobRecord) -> None:
+        with self._lock:
+            self._procs.pop(job.backend_job_id or "", None)
+        for path in (self.log_path(job.id), self.exit_path(job.id)):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass

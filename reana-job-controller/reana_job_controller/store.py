@@ -1,0 +1,179 @@
+"""The job rows of one run, read and written with short database sessions.
+
+The job controller lives as long as its run, so it must not hold a database
+connection while jobs merely run (REANA reana#819): connections are pooled
+while the controller is busy and closed by :meth:`JobStore.release_if_idle`,
+which the monitor calls, once nothing used the database for a few seconds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+from reana_db.crypto import decrypt
+from reana_db.database import build_engine
+from reana_db.enums import JobStatus
+from reana_db.models import Job, UserSecret, Workflow
+from reana_db.status import set_job_status
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from reana_job_controller.job_managers.base import BackendState, JobRecord
+
+IDLE_RELEASE_SECONDS = 5.0
+
+
+def _record(row: Job) -> JobRecord:
+    return JobRecord(
+        id=str(row.id_),
+        workflow_uuid=str(row.workflow_uuid),
+        status=JobStatus(row.status),
+        cmd=row.cmd or "",
+        docker_img=row.docker_img or "",
+        job_name=row.job_name or "",
+        prettified_cmd=row.prettified_cmd or "",
+        compute_backend=row.compute_backend or "",
+        backend_job_id=row.backend_job_id,
+        env_vars=row.env_vars or {},
+        cvmfs_mounts=row.cvmfs_mounts or "",
+        exit_code=row.exit_code,
+        spec=row.spec or {},
+        logs=row.logs or "",
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        created=row.created,
+    )
+
+
+class JobStore:
+    """Database access for the jobs of one workflow run."""
+
+    def __init__(self, workflow_uuid: str, database_uri: str | None = None):
+        self.workflow_uuid = uuid.UUID(str(workflow_uuid))
+        self.engine = build_engine(database_uri)
+        self._sessions = sessionmaker(bind=self.engine, autoflush=False, expire_on_commit=False)
+        self._last_use = time.monotonic()
+        self._busy = 0
+        self._lock = threading.Lock()
+
+    def _session(self):
+        with self._lock:
+            self._busy += 1
+            self._last_use = time.monotonic()
+        return _Tracked(self, self._sessions())
+
+    def _done(self):
+        with self._lock:
+            self._busy -= 1
+            self._last_use = time.monotonic()
+
+    def release_if_idle(self, idle_seconds: float = IDLE_RELEASE_SECONDS) -> bool:
+        """Close pooled connections when the database was not used for a while."""
+        with self._lock:
+            if self._busy or time.monotonic() - self._last_use < idle_seconds:
+                return False
+            if self.engine.pool.checkedin() == 0:
+                return False
+            self.engine.dispose()
+            return True
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- writes ----------------------------------------------------------------------------
+    def insert(self, job: JobRecord) -> None:
+        """Insert a new job row (status ``created``)."""
+        with self._session() as session:
+            session.add(Job(
+                id_=uuid.UUID(job.id),
+                workflow_uuid=self.workflow_uuid,
+                status=JobStatus.created,
+                compute_backend=job.compute_backend,
+                cvmfs_mounts=job.cvmfs_mounts,
+                shared_file_system=bool(job.spec.get("shared_file_system", True)),
+                docker_img=job.docker_img,
+                cmd=job.cmd,
+                env_vars=job.env_vars,
+                prettified_cmd=job.prettified_cmd,
+                job_name=job.job_name,
+                spec=job.spec,
+            ))
+            session.commit()
+
+    def record_submission(self, job_id: str, backend_job_id: str, status: JobStatus) -> None:
+        """Store the backend id of a submitted job and its first status."""
+        with self._session() as session:
+            row = session.get(Job, uuid.UUID(job_id))
+            row.backend_job_id = backend_job_id
+            set_job_status(row, status)
+            session.commit()
+
+    def finish(self, job_id: str, state: BackendState, logs: str | None) -> bool:
+        """Store a job's end (status, exit code, logs); False if it had ended already."""
+        with self._session() as session:
+            row = session.get(Job, uuid.UUID(job_id))
+            if row is None or JobStatus(row.status) in JobStatus.terminal():
+                return False
+            row.logs = logs or ""
+            row.exit_code = state.exit_code
+            set_job_status(row, state.status)
+            session.commit()
+            return True
+
+    # --- reads -----------------------------------------------------------------------------
+    def get(self, job_id: str) -> JobRecord | None:
+        """The job ``job_id`` of this run, or None."""
+        try:
+            key = uuid.UUID(str(job_id))
+        except ValueError:
+            return None
+        with self._session() as session:
+            row = session.get(Job, key)
+            if row is None or row.workflow_uuid != self.workflow_uuid:
+                return None
+            return _record(row)
+
+    def list(self, alive_only: bool = False) -> list[JobRecord]:
+        """Jobs of this run in creation order (only non-terminal ones with ``alive_only``)."""
+        query = select(Job).where(Job.workflow_uuid == self.workflow_uuid)
+        if alive_only:
+            query = query.where(Job.status.not_in(sorted(JobStatus.terminal())))
+        with self._session() as session:
+            return [_record(row) for row in session.scalars(query.order_by(Job.created))]
+
+    def owner_secrets(self) -> list[tuple[str, str, bytes]]:
+        """``(name, type, value)`` of every secret of the run's owner, decrypted."""
+        query = (
+            select(UserSecret)
+            .join(Workflow, Workflow.owner_id == UserSecret.user_id)
+            .where(Workflow.id_ == self.workflow_uuid)
+            .order_by(UserSecret.name)
+        )
+        with self._session() as session:
+            return [
+                (secret.name, getattr(secret.type_, "value", secret.type_),
+                 decrypt(secret.value_encrypted))
+                for secret in session.scalars(query)
+            ]
+
+
+class _Tracked:
+    """A session that tells the store when it is done (for the idle release)."""
+
+    def __init__(self, store: JobStore, session):
+        self.store = store
+        self.session = session
+
+    def __enter__(self):
+        return self.session
+
+    def __exit__(self, *exc):
+        try:
+            if exc[0] is not None:
+                self.session.rollback()
+            self.session.close()
+        finally:
+            self.store._done()
+        return False

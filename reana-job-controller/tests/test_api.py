@@ -1,0 +1,141 @@
+"""The job controller's REST API end to end, with a real process and the local backend."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+import pytest
+import requests
+from reana_job_controller.client import JobControllerUnavailable
+
+
+def test_submit_wait_finished(jc, job_fields, workflow, db):
+    job_id = jc.submit("cd $REANA_WORKSPACE && echo hello > out.txt && echo done", **job_fields)
+    job = jc.wait(job_id, timeout=20)
+    assert job["status"] == "finished"
+    assert job["exit_code"] == 0
+    assert job["job_id"] == job_id
+    assert job["docker_img"] == job_fields["docker_img"]
+    assert (workflow.workspace_path + "/out.txt") and open(
+        workflow.workspace_path + "/out.txt").read() == "hello\n"
+    logs = jc.logs(job_id)
+    assert "done" in logs
+    assert "running on the host" in logs
+    from reana_db.models import Job
+
+    db.expire_all()
+    row = db.get(Job, __import__("uuid").UUID(job_id))
+    assert row.status.name == "finished"
+    assert row.exit_code == 0
+    assert "done" in row.logs
+    assert row.started_at and row.finished_at
+    assert row.spec["job_name"] == "step"
+    assert row.backend_job_id
+
+
+def test_failed_job_keeps_exit_code(jc, job_fields):
+    job_id = jc.submit("echo boom >&2; exit 7", **job_fields)
+    job = jc.wait(job_id, timeout=20)
+    assert job["status"] == "failed"
+    assert job["exit_code"] == 7
+    assert "boom" in jc.logs(job_id)
+
+
+def test_long_poll_returns_at_job_end(jc, job_fields):
+    job_id = jc.submit("sleep 0.5", **job_fields)
+    start = time.monotonic()
+    job = jc.wait(job_id, timeout=20)
+    elapsed = time.monotonic() - start
+    assert job["status"] == "finished"
+    assert 0.3 < elapsed < 0.5 + 0.3
+
+
+def test_wait_times_out_on_running_job(jc, job_fields, job_controller):
+    job_id = jc.submit("sleep 30", **job_fields)
+    start = time.monotonic()
+    body = requests.get(f"{job_controller.url}/jobs/{job_id}", params={"wait": "0.3"},
+                        timeout=5).json()
+    assert body["status"] == "running"
+    assert 0.25 < time.monotonic() - start < 2
+    jc.stop(job_id)
+
+
+def test_logs_readable_while_running(jc, job_fields):
+    job_id = jc.submit("echo first-line; sleep 30", **job_fields)
+    deadline = time.monotonic() + 10
+    while "first-line" not in jc.logs(job_id):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert jc.get(job_id)["status"] == "running"
+    jc.stop(job_id)
+    job = jc.wait(job_id, timeout=10)
+    assert job["status"] == "stopped"
+    assert "first-line" in jc.logs(job_id)
+
+
+def test_list_jobs(jc, job_fields):
+    first = jc.submit("true", **job_fields)
+    second = jc.submit("false", **job_fields)
+    jc.wait(first, timeout=20)
+    jc.wait(second, timeout=20)
+    jobs = jc.list()
+    assert set(jobs) == {first, second}
+    assert jobs[first]["status"] == "finished"
+    assert jobs[second]["status"] == "failed"
+    assert jobs[first]["max_restart_count"] == 0
+
+
+def test_unknown_job_is_404(job_controller):
+    for path in ("/jobs/4b0f3f3a-7a6a-4f32-9c56-1b0b9f0c1d2e", "/jobs/not-a-uuid",
+                 "/jobs/4b0f3f3a-7a6a-4f32-9c56-1b0b9f0c1d2e/logs"):
+        response = requests.get(job_controller.url + path, timeout=5)
+        assert response.status_code == 404
+        assert "doesn't exist" in response.json()["message"]
+    response = requests.delete(
+        job_controller.url + "/jobs/4b0f3f3a-7a6a-4f32-9c56-1b0b9f0c1d2e/", timeout=5)
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"cmd": "not base64!"}, "cmd"),
+        ({"docker_img": None}, "docker_img"),
+        ({"workflow_uuid": "4b0f3f3a-7a6a-4f32-9c56-1b0b9f0c1d2e"}, "serves workflow"),
+        ({"workflow_workspace": "/tmp"}, "workspace"),
+        ({"compute_backend": "kubernetes"}, "not supported"),
+        ({"kubernetes_memory_limit": "lots"}, "memory quantity"),
+    ],
+)
+def test_bad_requests_are_400(job_controller, job_fields, change, message):
+    body = dict(job_fields, cmd=base64.b64encode(b"true").decode())
+    body.update(change)
+    body = {key: value for key, value in body.items() if value is not None}
+    response = requests.post(job_controller.url + "/jobs", json=body, timeout=5)
+    assert response.status_code == 400, response.text
+    assert message in response.json()["message"]
+
+
+def test_non_json_body_is_400(job_controller):
+    response = requests.post(job_controller.url + "/jobs", data="x", timeout=5)
+    assert response.status_code == 400
+    assert "message" in response.json()
+
+
+def test_apispec(job_controller):
+    spec = requests.get(job_controller.url + "/apispec", timeout=5).json()
+    assert spec["swagger"] == "2.0"
+    assert "JobRequest" in spec["definitions"]
+    assert "/jobs/{job_id}" in spec["paths"]
+
+
+def test_shutdown_stops_jobs_and_refuses_new(jc, job_fields):
+    job_id = jc.submit("echo started; sleep 60", **job_fields)
+    time.sleep(0.2)
+    assert jc.shutdown() == {"message": "All jobs stopped."}
+    job = jc.get(job_id)
+    assert job["status"] == "stopped"
+    assert "started" in jc.logs(job_id)
+    with pytest.raises(JobControllerUnavailable, match="shutting down"):
+        jc.submit("true", **job_fields)
