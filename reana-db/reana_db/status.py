@@ -65,9 +65,11 @@ def set_workflow_status(
         raise InvalidStatusTransition(workflow, new)
     if logs:
         append_workflow_logs(workflow, logs)
-    if old == new:
-        return False
     now = now or utcnow()
+    if old == new:
+        if new == S.running and workflow.run_started_at is None:
+            workflow.run_started_at = now
+        return False
     workflow.status = new
     if new == S.running and workflow.run_started_at is None:
         workflow.run_started_at = now
