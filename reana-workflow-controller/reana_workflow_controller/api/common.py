@@ -11,16 +11,16 @@ from webargs.flaskparser import FlaskParser
 from reana_workflow_controller.errors import BadRequest
 from reana_workflow_controller.workflows import get_user, get_workflow
 
+_LOCATIONS = ("query", "querystring", "json", "form", "headers", "files", "view_args")
+
 
 def _first_error(messages) -> str:
     """``Field 'page': Must be greater than or equal to 1.`` from marshmallow's messages."""
-    if isinstance(messages, dict):
-        for location in messages.values():
-            if isinstance(location, dict):
-                for field, errors in location.items():
-                    text = errors if isinstance(errors, str) else _flatten(errors)
-                    return f"Field '{field}': {text}"
-            return _flatten(location)
+    if isinstance(messages, dict) and len(messages) == 1 and next(iter(messages)) in _LOCATIONS:
+        messages = next(iter(messages.values()))
+    if isinstance(messages, dict) and messages:
+        field, errors = next(iter(messages.items()))
+        return f"Field '{field}': {_flatten(errors)}"
     return _flatten(messages)
 
 
@@ -36,7 +36,7 @@ class ArgumentParser(FlaskParser):
     """webargs' Flask parser answering REANA's 400 ``{"message"}`` on invalid input."""
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
-        raise BadRequest(_first_error({"args": error.normalized_messages()}))
+        raise BadRequest(_first_error(error.normalized_messages()))
 
     def load_json(self, req, schema):
         if not req.get_data(cache=True):

@@ -87,8 +87,8 @@ def get_status(workflow_id_or_name: str):
 def set_status(workflow_id_or_name: str):
     """Start, stop or delete a run (``?status=start|stop|deleted``)."""
     args = query(SetStatusQuery)
-    body = json_body(SetStatusBody)
     _, workflow = owned_workflow(args, workflow_id_or_name)
+    body = json_body(SetStatusBody)
     from reana_workflow_controller import runs
 
     action = args["status"]
@@ -129,8 +129,8 @@ def set_status(workflow_id_or_name: str):
 def get_logs(workflow_id_or_name: str):
     """Workflow, engine and job logs (JSON body: step names; jobs paginated)."""
     args = query(PageQuery)
-    steps = json_list_body()
     _, workflow = owned_workflow(args, workflow_id_or_name)
+    steps = json_list_body()
     page = Page(args["page"], args["size"])
     return jsonify(workflow_views.logs_view(session(), workflow, steps, page))
 
