@@ -1,0 +1,205 @@
+"""HTTP client of reana-workflow-controller's internal REST API.
+
+The API is REANA 0.9's (``spec/reana_workflow_controller.json``): every call
+carries ``?user=<owner uuid>``, which the workflow controller trusts (it is not
+reachable from outside). Methods return the :class:`requests.Response` as is,
+whatever its status, so callers can forward the controller's status code and
+``{"message"}`` body; only an unreachable controller raises
+:class:`WorkflowControllerUnavailable`. File bodies stream both ways: uploads
+take any iterable or file-like object, downloads are opened with
+``stream=True`` and must be closed by the caller.
+"""
+
+from __future__ import annotations
+
+from typing import IO, Any
+from urllib.parse import quote
+
+import requests
+
+from reana_commons.config import get_config
+from reana_commons.errors import REANAError
+
+DEFAULT_TIMEOUT = 120.0
+"""Seconds to wait for the controller (connect and each read)."""
+
+
+class WorkflowControllerUnavailable(REANAError):
+    """The workflow controller could not be reached or did not answer in time."""
+
+
+def _segment(value: Any) -> str:
+    """One path segment, percent-encoded completely (``/`` included)."""
+    return quote(str(value), safe="")
+
+
+def _file_path(value: str) -> str:
+    """A workspace path in a URL: each component encoded, ``/`` kept."""
+    return "/".join(quote(part, safe="") for part in str(value).split("/"))
+
+
+class WorkflowControllerClient:
+    """Calls of the workflow controller's ``/api/workflows...`` endpoints."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        session: requests.Session | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ):
+        self.base_url = (base_url or get_config().workflow_controller_url).rstrip("/")
+        self.session = session or requests.Session()
+        self.timeout = timeout
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        user_id: Any,
+        params: dict | None = None,
+        **kwargs,
+    ) -> requests.Response:
+        """Send one request; ``user`` is always added to the query."""
+        query = {"user": str(user_id)}
+        for key, value in (params or {}).items():
+            if value is None:
+                continue
+            query[key] = ("true" if value else "false") if isinstance(value, bool) else value
+        kwargs.setdefault("timeout", self.timeout)
+        try:
+            return self.session.request(method, self.base_url + path, params=query, **kwargs)
+        except requests.RequestException as error:
+            raise WorkflowControllerUnavailable(
+                f"The workflow controller at {self.base_url} is not reachable: {error}"
+            ) from error
+
+    def _workflow(self, workflow_id_or_name: Any, suffix: str = "") -> str:
+        return f"/api/workflows/{_segment(workflow_id_or_name)}{suffix}"
+
+    # Workflows -----------------------------------------------------------------
+
+    def list_workflows(self, user_id, **params) -> requests.Response:
+        """``GET /api/workflows`` (type, verbose, search, sort, status, page, size, ...)."""
+        return self.request("GET", "/api/workflows", user_id, params)
+
+    def create_workflow(
+        self, user_id, body: dict, workspace_root_path: str | None = None
+    ) -> requests.Response:
+        """``POST /api/workflows``: body with reana_specification, workflow_name, ..."""
+        return self.request(
+            "POST",
+            "/api/workflows",
+            user_id,
+            {"workspace_root_path": workspace_root_path},
+            json=body,
+        )
+
+    def get_workflow_status(self, user_id, workflow) -> requests.Response:
+        """``GET /api/workflows/<w>/status``."""
+        return self.request("GET", self._workflow(workflow, "/status"), user_id)
+
+    def set_workflow_status(
+        self, user_id, workflow, status: str, parameters: dict | None = None
+    ) -> requests.Response:
+        """``PUT /api/workflows/<w>/status?status=start|stop|deleted``."""
+        return self.request(
+            "PUT",
+            self._workflow(workflow, "/status"),
+            user_id,
+            {"status": status},
+            json=parameters or {},
+        )
+
+    def get_workflow_logs(
+        self, user_id, workflow, steps: list | None = None, page=None, size=None
+    ) -> requests.Response:
+        """``GET /api/workflows/<w>/logs`` (JSON array of step names as body)."""
+        return self.request(
+            "GET",
+            self._workflow(workflow, "/logs"),
+            user_id,
+            {"page": page, "size": size},
+            json=steps,
+        )
+
+    def get_workflow_parameters(self, user_id, workflow) -> requests.Response:
+        """``GET /api/workflows/<w>/parameters``."""
+        return self.request("GET", self._workflow(workflow, "/parameters"), user_id)
+
+    def get_workflow_diff(
+        self, user_id, workflow_a, workflow_b, brief=False, context_lines=None
+    ) -> requests.Response:
+        """``GET /api/workflows/<a>/diff/<b>``."""
+        return self.request(
+            "GET",
+            self._workflow(workflow_a, f"/diff/{_segment(workflow_b)}"),
+            user_id,
+            {"brief": bool(brief), "context_lines": context_lines},
+        )
+
+    def get_workflow_retention_rules(self, user_id, workflow) -> requests.Response:
+        """``GET /api/workflows/<w>/retention_rules``."""
+        return self.request("GET", self._workflow(workflow, "/retention_rules"), user_id)
+
+    # Workspace -----------------------------------------------------------------
+
+    def upload_file(
+        self, user_id, workflow, file_name: str, stream: IO[bytes] | Any
+    ) -> requests.Response:
+        """``POST /api/workflows/<w>/workspace?file_name=``: ``stream`` is sent as it is read."""
+        return self.request(
+            "POST",
+            self._workflow(workflow, "/workspace"),
+            user_id,
+            {"file_name": file_name},
+            data=stream,
+            headers={"Content-Type": "application/octet-stream"},
+        )
+
+    def list_files(self, user_id, workflow, **params) -> requests.Response:
+        """``GET /api/workflows/<w>/workspace`` (file_name, search, page, size)."""
+        return self.request("GET", self._workflow(workflow, "/workspace"), user_id, params)
+
+    def download_file(
+        self, user_id, workflow, file_name: str, preview: bool = False
+    ) -> requests.Response:
+        """``GET /api/workflows/<w>/workspace/<path>``, streamed: close the response."""
+        return self.request(
+            "GET",
+            self._workflow(workflow, "/workspace/" + _file_path(file_name)),
+            user_id,
+            {"preview": preview or None},
+            stream=True,
+        )
+
+    def delete_file(self, user_id, workflow, file_name: str) -> requests.Response:
+        """``DELETE /api/workflows/<w>/workspace/<path or glob>``."""
+        return self.request(
+            "DELETE", self._workflow(workflow, "/workspace/" + _file_path(file_name)), user_id
+        )
+
+    def move_files(self, user_id, workflow, source: str, target: str) -> requests.Response:
+        """``PUT /api/workflows/move_files/<w>?source=&target=``."""
+        return self.request(
+            "PUT",
+            f"/api/workflows/move_files/{_segment(workflow)}",
+            user_id,
+            {"source": source, "target": target},
+        )
+
+    # Interactive sessions ----------------------------------------------------------
+
+    def open_interactive_session(
+        self, user_id, workflow, session_type: str, configuration: dict | None = None
+    ) -> requests.Response:
+        """``POST /api/workflows/<w>/open/<type>``."""
+        return self.request(
+            "POST",
+            self._workflow(workflow, f"/open/{_segment(session_type)}"),
+            user_id,
+            json=configuration or {},
+        )
+
+    def close_interactive_session(self, user_id, workflow) -> requests.Response:
+        """``POST /api/workflows/<w>/close``."""
+        return self.request("POST", self._workflow(workflow, "/close"), user_id)

@@ -1,0 +1,86 @@
+"""Blueprints of the public API and what every request shares: the session, the user."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g, jsonify, request
+from reana_commons.api_clients import WorkflowControllerClient
+from reana_db.database import db_session, get_engine
+from reana_db.models import User
+
+from reana_server.api.operations import get_operation
+from reana_server.auth import authenticate, token_from
+
+
+def current_user() -> User:
+    """The authenticated user of this request."""
+    return g.reana_user
+
+
+def controller() -> WorkflowControllerClient:
+    """The workflow controller client of this app (one HTTP session per app)."""
+    client = current_app.extensions.get("reana_controller")
+    if client is None:
+        client = WorkflowControllerClient(current_app.config["WORKFLOW_CONTROLLER_URL"])
+        current_app.extensions["reana_controller"] = client
+    return client
+
+
+def declared_codes() -> set[int]:
+    """Status codes the current endpoint declares in the spec."""
+    view = current_app.view_functions.get(request.endpoint)
+    op = get_operation(view) if view else None
+    return set(op.responses) if op else {200, 500}
+
+
+def forward(upstream, success_codes: tuple[int, ...] = (200,)):
+    """Answer with the workflow controller's JSON and status (undeclared codes become 500)."""
+    status = upstream.status_code
+    try:
+        body = upstream.json()
+    except ValueError:
+        body = {"message": upstream.text.strip() or f"Workflow controller answered {status}."}
+    if status not in declared_codes():
+        message = body.get("message") if isinstance(body, dict) else None
+        body = {"message": message or f"Workflow controller answered {status}."}
+        status = 500 if status >= 500 or status in success_codes else 400
+        if 400 not in declared_codes():
+            status = 500
+    if status >= 400 and not isinstance(body, dict):
+        body = {"message": str(body)}
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def _authenticate_request():
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if view is None:
+        return None
+    op = get_operation(view)
+    if op is not None and op.anonymous:
+        return None
+    token = token_from(request.args.get("access_token"), request.headers.get("Authorization"))
+    g.reana_user = authenticate(db_session(), token)
+    return None
+
+
+def _remove_session(_exc=None):
+    db_session.remove()
+
+
+def register_api(app: Flask) -> None:
+    """Register every blueprint, authentication and session teardown."""
+    from reana_server.api import gitlab, launch, meta, secrets, workflows, workspace
+
+    get_engine()
+    app.before_request(_authenticate_request)
+    app.teardown_appcontext(_remove_session)
+    for module in (meta, workflows, workspace, secrets, launch, gitlab):
+        app.register_blueprint(module.blueprint)
+
+    @app.get("/api/apispec")
+    def apispec():
+        """Our OpenAPI (Swagger 2.0) specification, generated from the schemas."""
+        from reana_server.spec import build_spec
+
+        return jsonify(build_spec(app))

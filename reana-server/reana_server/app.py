@@ -1,0 +1,25 @@
+"""Flask application factory of the public REST API."""
+
+from __future__ import annotations
+
+from flask import Flask
+from reana_commons.config import get_config
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the API app; ``config`` overrides Flask settings (e.g. ``WORKFLOW_CONTROLLER_URL``)."""
+    from reana_server.api import register_api
+    from reana_server.errors import register_error_handlers
+
+    app = Flask("reana_server")
+    settings = get_config()
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        WORKFLOW_CONTROLLER_URL=settings.workflow_controller_url,
+        MAX_CONTENT_LENGTH=None,
+    )
+    app.config.update(config or {})
+    app.json.sort_keys = False
+    register_error_handlers(app)
+    register_api(app)
+    return app

@@ -1,0 +1,277 @@
+"""Fixtures of the reana-server tests: app → client → user → workflow.
+
+Every response the test client receives is checked against REANA 0.9's own
+``reana_server.json`` (the spec reana-client 0.9.6 validates against): the
+status code must be declared for the operation and a JSON body must match its
+schema. A violation fails the test that received it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+REFERENCE = Path(os.environ.get("REANA_REFERENCE", "/work/shared/reference/reana-0.9"))
+REANA_SPEC_PATH = REFERENCE / "spec" / "reana_server.json"
+HELLOWORLD_DEMO = Path(os.environ.get("REANA_DEMOS", "/work/shared/demos")) / (
+    "reana-demo-helloworld"
+)
+
+HELLOWORLD_SPEC = {
+    "version": "0.9.0",
+    "inputs": {
+        "files": ["code/helloworld.py", "data/names.txt"],
+        "parameters": {
+            "helloworld": "code/helloworld.py",
+            "inputfile": "data/names.txt",
+            "outputfile": "results/greetings.txt",
+            "sleeptime": 0,
+        },
+    },
+    "workflow": {
+        "type": "serial",
+        "specification": {
+            "steps": [
+                {
+                    "environment": "docker.io/library/python:3.10-bookworm",
+                    "commands": [
+                        'python "${helloworld}" --inputfile "${inputfile}" '
+                        '--outputfile "${outputfile}" --sleeptime ${sleeptime}'
+                    ],
+                }
+            ]
+        },
+    },
+    "outputs": {"files": ["results/greetings.txt"]},
+}
+
+# Statuses REANA itself answers on any operation without declaring them (webargs errors).
+UNDECLARED_BUT_REANA = {400}
+
+
+class ReanaSpecValidator:
+    """Checks responses against REANA's published server spec."""
+
+    def __init__(self, path: Path):
+        from bravado_core.spec import Spec
+
+        self.raw = json.loads(path.read_text())
+        self.spec = Spec.from_dict(
+            self.raw, config={"validate_responses": True, "use_models": False}
+        )
+        self.routes = []
+        for template, operations in self.raw["paths"].items():
+            pattern = re.sub(
+                r"\{(\w+)\}",
+                lambda m: "(?P<%s>.+)" % m.group(1) if m.group(1) == "file_name" else "[^/]+",
+                template,
+            )
+            literal = len(re.sub(r"\{\w+\}", "", template))
+            self.routes.append((literal, re.compile(f"^{pattern}$"), template, operations))
+        self.routes.sort(key=lambda r: -r[0])
+
+    def operation(self, method: str, path: str):
+        for _, regex, template, operations in self.routes:
+            if regex.match(path) and method.lower() in operations:
+                return template, operations[method.lower()]
+        return None, None
+
+    def check(self, method: str, path: str, status: int, content_type: str, body: bytes):
+        """Raise ``AssertionError`` describing any violation."""
+        from bravado_core.validate import validate_schema_object
+
+        template, op = self.operation(method, path)
+        if op is None:
+            if path == "/api/apispec" or status in (404, 405):
+                return
+            raise AssertionError(f"{method} {path}: not an operation of REANA's spec")
+        responses = op["responses"]
+        if str(status) not in responses:
+            if status in UNDECLARED_BUT_REANA:
+                return
+            raise AssertionError(
+                f"{method} {template}: status {status} not declared ({sorted(responses)}): "
+                f"{body[:300]!r}"
+            )
+        schema = responses[str(status)].get("schema")
+        if not content_type.startswith("application/json"):
+            if schema is not None and schema.get("type") != "file" and status != 302:
+                raise AssertionError(f"{method} {template}: {status} is not JSON ({content_type})")
+            return
+        if schema is None:
+            return
+        value = json.loads(body)
+        try:
+            validate_schema_object(self.spec, schema, value)
+        except Exception as error:  # noqa: BLE001 - report any validation failure
+            raise AssertionError(
+                f"{method} {template} {status}: response breaks REANA's spec: {error}\n"
+                f"{json.dumps(value)[:500]}"
+            ) from error
+
+
+@pytest.fixture(scope="session")
+def reana_spec_validator():
+    """REANA's server spec as a response validator (skips when the reference is absent)."""
+    if not REANA_SPEC_PATH.exists():
+        pytest.skip(f"REANA's reference spec is not at {REANA_SPEC_PATH}")
+    return ReanaSpecValidator(REANA_SPEC_PATH)
+
+
+class ValidatingClient(FlaskClient):
+    """A test client that checks every response against REANA's spec."""
+
+    validator: ReanaSpecValidator | None = None
+
+    def open(self, *args, **kwargs):
+        response = super().open(*args, **kwargs)
+        if self.validator is not None and not kwargs.get("buffered") is False:
+            request = response.request
+            data = response.get_data()
+            self.validator.check(
+                request.method,
+                request.path,
+                response.status_code,
+                response.content_type or "",
+                data,
+            )
+        return response
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServerThread:
+    """A WSGI app served by werkzeug in a background thread."""
+
+    def __init__(self, app):
+        from werkzeug.serving import make_server
+
+        self.port = free_port()
+        self.server = make_server("127.0.0.1", self.port, app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def server_env(db, tmp_path, monkeypatch):
+    """The platform environment of one test (database from the shared chain)."""
+    from reana_commons.config import reset_config
+
+    monkeypatch.setenv("REANA_EXTRA_CONFIG", json.dumps({"launch_allow_file_urls": True}))
+    reset_config()
+    yield db
+    try:
+        from reana_commons.messaging import close_shared_connections
+
+        close_shared_connections()
+    except ImportError:
+        pass
+
+
+@pytest.fixture
+def controller_url(server_env):
+    """The workflow controller's internal API, live on a free port."""
+    from reana_workflow_controller.app import create_app as create_controller
+
+    with ServerThread(create_controller({"TESTING": True})) as server:
+        yield server.url
+
+
+@pytest.fixture
+def app(server_env, controller_url):
+    """The public API app, talking to the live workflow controller."""
+    from reana_server.app import create_app
+
+    return create_app({"TESTING": True, "WORKFLOW_CONTROLLER_URL": controller_url})
+
+
+@pytest.fixture
+def client(app, reana_spec_validator):
+    """A test client whose every response is validated against REANA's spec."""
+    app.test_client_class = ValidatingClient
+    test_client = app.test_client()
+    test_client.validator = reana_spec_validator
+    return test_client
+
+
+def make_user(session, email: str):
+    """A user with an active token (``.test_token``)."""
+    from reana_db.users import create_user
+
+    created, token = create_user(session, email, full_name=email.split("@")[0].title())
+    session.commit()
+    created.test_token = token
+    return created
+
+
+@pytest.fixture
+def other_user(server_env):
+    """A second user, to prove isolation."""
+    return make_user(server_env, "mallory@example.org")
+
+
+@pytest.fixture
+def auth(user):
+    """Query string with the user's token."""
+    return {"access_token": user.test_token}
+
+
+@pytest.fixture
+def create_workflow(client, user):
+    """``create_workflow(name="helloworld", spec=None, token=None)`` → the 201 body."""
+
+    def create(name="helloworld", spec=None, token=None):
+        response = client.post(
+            "/api/workflows",
+            query_string={"workflow_name": name, "access_token": token or user.test_token},
+            json=spec or HELLOWORLD_SPEC,
+        )
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    return create
+
+
+@pytest.fixture
+def workflow(create_workflow):
+    """A created helloworld run of ``user`` (``helloworld.1``)."""
+    return create_workflow()
+
+
+@pytest.fixture
+def upload(client, user):
+    """``upload(workflow_name, file_name, data, token=None)``, REANA client style."""
+
+    def send(workflow_name, file_name, data: bytes, token=None):
+        return client.post(
+            f"/api/workflows/{workflow_name}/workspace",
+            query_string={"file_name": file_name, "access_token": token or user.test_token},
+            data=data,
+            content_type="application/octet-stream",
+        )
+
+    return send
