@@ -20,10 +20,13 @@ from reana_job_controller.job_managers.base import (
 
 JOB_MANAGERS: dict[str, str] = {
     "local": "reana_job_controller.job_managers.local:LocalJobManager",
+    "slurm": "reana_job_controller.job_managers.slurm:SlurmJobManager",
+    "slurmcern": "reana_job_controller.job_managers.slurm:SlurmJobManager",
 }
 """Backend name → ``"module:Class"`` (imported on first use only)."""
 
 __all__ = [
+    "UnknownBackend",
     "JOB_MANAGERS",
     "BackendContext",
     "BackendState",
