@@ -1,0 +1,1 @@
+"""Talking to reana-server: the spec-driven API client and streaming file transfers."""

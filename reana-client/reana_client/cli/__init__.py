@@ -1,0 +1,114 @@
+"""The ``reana-client`` command group; subcommands are imported only when used."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# command name -> (module under reana_client.cli, function name, section)
+COMMANDS = {
+    "ping": ("meta", "ping", "Configuration commands"),
+    "info": ("meta", "info", "Configuration commands"),
+    "version": ("meta", "version", "Configuration commands"),
+    "quota-show": ("meta", "quota_show", "Quota commands"),
+    "list": ("workflows", "workflows_list", "Workflow management commands"),
+    "create": ("workflows", "create", "Workflow management commands"),
+    "delete": ("workflows", "delete", "Workflow management commands"),
+    "diff": ("workflows", "diff", "Workflow management commands"),
+    "open": ("sessions", "open_session", "Interactive sessions commands"),
+    "close": ("sessions", "close_session", "Interactive sessions commands"),
+    "start": ("execution", "start", "Workflow execution commands"),
+    "restart": ("execution", "restart", "Workflow execution commands"),
+    "run": ("execution", "run", "Workflow execution commands"),
+    "status": ("execution", "status", "Workflow execution commands"),
+    "logs": ("logs", "logs", "Workflow execution commands"),
+    "stop": ("execution", "stop", "Workflow execution commands"),
+    "validate": ("validate", "validate", "Workflow management commands"),
+    "test": ("testing", "test", "Workflow execution commands"),
+    "upload": ("files", "upload", "Workspace file management commands"),
+    "download": ("files", "download", "Workspace file management commands"),
+    "ls": ("files", "ls", "Workspace file management commands"),
+    "du": ("files", "du", "Workspace file management commands"),
+    "mv": ("files", "mv", "Workspace file management commands"),
+    "rm": ("files", "rm", "Workspace file management commands"),
+    "prune": ("files", "prune", "Workspace file management commands"),
+    "retention-rules-list": (
+        "sessions",
+        "retention_rules_list",
+        "Workspace file retention commands",
+    ),
+    "secrets-add": ("secrets", "secrets_add", "Secret management commands"),
+    "secrets-list": ("secrets", "secrets_list", "Secret management commands"),
+    "secrets-delete": ("secrets", "secrets_delete", "Secret management commands"),
+}
+
+SECTIONS = [
+    "Configuration commands",
+    "Workflow management commands",
+    "Workflow execution commands",
+    "Workspace interactive commands",
+    "Interactive sessions commands",
+    "Workspace file management commands",
+    "Workspace file retention commands",
+    "Secret management commands",
+    "Quota commands",
+]
+
+
+class LazyGroup(click.Group):
+    """A group that imports a subcommand's module only when it is invoked or listed."""
+
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, cmd_name):
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module = importlib.import_module(f"reana_client.cli.{entry[0]}")
+        return getattr(module, entry[1])
+
+    def format_commands(self, ctx, formatter):
+        for section in SECTIONS:
+            rows = []
+            for name in sorted(COMMANDS):
+                if COMMANDS[name][2] != section:
+                    continue
+                command = self.get_command(ctx, name)
+                rows.append((name, command.get_short_help_str(limit=formatter.width - 30)))
+            if rows:
+                with formatter.section(section):
+                    formatter.write_dl(rows)
+
+
+@click.group(
+    cls=LazyGroup,
+    help="""REANA client for interacting with REANA server.
+
+Environment: REANA_SERVER_URL (the server to talk to), REANA_ACCESS_TOKEN (your
+token, default of -t), REANA_WORKON (default workflow of -w).
+
+Shell completion (click's): add to ~/.bashrc
+  eval "$(_REANA_CLIENT_COMPLETE=bash_source reana-client)"
+(zsh: zsh_source in ~/.zshrc; fish: fish_source in
+~/.config/fish/completions/reana-client.fish).
+
+Example:
+
+  $ reana-client ping""",
+)
+@click.option(
+    "-l",
+    "--loglevel",
+    default="WARNING",
+    type=click.Choice(["DEBUG", "INFO", "WARNING"]),
+    help="Sets log level",
+)
+@click.pass_context
+def cli(ctx, loglevel):
+    """REANA client for interacting with REANA server."""
+    if loglevel != "WARNING":  # importing logging costs startup time; only when asked
+        import logging
+
+        logging.basicConfig(format="[%(levelname)s] %(message)s", level=loglevel)

@@ -1,0 +1,429 @@
+"""Workflow management commands: list, create, delete, diff."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from reana_client.cli.common import (
+    RUN_STATUSES,
+    access_token_option,
+    api,
+    check_connection,
+    duration_seconds,
+    fail,
+    format_options,
+    human_readable_option,
+    pagination_options,
+    parse_filters,
+    server_url,
+    split_name,
+    status_change_message,
+    workflow_option,
+)
+from reana_client.output import display_formatted_output, format_progress, message
+
+BATCH_HEADERS = ["name", "run_number", "created", "started", "ended", "status"]
+SESSION_HEADERS = ["name", "run_number", "created", "session_type", "session_uri", "session_status"]
+
+
+def _list_headers(kind, verbose, include_size, include_progress, include_duration):
+    headers = list(BATCH_HEADERS if kind == "batch" else SESSION_HEADERS)
+    if verbose:
+        headers += ["id", "user"]
+    if verbose or include_size:
+        headers.append("size")
+    if verbose or include_progress:
+        headers.append("progress")
+    if verbose or include_duration:
+        headers.append("duration")
+    return headers
+
+
+def _list_row(item, headers, access_token):
+    name, run_number = split_name(item["name"])
+    item = dict(item, name=name, run_number=run_number, duration=duration_seconds(item))
+    if "session_uri" in headers:
+        item["session_uri"] = f"{server_url()}{item.get('session_uri')}?token={access_token}"
+    row = []
+    for header in headers:
+        value = None
+        if header == "progress":
+            value = format_progress(item.get("progress"))
+        elif header in ("started", "ended"):
+            key = "run_started_at" if header == "started" else "run_finished_at"
+            value = (item.get("progress") or {}).get(key) or "-"
+        row.append(value or item.get(header))
+    return row
+
+
+@click.command("list")
+@click.option("-w", "--workflow", default=None, help="List all runs of the given workflow.")
+@click.option("-s", "--sessions", is_flag=True, help="List all open interactive sessions.")
+@format_options("status=failed,name=test_workflow")
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    default=False,
+    help="Show all workflows including deleted ones.",
+)
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Print out extra information: workflow id, user id, disk usage, progress, duration.",
+)
+@human_readable_option
+@click.option(
+    "--sort", "sort_column_name", default="CREATED", help="Sort the output by specified column"
+)
+@click.option(
+    "--filter",
+    "filters",
+    multiple=True,
+    help="Filter workflow that contains certain filtering criteria. Use "
+    "`--filter <column_name>=<column_value>` pairs. Available filters are ``name`` "
+    "and ``status``.",
+)
+@click.option(
+    "--include-duration",
+    is_flag=True,
+    default=False,
+    help="Include the duration of the workflows in seconds.",
+)
+@click.option(
+    "--include-progress",
+    is_flag=True,
+    default=None,
+    help="Include progress information of the workflows.",
+)
+@click.option(
+    "--include-workspace-size",
+    is_flag=True,
+    default=None,
+    help="Include size information of the workspace.",
+)
+@click.option(
+    "--show-deleted-runs",
+    is_flag=True,
+    default=False,
+    help="Include deleted workflows in the output.",
+)
+@access_token_option
+@pagination_options
+@check_connection
+def workflows_list(
+    workflow,
+    sessions,
+    _format,
+    output_format,
+    access_token,
+    show_all,
+    verbose,
+    human_readable_or_raw,
+    sort_column_name,
+    page,
+    size,
+    filters,
+    include_duration,
+    include_progress,
+    include_workspace_size,
+    show_deleted_runs,
+):
+    """List all workflows and sessions.
+
+    The ``list`` command lists workflows and sessions. By default, the list of
+    workflows is returned. If you would like to see the list of your open
+    interactive sessions, you need to pass the ``--sessions`` command-line
+    option.
+
+    Example:
+
+      $ reana-client list --all
+
+      $ reana-client list --sessions
+
+      $ reana-client list --verbose --bytes
+    """
+    kind = "interactive" if sessions else "batch"
+    statuses = [s for s in RUN_STATUSES if show_all or show_deleted_runs or s != "deleted"]
+    search = None
+    if filters:
+        wanted, search = parse_filters(filters, ["name", "status"])
+        statuses = wanted or statuses
+    from reana_client.api.client import APIError
+
+    try:
+        response = api().call(
+            "get_workflows",
+            access_token=access_token,
+            type=kind,
+            verbose=bool(verbose),
+            page=page,
+            size=size,
+            status=statuses,
+            search=search,
+            include_progress=include_progress,
+            include_workspace_size=include_workspace_size,
+            workflow_id_or_name=workflow,
+        )
+    except APIError as error:
+        fail(f"Workflow list could not be retrieved: \n{error}")
+    headers = _list_headers(
+        kind, verbose, include_workspace_size, include_progress, include_duration
+    )
+    items = response.get("items", []) if isinstance(response, dict) else response
+    rows = [_list_row(item, headers, access_token) for item in items]
+    sort_name = sort_column_name.lower()
+    column = headers.index(sort_name) if sort_name in headers else 2
+
+    def sort_key(row):
+        if headers[column] == "run_number":
+            return [int(p) for p in row[column].split(".")] if row[column] else []
+        if headers[column] == "size":
+            return (row[column] or {}).get("raw", -1)
+        return row[column] is not None, row[column]
+
+    try:
+        rows.sort(key=sort_key, reverse=True)
+    except TypeError:
+        rows.sort(key=lambda r: str(r[column]), reverse=True)
+    for row in rows:
+        for i, value in enumerate(row):
+            row[i] = (
+                value.get(human_readable_or_raw)
+                if headers[i] == "size" and value
+                else (value or "-")
+            )
+    workon = os.environ.get("REANA_WORKON", "")
+    full_names = [f"{r[0]}.{r[1]}" for r in rows]
+    if workon in full_names:
+        rows[full_names.index(workon)][headers.index("run_number")] += " *"
+    display_formatted_output(rows, headers, _format, output_format)
+
+
+def _validate_name(ctx, param, value):
+    if value and "." in value:
+        fail(f'Workflow name {value} contains illegal character "."')
+    return value
+
+
+def _is_uuid4(value: str) -> bool:
+    from uuid import UUID
+
+    try:
+        return UUID(value, version=4).hex == value.replace("-", "")
+    except (ValueError, AttributeError, TypeError):
+        return False
+
+
+def create_workflow(spec_file, name, skip_validation, access_token) -> str:
+    """Validate and create; upload the spec file; returns ``name.N`` (exits on error)."""
+    from reana_client.api.client import APIError
+    from reana_client.specification import SpecificationError, load
+    from reana_client.validation.checks import validate_spec
+
+    if _is_uuid4(name):
+        fail("Workflow name cannot be a valid UUIDv4")
+    try:
+        spec = load(spec_file)
+        validate_spec(
+            spec,
+            spec_file,
+            access_token=access_token,
+            server_capabilities=True,
+            skip_validation=skip_validation,
+        )
+        spec = json.loads(json.dumps(spec, sort_keys=True))
+        response = api().call(
+            "create_workflow",
+            workflow_name=name,
+            reana_specification=spec,
+            access_token=access_token,
+        )
+    except (APIError, SpecificationError, OSError, ValueError) as error:
+        fail(f"Cannot create workflow {name}: \n{error}")
+    full_name = response["workflow_name"]
+    click.secho(full_name, fg="green")
+    from reana_client.cli.files import upload_paths
+
+    upload_paths(full_name, [spec_file], access_token)
+    return full_name
+
+
+def spec_file_option(func):
+    """``-f/--file`` defaulting to ./reana.yaml (or reana.yml)."""
+    from reana_client.specification import default_spec_path
+
+    return click.option(
+        "-f",
+        "--file",
+        type=click.Path(exists=True, resolve_path=True),
+        default=lambda: default_spec_path(),
+        help="REANA specification file describing the workflow to execute. [default=reana.yaml]",
+    )(func)
+
+
+@click.command("create")
+@spec_file_option
+@click.option(
+    "-n",
+    "--name",
+    "-w",
+    "--workflow",
+    default="",
+    callback=_validate_name,
+    help='Optional name of the workflow. [default is "workflow"]',
+)
+@click.option(
+    "--skip-validation",
+    is_flag=True,
+    help="If set, specifications file is not validated before submitting it's "
+    "contents to REANA server.",
+)
+@access_token_option
+@check_connection
+def create(file, name, skip_validation, access_token):
+    """Create a new workflow.
+
+    The ``create`` command allows to create a new workflow from reana.yaml
+    specifications file. The file is expected to be located in the current
+    working directory, or supplied via command-line -f option, see examples
+    below.
+
+    Examples:
+
+      $ reana-client create
+
+      $ reana-client create -w myanalysis
+
+      $ reana-client create -w myanalysis -f myreana.yaml
+    """
+    create_workflow(click.format_filename(file), name, skip_validation, access_token)
+
+
+@click.command("delete")
+@click.option(
+    "--include-all-runs", "all_runs", is_flag=True, help="Delete all runs of a given workflow."
+)
+@click.option(
+    "--include-workspace",
+    "should_delete_workspace",
+    is_flag=True,
+    help="Delete workspace from REANA (always done).",
+)
+@workflow_option
+@access_token_option
+@check_connection
+def delete(workflow, all_runs, should_delete_workspace, access_token):
+    """Delete a workflow.
+
+    The ``delete`` command removes workflow runs from the database and deletes
+    their workspaces.
+
+    Examples:
+
+      $ reana-client delete -w myanalysis.42
+
+      $ reana-client delete -w myanalysis.42 --include-all-runs
+    """
+    from reana_client.api.client import APIError
+
+    try:
+        api().call(
+            "set_workflow_status",
+            workflow_id_or_name=workflow,
+            status="deleted",
+            access_token=access_token,
+            parameters={"all_runs": all_runs, "workspace": True},
+        )
+    except APIError as error:
+        fail(f"Cannot delete workflow {workflow} \n{error}")
+    if all_runs:
+        text = "All workflows named '{}' have been deleted.".format(workflow.split(".")[0])
+    else:
+        text = status_change_message(workflow, "deleted")
+    message(text, "success")
+
+
+def _print_diff(lines):
+    for line in lines:
+        colour = {"@": "cyan", "-": "red", "+": "green"}.get(line[:1])
+        click.secho(line, fg=colour)
+
+
+def _default_workon(ctx, param, value):
+    value = value or os.environ.get("REANA_WORKON")
+    if not value:
+        fail(
+            "Workflow name must be provided either with `--workflow` option or with "
+            "REANA_WORKON environment variable"
+        )
+    return value
+
+
+@click.command("diff")
+@click.argument("workflow_a", required=False, callback=_default_workon)
+@click.argument("workflow_b", callback=_default_workon)
+@click.option(
+    "-q",
+    "--brief",
+    is_flag=True,
+    help="If not set, differences in the contents of the files in the two workspaces are shown.",
+)
+@click.option(
+    "-u",
+    "-U",
+    "--unified",
+    "context_lines",
+    type=int,
+    default=5,
+    help="Sets number of context lines for workspace diff output.",
+)
+@access_token_option
+@check_connection
+def diff(workflow_a, workflow_b, brief, access_token, context_lines):
+    """Show diff between two workflows.
+
+    The ``diff`` command allows to compare two workflows, the workflow_a and
+    workflow_b, which must be provided as arguments. The output will show the
+    difference in workflow run parameters, the generated files, the logs, etc.
+
+    Examples:
+
+      $ reana-client diff myanalysis.42 myotheranalysis.43
+
+      $ reana-client diff myanalysis.42 myotheranalysis.43 --brief
+    """
+    from reana_client.api.client import APIError
+
+    try:
+        response = api().call(
+            "get_workflow_diff",
+            workflow_id_or_name_a=workflow_a,
+            workflow_id_or_name_b=workflow_b,
+            brief=brief,
+            context_lines=str(context_lines),
+            access_token=access_token,
+        )
+        if response.get("reana_specification"):
+            sections = {k: v for k, v in json.loads(response["reana_specification"]).items() if v}
+            if not sections:
+                click.secho("==> No differences in REANA specifications.", bold=True, fg="yellow")
+            if "workflow" in sections:
+                sections["specification"] = sections.pop("workflow")
+            for section, content in sections.items():
+                click.secho(f"==> Differences in workflow {section}", bold=True, fg="yellow")
+                _print_diff(content)
+        message("")
+        listing = json.loads(response.get("workspace_listing") or '""')
+        if listing:
+            click.secho("==> Differences in workflow workspace", bold=True, fg="yellow")
+            _print_diff(listing.splitlines())
+    except (APIError, ValueError, TypeError) as error:
+        message(f"Something went wrong when trying to get diff:\n{error}", "error")
+        sys.exit(1)

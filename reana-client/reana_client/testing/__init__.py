@@ -1,0 +1,1 @@
+"""``reana-client test``: Gherkin scenarios checked against a finished run."""

@@ -1,0 +1,1 @@
+"""Client-side checks of reana.yaml: parameters, server capabilities, environments."""
