@@ -1,0 +1,259 @@
+"""Messaging on the embedded transport and on RabbitMQ: delivery, acks, requeues, priorities."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+from kombu import Connection, Consumer
+from reana_commons import messaging
+from reana_commons.errors import MessagingError
+from reana_commons.pytest_plugin import apply_env
+
+
+@pytest.fixture
+def mq(monkeypatch, broker, reana_home):
+    """Configure the platform for the parametrized broker; yield its kind."""
+    url, prefix = broker
+    apply_env(
+        monkeypatch, {"RABBIT_MQ": url, "REANA_QUEUE_PREFIX": prefix, "REANA_HOME": reana_home}
+    )
+    yield "embedded" if url.startswith("sqla") else "rabbitmq"
+    messaging.close_shared_connections()
+
+
+class Recorder(messaging.BaseConsumer):
+    """Records bodies; fails the first ``failures`` deliveries."""
+
+    queue = messaging.jobs_status_queue
+    requeue_delay = 0
+
+    def __init__(self, failures=0, **kwargs):
+        super().__init__(**kwargs)
+        self.failures = failures
+        self.bodies = []
+        self.redelivered = []
+
+    def handle(self, body, message):
+        self.bodies.append(body)
+        self.redelivered.append(bool(message.delivery_info.get("redelivered")))
+        if self.failures:
+            self.failures -= 1
+            raise RuntimeError("database unavailable")
+
+
+class Submissions(Recorder):
+    queue = messaging.workflow_submission_queue
+
+
+def test_publish_consume_ack(mq):
+    progress = messaging.build_progress_message(running={"total": 1, "job_ids": ["j1"]})
+    messaging.publish_workflow_status("wf-1", 1, logs="step 1\n", message=progress)
+    consumer = Recorder()
+    assert consumer.drain(timeout=2, limit=1) == 1
+    assert consumer.bodies == [
+        {
+            "workflow_uuid": "wf-1",
+            "status": 1,
+            "logs": "step 1\n",
+            "message": {"progress": {"running": {"total": 1, "job_ids": ["j1"]}}},
+        }
+    ]
+    assert Recorder().drain(timeout=0.3) == 0  # acked: gone
+
+
+def test_wire_format_is_reana_json_string_in_json(mq):
+    messaging.publish_workflow_submission("user-1", "wf-2", {"input_parameters": {}}, priority=7)
+    queue = messaging.workflow_submission_queue()
+    received = []
+    with messaging.get_connection() as conn:
+        with Consumer(
+            conn, [queue], accept=["json"], callbacks=[lambda b, m: received.append((b, m))]
+        ):
+            conn.drain_events(timeout=5)
+        body, message = received[0]
+        assert message.content_type == "application/json"
+        assert isinstance(body, str)
+        assert json.loads(body) == {
+            "user": "user-1",
+            "workflow_id_or_name": "wf-2",
+            "parameters": {"input_parameters": {}},
+            "priority": 7,
+            "min_job_memory": 0,
+            "retry_count": 0,
+        }
+        assert message.delivery_info["routing_key"] == queue.name
+        message.ack()
+
+
+def test_plain_json_objects_are_accepted_too(mq):
+    queue = messaging.jobs_status_queue()
+    with messaging.get_connection() as conn:
+        conn.Producer().publish(
+            {"workflow_uuid": "w", "status": 2},
+            routing_key=queue.name,
+            declare=[queue],
+            serializer="json",
+        )
+    consumer = Recorder()
+    assert consumer.drain(timeout=2, limit=1) == 1
+    assert consumer.bodies == [{"workflow_uuid": "w", "status": 2}]
+
+
+def test_failing_handler_gets_the_message_again(mq):
+    messaging.publish_workflow_status("wf-3", 2)
+    consumer = Recorder(failures=1)
+    assert consumer.drain(timeout=2, limit=2) == 2
+    assert consumer.bodies[0] == consumer.bodies[1]
+    assert consumer.bodies[0]["workflow_uuid"] == "wf-3"
+    if mq == "rabbitmq":
+        assert consumer.redelivered == [False, True]
+    assert Recorder().drain(timeout=0.3) == 0
+
+
+@pytest.mark.parametrize("payload", ["not json at all", "[1, 2]"])
+def test_undecodable_messages_are_rejected(mq, payload):
+    queue = messaging.jobs_status_queue()
+    with messaging.get_connection() as conn:
+        conn.Producer().publish(payload, routing_key=queue.name, declare=[queue], serializer="json")
+    consumer = Recorder()
+    assert consumer.drain(timeout=1, limit=1) == 1
+    assert consumer.bodies == []
+    assert Recorder().drain(timeout=0.3) == 0
+
+
+def test_foreign_content_type_is_rejected(mq):
+    queue = messaging.jobs_status_queue()
+    with messaging.get_connection() as conn:
+        conn.Producer().publish(
+            b"\x80\x04K\x01.",
+            routing_key=queue.name,
+            declare=[queue],
+            content_type="application/x-python-serialize",
+            content_encoding="binary",
+        )
+    consumer = Recorder()
+    consumer.drain(timeout=1, limit=1)
+    assert consumer.bodies == []
+    assert Recorder().drain(timeout=0.3) == 0
+
+
+def test_delivery_order(mq):
+    for n, priority in enumerate([1, 50, 10, 100, 0]):
+        messaging.publish_workflow_submission("u", f"wf-{n}", {}, priority=priority)
+    consumer = Submissions(prefetch_count=1)
+    assert consumer.drain(timeout=2, limit=5) == 5
+    got = [b["priority"] for b in consumer.bodies]
+    if mq == "rabbitmq":
+        assert got == [100, 50, 10, 1, 0]
+    else:  # the embedded transport ignores priorities: first in, first out
+        assert got == [1, 50, 10, 100, 0]
+
+
+def test_manual_ack_leaves_settling_to_the_handler(mq):
+    messaging.publish_workflow_submission("u", "held", {})
+
+    class Holder(Submissions):
+        manual_ack = True
+
+    holder = Holder()
+    assert holder.drain(timeout=2, limit=1) == 1
+
+    # never acked: back in the queue once the draining channel closed
+    class Acker(Holder):
+        def handle(self, body, message):
+            super().handle(body, message)
+            message.ack()
+
+    acker = Acker()
+    assert acker.drain(timeout=2, limit=1) == 1
+    assert acker.bodies[0]["workflow_id_or_name"] == "held"
+    assert Submissions().drain(timeout=0.3) == 0
+
+
+@pytest.mark.rabbitmq
+def test_consumer_dying_before_ack_leaves_the_message(mq):
+    if mq != "rabbitmq":
+        pytest.skip("unacked messages of a dead process survive only on RabbitMQ")
+    messaging.publish_workflow_submission("u", "survivor", {})
+
+    class Dying(Submissions):
+        manual_ack = True
+
+    conn = messaging.get_connection()
+    assert Dying(connection=conn).drain(timeout=2, limit=1) == 1
+    conn.collect()  # drop the socket without acking, like a killed process
+    conn.release()
+    successor = Submissions()
+    assert successor.drain(timeout=3, limit=1) == 1
+    assert successor.bodies[0]["workflow_id_or_name"] == "survivor"
+    assert successor.redelivered == [True]
+
+
+def test_run_loop_consumes_and_stops(mq):
+    consumer = Recorder()
+    thread = threading.Thread(target=consumer.run, daemon=True)
+    thread.start()
+    for n in range(3):
+        messaging.publish_workflow_status(f"wf-{n}", 1)
+    deadline = time.monotonic() + 10
+    while len(consumer.bodies) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    consumer.should_stop = True
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+    assert [b["workflow_uuid"] for b in consumer.bodies] == ["wf-0", "wf-1", "wf-2"]
+
+
+def test_publish_throughput(mq):
+    """Publishing reuses pooled connections (a connection per publish would be far slower)."""
+    queue = messaging.jobs_status_queue()
+    count = 300
+    start = time.monotonic()
+    for n in range(count):
+        messaging.publish(queue, {"workflow_uuid": str(n), "status": 1})
+    rate = count / (time.monotonic() - start)
+    assert rate > (500 if mq == "rabbitmq" else 30), rate
+
+
+def test_publish_failure_raises(monkeypatch, reana_home):
+    apply_env(
+        monkeypatch, {"RABBIT_MQ": "amqp://guest:guest@127.0.0.1:1//", "REANA_HOME": reana_home}
+    )
+    monkeypatch.setattr(messaging, "PUBLISH_MAX_RETRIES", 1)
+    conn = Connection("amqp://guest:guest@127.0.0.1:1//", connect_timeout=0.5)
+    with pytest.raises(MessagingError, match="Could not publish"):
+        messaging.publish(messaging.jobs_status_queue(), {"a": 1}, connection=conn)
+
+
+def test_queue_definitions(monkeypatch, reana_home):
+    apply_env(monkeypatch, {"RABBIT_MQ": "amqp://guest:guest@h:5672//", "REANA_QUEUE_PREFIX": "p-"})
+    queue = messaging.workflow_submission_queue()
+    assert queue.name == queue.routing_key == "p-workflow-submission"
+    assert queue.durable and queue.queue_arguments == {"x-max-priority": 100}
+    assert queue.exchange.name == ""
+    status = messaging.jobs_status_queue()
+    assert status.name == "p-jobs-status" and status.durable and not status.queue_arguments
+
+
+def test_build_progress_message():
+    assert messaging.build_progress_message() == {"progress": {}}
+    assert messaging.build_progress_message(total={"total": 3, "job_ids": []}, running=0) == {
+        "progress": {"total": {"total": 3, "job_ids": []}}
+    }
+    assert messaging.build_progress_message(total=2, finished=["a"], failed=None) == {
+        "progress": {
+            "total": {"total": 2, "job_ids": []},
+            "finished": {"total": 1, "job_ids": ["a"]},
+        }
+    }
+
+
+def test_decode_body():
+    assert messaging.decode_body('{"a": 1}') == {"a": 1}
+    assert messaging.decode_body(b'{"a": 1}') == {"a": 1}
+    assert messaging.decode_body({"a": 1}) == {"a": 1}
+    with pytest.raises(ValueError):
+        messaging.decode_body("[1]")
