@@ -78,7 +78,7 @@ def set_workflow_status(
     elif new == S.stopped:
         workflow.run_stopped_at = now
     if new in RunStatus.terminal():
-        _on_terminal(session, workflow, new)
+        _on_terminal(session, workflow, new, now)
     return True
 
 
@@ -91,12 +91,12 @@ def append_workflow_logs(workflow: Workflow, text: str) -> None:
     workflow.logs = (workflow.logs or "") + text
 
 
-def _on_terminal(session: Session, workflow: Workflow, new: RunStatus) -> None:
+def _on_terminal(session: Session, workflow: Workflow, new: RunStatus, now: datetime) -> None:
     # Imported here: quota and retention import models and this module imports them back.
     from reana_db import quota, retention
 
     if new in (S.finished, S.failed):
-        retention.activate_rules(session, workflow)
+        retention.activate_rules(session, workflow, now=now)
     quota.update_on_termination(session, workflow, new)
 
 
