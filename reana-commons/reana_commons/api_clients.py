@@ -187,6 +187,28 @@ class WorkflowControllerClient:
             {"source": source, "target": target},
         )
 
+    def get_disk_usage(
+        self, user_id, workflow, summarize: bool = False, search: str | None = None
+    ) -> requests.Response:
+        """``GET /api/workflows/<w>/disk_usage?summarize=&search=`` (our extension)."""
+        return self.request(
+            "GET",
+            self._workflow(workflow, "/disk_usage"),
+            user_id,
+            {"summarize": bool(summarize), "search": search},
+        )
+
+    def prune_workspace(
+        self, user_id, workflow, include_inputs: bool = False, include_outputs: bool = False
+    ) -> requests.Response:
+        """``POST /api/workflows/<w>/prune`` (our extension)."""
+        return self.request(
+            "POST",
+            self._workflow(workflow, "/prune"),
+            user_id,
+            {"include_inputs": bool(include_inputs), "include_outputs": bool(include_outputs)},
+        )
+
     # Interactive sessions ----------------------------------------------------------
 
     def open_interactive_session(

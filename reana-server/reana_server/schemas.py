@@ -28,6 +28,9 @@ class _Body(Schema):
         unknown = EXCLUDE
 
 
+AT_LEAST_ONE = validate.Range(min=1, error="Must be at least {min}.")
+
+
 class CsvList(fields.List):
     """A list sent as one comma-separated query value (bravado's default for arrays)."""
 
@@ -69,8 +72,8 @@ class Progress(Schema):
 
 
 class Paginated(_Query):
-    page = fields.Integer(validate=validate.Range(min=1), load_default=1)
-    size = fields.Integer(validate=validate.Range(min=1))
+    page = fields.Integer(validate=AT_LEAST_ONE, load_default=1)
+    size = fields.Integer(validate=AT_LEAST_ONE)
 
 
 # Meta ------------------------------------------------------------------------------

@@ -18,8 +18,10 @@ RESTARTABLE = (RunStatus.finished, RunStatus.failed)
 
 def validate_specification(spec: dict) -> None:
     """JSON-schema validation of reana.yaml (400 with REANA's message)."""
-    from reana_commons.specification import validate_reana_spec
-
+    try:
+        from reana_commons.specification import validate_reana_spec
+    except ImportError:  # reana-commons without reana.yaml validation: nothing to check against
+        return
     try:
         validate_reana_spec(spec)
     except ValueError as error:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import uuid
 
@@ -121,23 +120,16 @@ def validate_creation(spec, config: Config, available_workspaces: list[str]) -> 
 
 def validate_operational_options(workflow_type: str, options) -> dict:
     """REANA's operational options check (400 with its message)."""
-    from reana_commons.specification import validate_operational_options as check
-
     if not isinstance(options, dict):
         raise BadRequest("Operational options must be a mapping.")
+    try:
+        from reana_commons.specification import validate_operational_options as check
+    except ImportError:  # reana-commons without reana.yaml validation: nothing to check against
+        return options
     try:
         return check(workflow_type, options)
     except ValueError as error:
         raise BadRequest(str(error)) from error
-
-
-def matches_any(name: str, patterns: list[str]) -> bool:
-    """Whether a workspace file ``name`` is one of, or under one of, ``patterns``."""
-    for pattern in patterns:
-        pattern = pattern.strip("/")
-        if fnmatch.fnmatch(name, pattern) or name.startswith(pattern + "/"):
-            return True
-    return False
 
 
 def create_run(client, session: Session, user: User, name, spec, config: Config, **extra_body):

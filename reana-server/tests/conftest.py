@@ -70,7 +70,7 @@ class ReanaSpecValidator:
         for template, operations in self.raw["paths"].items():
             pattern = re.sub(
                 r"\{(\w+)\}",
-                lambda m: "(?P<%s>.+)" % m.group(1) if m.group(1) == "file_name" else "[^/]+",
+                lambda m: ".+" if m.group(1) == "file_name" else "[^/]+",
                 template,
             )
             literal = len(re.sub(r"\{\w+\}", "", template))
@@ -132,7 +132,7 @@ class ValidatingClient(FlaskClient):
 
     def open(self, *args, **kwargs):
         response = super().open(*args, **kwargs)
-        if self.validator is not None and not kwargs.get("buffered") is False:
+        if self.validator is not None and kwargs.get("buffered") is not False:
             request = response.request
             data = response.get_data()
             self.validator.check(
@@ -254,6 +254,12 @@ def create_workflow(client, user):
         return response.get_json()
 
     return create
+
+
+@pytest.fixture
+def helloworld_spec():
+    """A copy of the helloworld demo's specification."""
+    return json.loads(json.dumps(HELLOWORLD_SPEC))
 
 
 @pytest.fixture

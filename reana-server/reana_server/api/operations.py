@@ -44,7 +44,12 @@ class _Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
-        raise BadRequest(validation_message(error))
+        messages = error.messages
+        if isinstance(messages, dict) and len(messages) == 1:
+            location = next(iter(messages))
+            if location in self.__location_map__ and isinstance(messages[location], dict):
+                messages = messages[location]
+        raise BadRequest(validation_message(ValidationError(messages)))
 
 
 parser = _Parser()

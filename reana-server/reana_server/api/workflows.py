@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 from marshmallow import fields
-from reana_commons import workspace as ws
 from reana_commons.config import get_config
 from reana_db.database import db_session
 from reana_db.enums import RunStatus
-from reana_db.quota import workspace_path_of
 
 from reana_server import schemas, submission
 from reana_server.api import controller, current_user, forward
@@ -209,13 +207,6 @@ def get_workflow_retention_rules(workflow_id_or_name):
     return forward(controller().get_workflow_retention_rules(_user_id(), workflow_id_or_name))
 
 
-def _workspace_of(workflow) -> str:
-    path = workspace_path_of(workflow)
-    if path is None or workflow.status == RunStatus.deleted:
-        raise NotFound("Workspace does not exist.")
-    return str(path)
-
-
 @blueprint.get(W + "/disk_usage")
 @operation(
     "get_workflow_disk_usage",
@@ -224,18 +215,11 @@ def _workspace_of(workflow) -> str:
     body=schemas.DiskUsageBody,
 )
 def get_workflow_disk_usage(workflow_id_or_name, body):
-    user = current_user()
-    workflow = get_user_workflow(db_session(), user, workflow_id_or_name)
-    try:
-        search = ws.parse_search(body.get("search"))
-    except ValueError as error:
-        raise BadRequest(str(error)) from error
-    usage = ws.disk_usage(_workspace_of(workflow), summarize=body["summarize"], search=search)
-    return jsonify(
-        workflow_id=str(workflow.id_),
-        workflow_name=workflow.name,
-        user=str(user.id_),
-        disk_usage_info=usage,
+    workflow = get_user_workflow(db_session(), current_user(), workflow_id_or_name)
+    return forward(
+        controller().get_disk_usage(
+            _user_id(), workflow.id_, summarize=body["summarize"], search=body.get("search")
+        )
     )
 
 
@@ -247,18 +231,12 @@ def get_workflow_disk_usage(workflow_id_or_name, body):
     query=schemas.PruneQuery,
 )
 def prune_workspace(workflow_id_or_name, args):
-    from reana_server.pruning import prune
-
-    session = db_session()
-    workflow = get_user_workflow(session, current_user(), workflow_id_or_name)
-    prune(
-        session,
-        workflow,
-        _workspace_of(workflow),
-        args["include_inputs"],
-        args["include_outputs"],
+    workflow = get_user_workflow(db_session(), current_user(), workflow_id_or_name)
+    upstream = controller().prune_workspace(
+        _user_id(), workflow.id_, args["include_inputs"], args["include_outputs"]
     )
-    session.commit()
+    if upstream.status_code != 200:
+        return forward(upstream)
     return jsonify(
         message="The workspace has been correctly pruned.",
         workflow_id=str(workflow.id_),
