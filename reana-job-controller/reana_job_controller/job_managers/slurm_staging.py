@@ -53,6 +53,8 @@ class WorkspaceStager:
         """Upload what changed locally; returns the number of files sent."""
         sent = 0
         with self._lock:
+            if not self._synced:
+                self.transport.makedirs(self.remote)
             for relative, path, signature in self._local_files():
                 if self._synced.get(relative) == signature:
                     continue

@@ -176,6 +176,11 @@ class SSHTransport:
         for path in reversed(parts):
             sftp.mkdir(path)
 
+    def makedirs(self, directory: str) -> None:
+        """Create ``directory`` and its parents on the login node."""
+        with self._lock:
+            self._makedirs(self._sftp_client(), directory)
+
     def write_file(self, path: str, data: bytes, mode: int = 0o600) -> None:
         with self._lock:
             sftp = self._sftp_client()
