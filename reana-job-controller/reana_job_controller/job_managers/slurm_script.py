@@ -36,6 +36,7 @@ FAILED_STATES = {
 def image_reference(image: str, unpacked: bool) -> str:
     """What Apptainer runs for ``image``: CVMFS's unpacked tree or a docker:// reference."""
     if unpacked:
+        image = image.removeprefix("docker.io/")
         name = image if ":" in image.rsplit("/", 1)[-1] else f"{image}:latest"
         return f"{UNPACKED_IMAGES_ROOT}/{name}"
     return f"docker://{image}"
