@@ -18,13 +18,19 @@ from reana_db.enums import JobStatus
 from reana_db.models import Job
 from reana_job_controller.controller import JobController
 
-BACKENDS = [pytest.param("local", id="local")]
+BACKENDS = [pytest.param("local", id="local"),
+            pytest.param("slurm", id="slurm", marks=pytest.mark.slurm)]
 
 pytestmark = pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
 
 
 @pytest.fixture(params=BACKENDS)
 def backend(request, monkeypatch, reana_env):
+    if request.param == "slurm":  # the real test Slurm (make slurm-up); skip/fail without it
+        from reana_job_controller.job_managers.slurm_testing import require_slurm
+
+        require_slurm()
+        apply_env(monkeypatch, {"REANA_SLURM_MONITOR_INTERVAL": "0.5"})
     apply_env(monkeypatch, {"REANA_COMPUTE_BACKENDS": f'["{request.param}"]',
                             "REANA_DEFAULT_COMPUTE_BACKEND": request.param})
     return request.param

@@ -303,8 +303,7 @@ class SlurmJobManager(JobManager):
                 self.transport.remove(path)
             except Exception:  # noqa: BLE001 - leftovers are harmless
                 log.warning("could not remove %s", path)
-        with self._lock:
-            self._tracked.pop(job.backend_job_id or "", None)
+        # the tracked entry stays: status() keeps answering for the ended job
 
     def close(self) -> None:
         self._closing.set()
