@@ -10,7 +10,6 @@ the sender gives one) whose last applied value is kept with the run handle.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -26,7 +25,8 @@ log = logging.getLogger(__name__)
 
 PROGRESS_KEYS = ("running", "finished", "failed")
 SEQ_KEY = "status_seq"
-"""Key of the run handle's JSON holding the last applied sequence number."""
+"""Key of the run handle's JSON holding the applied sequence numbers."""
+MAX_ABOVE = 1000
 
 
 @dataclass
@@ -34,17 +34,6 @@ class BatchResult:
     """What a batch changed: runs that reached a terminal status (to clean up)."""
 
     ended: list[tuple[uuid.UUID, str | None, dict | None]] = field(default_factory=list)
-
-
-def decode_body(body) -> dict:
-    """A message body as a dict (REANA sends a JSON string inside JSON)."""
-    if isinstance(body, bytes | bytearray):
-        body = body.decode()
-    if isinstance(body, str):
-        body = json.loads(body)
-    if not isinstance(body, dict):
-        raise ValueError(f"unexpected jobs-status body: {body!r}")
-    return body
 
 
 def apply_batch(session: Session, bodies: list[dict], engine_logs=None) -> BatchResult:
@@ -88,14 +77,25 @@ def _uuid(value) -> uuid.UUID | None:
 
 
 def _already_applied(handle: RunHandle | None, body: dict) -> bool:
-    """Whether this sequence number was applied already (and record it if not)."""
+    """Whether this sequence number was applied already (and record it if not).
+
+    Kept as ``{"floor": n, "above": [...]}``: every number up to ``floor`` and
+    those in ``above`` were applied, so a message requeued behind later ones
+    (the embedded broker requeues at the tail) is still applied exactly once.
+    """
     seq = body.get("seq")
     if handle is None or not isinstance(seq, int):
         return False
     state = dict(handle.handle or {})
-    if seq <= int(state.get(SEQ_KEY, -1)):
+    seen = dict(state.get(SEQ_KEY) or {"floor": 0, "above": []})
+    floor, above = int(seen.get("floor", 0)), set(seen.get("above") or [])
+    if seq <= floor or seq in above:
         return True
-    state[SEQ_KEY] = seq
+    above.add(seq)
+    while floor + 1 in above:
+        floor += 1
+        above.discard(floor)
+    state[SEQ_KEY] = {"floor": floor, "above": sorted(above)[-MAX_ABOVE:]}
     handle.handle = state
     flag_modified(handle, "handle")
     return False
@@ -104,10 +104,18 @@ def _already_applied(handle: RunHandle | None, body: dict) -> bool:
 def apply_one(session: Session, workflow: Workflow, body: dict) -> bool:
     """Apply one message to ``workflow``; returns whether the run just ended."""
     old = RunStatus(workflow.status)
-    if old not in RunStatus.alive():
-        return False
     status = body.get("status")
     logs = body.get("logs") or ""
+    if old not in RunStatus.alive():
+        if isinstance(body.get("seq"), int) and old != RunStatus.deleted:
+            # A numbered message that arrived late (requeued behind the final status):
+            # its logs and progress still belong to the run, its status does not.
+            if logs:
+                append_workflow_logs(workflow, logs)
+            progress = (body.get("message") or {}).get("progress")
+            if progress:
+                merge_progress(workflow, progress)
+        return False
     ended = False
     if status is not None:
         new = RunStatus(int(status))

@@ -70,7 +70,7 @@ class LocalRunManager(RunManager):
             str(url_file),
         ]
         jc = spawner.spawn(jc_argv, env, folder / "job-controller.log", folder)
-        handle = {"run_dir": str(folder), "job_controller": jc}
+        handle = {"workflow_uuid": str(workflow.id_), "run_dir": str(folder), "job_controller": jc}
         _write_handle(folder, handle)
         try:
             url = _wait_for_url(url_file, jc, folder / "job-controller.log")
@@ -83,7 +83,7 @@ class LocalRunManager(RunManager):
         _write_handle(folder, handle)
         return handle
 
-    def stop(self, workflow: Workflow, handle: dict | None) -> None:
+    def stop(self, workflow: Workflow | None, handle: dict | None) -> None:
         """Ask the job controller to stop the jobs, then end both process groups."""
         if not handle:
             return
@@ -92,7 +92,7 @@ class LocalRunManager(RunManager):
             try:
                 requests.delete(f"{url}/shutdown", timeout=30)
             except requests.RequestException as error:
-                log.warning("job controller of %s did not shut down: %s", workflow.id_, error)
+                log.warning("job controller at %s did not shut down: %s", url, error)
         _terminate([handle.get("engine"), handle.get("job_controller")])
 
     def is_alive(self, handle: dict | None) -> bool:
@@ -108,6 +108,8 @@ class LocalRunManager(RunManager):
         if not handle:
             return
         _terminate([handle.get("engine"), handle.get("job_controller")])
+        if handle.get("workflow_uuid"):
+            _terminate(_leftovers(handle["workflow_uuid"]))
         folder = handle.get("run_dir")
         if folder and Path(folder).parent == get_config().home / "runs":
             shutil.rmtree(folder, ignore_errors=True)
@@ -120,6 +122,21 @@ class LocalRunManager(RunManager):
             return (Path(handle["run_dir"]) / "engine.log").read_text(errors="replace")
         except OSError:
             return ""
+
+
+def _leftovers(workflow_uuid: str) -> list[dict]:
+    """Processes still tagged with the run (jobs of a job controller that died)."""
+    found = []
+    me = os.getpid()
+    for process in psutil.process_iter(["pid", "create_time"]):
+        if process.pid == me:
+            continue
+        try:
+            if process.environ().get("REANA_WORKFLOW_UUID") == workflow_uuid:
+                found.append({"pid": process.pid, "create_time": process.info["create_time"]})
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
+            continue
+    return found
 
 
 def _write_handle(folder: Path, handle: dict) -> None:

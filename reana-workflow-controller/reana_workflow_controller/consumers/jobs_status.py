@@ -1,0 +1,198 @@
+"""The job-status consumer (``reana-workflow-controller consume``) and its reconciler.
+
+Messages of ``jobs-status`` are applied in batches: everything the broker has
+ready (up to the prefetch count) goes into one transaction, committed once
+(group commit), and only then acknowledged, so a crash before the commit
+means redelivery, never loss; applying is idempotent
+(:mod:`.status_updates`). A batch that fails is retried message by message,
+so one bad message cannot hold back the others. Runs that reached a terminal
+status are cleaned up by their run manager after the commit, in a thread pool.
+The reconciler (:mod:`reana_workflow_controller.reconciler`) runs in a thread
+of the same process.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from kombu import Consumer
+from reana_commons.config import get_config
+from reana_commons.messaging import BaseConsumer, jobs_status_queue
+from reana_db.database import new_session
+from sqlalchemy.exc import SQLAlchemyError
+
+from reana_workflow_controller.consumers.status_updates import BatchResult, apply_batch
+from reana_workflow_controller.reconciler import Reconciler
+from reana_workflow_controller.run_managers import get_run_manager
+
+log = logging.getLogger(__name__)
+
+MAX_FAILURES = 5
+"""Attempts at one message that fails for a reason of its own before it is dropped (logged)."""
+TRANSIENT_BACKOFF = 0.5
+"""Seconds to wait before requeueing after a database error (no hot loop while it is down)."""
+
+
+def _engine_logs(handle: dict | None) -> str:
+    try:
+        return get_run_manager().engine_logs(handle)
+    except Exception:  # noqa: BLE001 - logs are a bonus, never a reason to fail a batch
+        return ""
+
+
+class JobStatusConsumer(BaseConsumer):
+    """Applies workflow status, progress and logs; acks after the commit."""
+
+    queue = staticmethod(jobs_status_queue)
+    manual_ack = True
+
+    def __init__(self, connection=None, prefetch_count: int | None = None):
+        super().__init__(connection, prefetch_count or get_config().job_status_consumer_prefetch)
+        self.batch: list[tuple[dict, object]] = []
+        self.failures: dict[str, int] = {}
+        self.cleaner = ThreadPoolExecutor(2, thread_name_prefix="cleanup")
+        self.applied = 0
+
+    def handle(self, body: dict, message) -> None:
+        """Collect the message; :meth:`flush` applies the batch."""
+        self.batch.append((body, message))
+
+    def flush(self) -> int:
+        """Apply the collected messages in one transaction, then ack them."""
+        batch, self.batch = self.batch, []
+        if not batch:
+            return 0
+        try:
+            result = self._apply([body for body, _ in batch])
+        except Exception:  # noqa: BLE001 - retried one by one below
+            log.exception("batch of %d failed; retrying one by one", len(batch))
+            return sum(self._apply_alone(body, message) for body, message in batch)
+        for _, message in batch:
+            _settle(message, "ack")
+        self._cleanup(result)
+        self.applied += len(batch)
+        return len(batch)
+
+    def _apply(self, bodies: list[dict]) -> BatchResult:
+        with new_session() as session:
+            result = apply_batch(session, bodies, engine_logs=_engine_logs)
+            session.commit()
+        return result
+
+    def _apply_alone(self, body: dict, message) -> int:
+        key = message.delivery_tag if hasattr(message, "delivery_tag") else id(message)
+        key = f"{body.get('workflow_uuid')}:{key}"
+        try:
+            result = self._apply([body])
+        except (SQLAlchemyError, OSError):
+            # The database is unreachable: nothing is wrong with the message, keep it.
+            log.exception("database error; requeueing the jobs-status message")
+            time.sleep(TRANSIENT_BACKOFF)
+            _settle(message, "requeue")
+            return 0
+        except Exception:  # noqa: BLE001 - requeued (redelivered) or, when poison, dropped
+            count = self.failures.get(key, 0) + 1
+            self.failures[key] = count
+            if count >= MAX_FAILURES:
+                log.exception("dropping jobs-status message after %d failures: %r", count, body)
+                _settle(message, "reject")
+            else:
+                log.exception("jobs-status message failed; requeueing it")
+                _settle(message, "requeue")
+            return 0
+        self.failures.pop(key, None)
+        _settle(message, "ack")
+        self._cleanup(result)
+        self.applied += 1
+        return 1
+
+    def _cleanup(self, result: BatchResult) -> None:
+        for run_id, runtime, handle in result.ended:
+            if runtime and handle:
+                self.cleaner.submit(_cleanup_run, run_id, runtime, handle)
+
+    def loop(self, stop=lambda: False, idle_timeout: float = 0.5) -> None:
+        """Consume until ``stop()`` (or :attr:`should_stop`), reconnecting after errors."""
+        while not (stop() or self.should_stop):
+            try:
+                self._consume(stop, idle_timeout)
+            except Exception as error:  # noqa: BLE001 - broker gone: reconnect, redelivery
+                self.batch = []
+                log.warning("jobs-status consumer lost the broker (%s); reconnecting", error)
+                _release(self.connection)
+                self.connection = self.connection.clone()
+                time.sleep(1.0)
+
+    def _consume(self, stop, idle_timeout: float) -> None:
+        connection = self.connection
+        connection.ensure_connection(max_retries=1)
+        channel = connection.channel()
+        options = self._consumer_options()
+        consumer = Consumer(channel, on_decode_error=self.on_decode_error, **options)
+        consumer.consume()
+        try:
+            while not (stop() or self.should_stop):
+                try:
+                    connection.drain_events(timeout=idle_timeout)
+                except TimeoutError:
+                    if hasattr(connection, "heartbeat_check"):
+                        connection.heartbeat_check()
+                    continue
+                # Take everything already delivered (up to the prefetch), then commit once.
+                while len(self.batch) < self.prefetch_count:
+                    try:
+                        connection.drain_events(timeout=0)
+                    except TimeoutError:
+                        break
+                self.flush()
+        finally:
+            try:
+                consumer.cancel()
+                channel.close()
+            except Exception:  # noqa: BLE001 - the connection may be gone already
+                pass
+
+    def close(self) -> None:
+        """Finish pending cleanups."""
+        self.cleaner.shutdown(wait=True)
+
+
+def _cleanup_run(run_id, runtime: str, handle: dict) -> None:
+    try:
+        get_run_manager(runtime).cleanup(handle)
+    except Exception:  # noqa: BLE001 - best effort: the run's status is already final
+        log.exception("cleanup of run %s failed", run_id)
+
+
+def _settle(message, action: str) -> None:
+    try:
+        getattr(message, action)()
+    except Exception as error:  # noqa: BLE001 - the broker redelivers unsettled messages
+        log.warning("could not %s a jobs-status message: %s", action, error)
+
+
+def _release(connection) -> None:
+    try:
+        connection.release()
+    except Exception:  # noqa: BLE001 - already broken
+        pass
+
+
+def main() -> None:
+    """Run the consumer and, in a thread, the reconciler until SIGTERM."""
+    logging.basicConfig(
+        level=get_config().log_level,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+    reconciler = Reconciler()
+    reconciler.start_thread()
+    consumer = JobStatusConsumer()
+    consumer.install_signal_handlers()
+    log.info("job-status consumer started (prefetch %d)", consumer.prefetch_count)
+    try:
+        consumer.loop()
+    finally:
+        reconciler.stopping.set()
+        consumer.close()

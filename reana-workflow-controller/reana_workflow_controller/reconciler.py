@@ -1,0 +1,125 @@
+"""Reconciler: fails alive runs whose runtime side is gone (nothing stays running).
+
+A level-triggered loop (Argo's pattern): every ``REANA_RECONCILE_INTERVAL``
+seconds it lists the ``pending`` and ``running`` runs, asks their run manager
+whether the engine and job controller are still there, and fails a run that
+has been found dead (or without a runtime handle) for longer than
+``REANA_RECONCILE_GRACE`` seconds, with the reason in its logs; what is left
+of its processes (the job controller stops its jobs) is then ended. The grace
+lets the job-status consumer apply the final status an engine sent just before
+exiting. ``queued`` runs are the scheduler's: its database scan starts them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+
+from reana_commons.config import get_config
+from reana_db.database import new_session
+from reana_db.enums import RunStatus
+from reana_db.models import RunHandle, Workflow
+from reana_db.status import set_workflow_status
+from sqlalchemy import select
+
+from reana_workflow_controller.run_managers import RunManagerError, get_run_manager
+
+log = logging.getLogger(__name__)
+
+NO_HANDLE = "its runtime handle was never recorded (the start did not complete)"
+START_GRACE = 45.0
+"""Seconds a run may stay without a handle: a start waits up to 30 s for its job controller."""
+
+
+class Reconciler:
+    """Compares alive runs with the runtime and fails the vanished ones."""
+
+    def __init__(self, grace: float | None = None, interval: float | None = None):
+        config = get_config()
+        self.grace = config.reconcile_grace if grace is None else grace
+        self.interval = config.reconcile_interval if interval is None else interval
+        self.suspects: dict[uuid.UUID, float] = {}
+        self.stopping = threading.Event()
+
+    def run_forever(self) -> None:
+        """Reconcile every interval until :attr:`stopping` is set."""
+        while not self.stopping.is_set():
+            try:
+                self.reconcile_once()
+            except Exception:  # noqa: BLE001 - a database hiccup must not end the loop
+                log.exception("reconcile pass failed")
+            self.stopping.wait(self.interval)
+
+    def start_thread(self) -> threading.Thread:
+        """Run :meth:`run_forever` in a daemon thread."""
+        thread = threading.Thread(target=self.run_forever, name="reconciler", daemon=True)
+        thread.start()
+        return thread
+
+    def reconcile_once(self, now: float | None = None) -> list[uuid.UUID]:
+        """One pass; returns the runs it failed."""
+        now = time.monotonic() if now is None else now
+        with new_session() as session:
+            rows = session.execute(
+                select(Workflow.id_, RunHandle.runtime, RunHandle.handle)
+                .outerjoin(RunHandle, RunHandle.workflow_id == Workflow.id_)
+                .where(Workflow.status.in_([RunStatus.pending, RunStatus.running]))
+            ).all()
+        seen, dead = set(), []
+        for run_id, runtime, handle in rows:
+            seen.add(run_id)
+            reason = self._problem(runtime, handle)
+            if reason is None:
+                self.suspects.pop(run_id, None)
+                continue
+            first = self.suspects.setdefault(run_id, now)
+            grace = max(self.grace, START_GRACE) if reason == NO_HANDLE else self.grace
+            if now - first >= grace:
+                dead.append((run_id, runtime, handle, reason))
+        for run_id in list(self.suspects):
+            if run_id not in seen:
+                del self.suspects[run_id]
+        failed = []
+        for run_id, runtime, handle, reason in dead:
+            if self._fail(run_id, reason):
+                failed.append(run_id)
+                self._end(run_id, runtime, handle)
+            self.suspects.pop(run_id, None)
+        return failed
+
+    def _problem(self, runtime: str | None, handle: dict | None) -> str | None:
+        if runtime is None or not handle or not handle.get("job_controller_url"):
+            return NO_HANDLE
+        try:
+            manager = get_run_manager(runtime)
+        except RunManagerError as error:
+            return str(error)
+        if not manager.is_alive(handle):
+            return "its engine or job controller process is gone"
+        return None
+
+    def _fail(self, run_id: uuid.UUID, reason: str) -> bool:
+        with new_session() as session:
+            workflow = session.get(Workflow, run_id)
+            if workflow is None or RunStatus(workflow.status) not in RunStatus.active():
+                return False
+            message = (
+                f"Workflow {workflow.full_name} failed: {reason} "
+                f"(detected by the reconciler after {self.grace:g} s)."
+            )
+            set_workflow_status(session, workflow, RunStatus.failed, logs=message)
+            session.commit()
+            log.warning("run %s failed: %s", run_id, reason)
+            return True
+
+    def _end(self, run_id: uuid.UUID, runtime: str | None, handle: dict | None) -> None:
+        if not runtime:
+            return
+        try:
+            manager = get_run_manager(runtime)
+            manager.stop(None, handle)
+            manager.cleanup(handle)
+        except Exception:  # noqa: BLE001 - best effort on a run already failed
+            log.exception("cleanup of %s failed", run_id)

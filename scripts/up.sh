@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Start the whole platform in the background (honcho runs the Procfile; docs/adr/0004).
+#
+# Embedded profile (SQLite + file broker under REANA_HOME) unless REANA_SQLALCHEMY_DATABASE_URI
+# and/or RABBIT_MQ are set. REANA_HOME defaults to <repo>/.reana. Ports: REANA_SERVER_PORT
+# (30080) and REANA_WORKFLOW_CONTROLLER_PORT (30081). Creates the schema, an admin user the first
+# time, writes $REANA_HOME/env (REANA_SERVER_URL, REANA_ACCESS_TOKEN) and waits for /api/ping.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${REANA_BIN:-$ROOT/.venv/bin}
+export REANA_HOME=${REANA_HOME:-$ROOT/.reana}
+mkdir -p "$REANA_HOME/logs"
+REANA_HOME=$(cd "$REANA_HOME" && pwd)
+export REANA_SERVER_PORT=${REANA_SERVER_PORT:-30080}
+export REANA_WORKFLOW_CONTROLLER_PORT=${REANA_WORKFLOW_CONTROLLER_PORT:-30081}
+export REANA_WORKFLOW_CONTROLLER_URL=${REANA_WORKFLOW_CONTROLLER_URL:-http://127.0.0.1:$REANA_WORKFLOW_CONTROLLER_PORT}
+export REANA_SERVER_INTERNAL_URL=${REANA_SERVER_INTERNAL_URL:-http://127.0.0.1:$REANA_SERVER_PORT}
+export PATH="$BIN:$PATH"
+SERVER_URL="http://127.0.0.1:$REANA_SERVER_PORT"
+PIDFILE="$REANA_HOME/platform.pid"
+ENVFILE="$REANA_HOME/env"
+
+if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+    echo "REANA is already running (pid $(cat "$PIDFILE")); source $ENVFILE"
+    exit 0
+fi
+
+if [ -z "${REANA_SECRET_KEY:-}" ]; then
+    if [ ! -s "$REANA_HOME/secret-key" ]; then
+        (umask 077 && "$BIN/python" -c 'import secrets; print(secrets.token_hex(32))' \
+            > "$REANA_HOME/secret-key")
+    fi
+    REANA_SECRET_KEY=$(cat "$REANA_HOME/secret-key")
+    export REANA_SECRET_KEY
+fi
+
+"$BIN/reana-db" init > "$REANA_HOME/logs/migrations.log" 2>&1 || {
+    cat "$REANA_HOME/logs/migrations.log" >&2
+    exit 1
+}
+
+if [ ! -s "$REANA_HOME/admin-token" ]; then
+    ADMIN_EMAIL=${REANA_ADMIN_EMAIL:-admin@reana.local}
+    (umask 077 && "$BIN/reana-admin" create-admin-user --email "$ADMIN_EMAIL" \
+        > "$REANA_HOME/logs/admin.log" 2>&1) || {
+        cat "$REANA_HOME/logs/admin.log" >&2
+        exit 1
+    }
+    # The token is the last word printed by create-admin-user.
+    (umask 077 && tail -n 1 "$REANA_HOME/logs/admin.log" | awk '{print $NF}' \
+        > "$REANA_HOME/admin-token")
+fi
+cat > "$ENVFILE" <<ENV
+export REANA_SERVER_URL=$SERVER_URL
+export REANA_ACCESS_TOKEN=$(cat "$REANA_HOME/admin-token")
+ENV
+
+# Everything the services need, handed to honcho explicitly (it would read ./.env otherwise).
+env | grep -E '^(REANA_|RABBIT_MQ|SHARED_VOLUME_PATH|SQLALCHEMY_|POLLING_INTERVAL|WORKSPACE_RETENTION_PERIOD|PATH=)' \
+    > "$REANA_HOME/platform.env"
+
+# setsid: honcho leads its own process group, so `make down` can end all of it at once.
+setsid "$BIN/honcho" -f "$ROOT/Procfile" -d "$ROOT" -e "$REANA_HOME/platform.env" start \
+    > "$REANA_HOME/logs/platform.log" 2>&1 < /dev/null &
+echo $! > "$PIDFILE"
+
+for _ in $(seq 1 600); do
+    if curl -fsS "$SERVER_URL/api/ping" > /dev/null 2>&1; then
+        echo "REANA is up at $SERVER_URL (logs: $REANA_HOME/logs/platform.log)"
+        echo "Run: source $ENVFILE"
+        exit 0
+    fi
+    if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+        break
+    fi
+    sleep 0.1
+done
+echo "REANA did not come up; last lines of $REANA_HOME/logs/platform.log:" >&2
+tail -n 40 "$REANA_HOME/logs/platform.log" >&2 || true
+"$ROOT/scripts/down.sh" || true
+exit 1
