@@ -1,0 +1,1 @@
+"""JSON schemas shipped with reana-commons (reana.yaml)."""
