@@ -52,8 +52,14 @@ HELLOWORLD_SPEC = {
     "outputs": {"files": ["results/greetings.txt"]},
 }
 
-# Statuses REANA itself answers on any operation without declaring them (webargs errors).
+# Answers REANA itself gives on any operation without declaring them: webargs' 400s and
+# the authentication decorator's 401/403 (SURFACE.md §0).
 UNDECLARED_BUT_REANA = {400}
+AUTH_ANSWERS = {
+    (401, "User not signed in"),
+    (403, "Token not valid."),
+    (403, "User access token revoked."),
+}
 
 
 class ReanaSpecValidator:
@@ -94,7 +100,7 @@ class ReanaSpecValidator:
             raise AssertionError(f"{method} {path}: not an operation of REANA's spec")
         responses = op["responses"]
         if str(status) not in responses:
-            if status in UNDECLARED_BUT_REANA:
+            if status in UNDECLARED_BUT_REANA or _auth_answer(status, content_type, body):
                 return
             raise AssertionError(
                 f"{method} {template}: status {status} not declared ({sorted(responses)}): "
@@ -115,6 +121,13 @@ class ReanaSpecValidator:
                 f"{method} {template} {status}: response breaks REANA's spec: {error}\n"
                 f"{json.dumps(value)[:500]}"
             ) from error
+
+
+def _auth_answer(status: int, content_type: str, body: bytes) -> bool:
+    if not content_type.startswith("application/json"):
+        return False
+    value = json.loads(body)
+    return isinstance(value, dict) and (status, value.get("message")) in AUTH_ANSWERS
 
 
 @pytest.fixture(scope="session")
@@ -216,6 +229,13 @@ def client(app, reana_spec_validator):
     test_client = app.test_client()
     test_client.validator = reana_spec_validator
     return test_client
+
+
+@pytest.fixture
+def live_server(app):
+    """The public API served on a free port (URL)."""
+    with ServerThread(app) as server:
+        yield server.url
 
 
 def make_user(session, email: str):
