@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import Session, defer
 
 from reana_db.enums import ResourceType, RunStatus
@@ -80,6 +80,53 @@ def _resource_id(resource_type: ResourceType):
     return select(Resource.id_).where(Resource.type_ == resource_type).scalar_subquery()
 
 
+def build_list_queries(
+    owner_id: uuid.UUID,
+    status_in: Iterable | None = None,
+    search_name: str | None = None,
+    sort: str = "desc",
+    type_: str = "batch",
+    workflow_id_or_name: str | None = None,
+    page: int = 1,
+    size: int | None = None,
+) -> tuple[Select, Select]:
+    """The ``(count, page)`` statements of :func:`list_workflows` (also used to EXPLAIN them)."""
+    if sort not in SORTS:
+        raise InvalidListQuery(f"Unknown sort {sort!r}.")
+    if page < 1 or (size is not None and size < 1):
+        raise InvalidListQuery("page and size must be positive.")
+    conditions = _conditions(owner_id, status_in, search_name, type_, workflow_id_or_name)
+    # COUNT(*) lets PostgreSQL answer from the (owner_id, status) index alone.
+    count = select(func.count()).select_from(Workflow).where(*conditions)
+    query = (
+        select(Workflow)
+        .where(*conditions)
+        .options(
+            defer(Workflow.logs),
+            defer(Workflow.reana_specification),
+            defer(Workflow.engine_specific),
+        )
+    )
+    if sort in ("disk-desc", "cpu-desc"):
+        # A top-N over the owner's runs joined to their usage: linear in the
+        # owner's run count, but only the page's rows are loaded.
+        resource_type = ResourceType.disk if sort == "disk-desc" else ResourceType.cpu
+        query = query.outerjoin(
+            WorkflowResource,
+            and_(
+                WorkflowResource.workflow_id == Workflow.id_,
+                WorkflowResource.resource_id == _resource_id(resource_type),
+            ),
+        ).order_by(func.coalesce(WorkflowResource.quota_used, 0).desc(), Workflow.created.desc())
+    elif sort == "asc":
+        query = query.order_by(Workflow.created.asc(), Workflow.id_.asc())
+    else:
+        query = query.order_by(Workflow.created.desc(), Workflow.id_.desc())
+    if size is not None:
+        query = query.limit(size).offset((page - 1) * size)
+    return count, query
+
+
 def list_workflows(
     session: Session,
     owner_id: uuid.UUID,
@@ -100,36 +147,10 @@ def list_workflows(
     ``workflow_id_or_name``: UUID, base name or ``name.N[.M]``; ``size=None``
     returns every match. Raises :class:`InvalidListQuery`.
     """
-    if sort not in SORTS:
-        raise InvalidListQuery(f"Unknown sort {sort!r}.")
-    if page < 1 or (size is not None and size < 1):
-        raise InvalidListQuery("page and size must be positive.")
-    conditions = _conditions(owner_id, status_in, search_name, type_, workflow_id_or_name)
-    total = session.scalar(select(func.count(Workflow.id_)).where(*conditions)) or 0
-    query = (
-        select(Workflow)
-        .where(*conditions)
-        .options(
-            defer(Workflow.logs),
-            defer(Workflow.reana_specification),
-            defer(Workflow.engine_specific),
-        )
+    count, query = build_list_queries(
+        owner_id, status_in, search_name, sort, type_, workflow_id_or_name, page, size
     )
-    if sort in ("disk-desc", "cpu-desc"):
-        resource_type = ResourceType.disk if sort == "disk-desc" else ResourceType.cpu
-        query = query.outerjoin(
-            WorkflowResource,
-            and_(
-                WorkflowResource.workflow_id == Workflow.id_,
-                WorkflowResource.resource_id == _resource_id(resource_type),
-            ),
-        ).order_by(func.coalesce(WorkflowResource.quota_used, 0).desc(), Workflow.created.desc())
-    elif sort == "asc":
-        query = query.order_by(Workflow.created.asc(), Workflow.id_.asc())
-    else:
-        query = query.order_by(Workflow.created.desc(), Workflow.id_.desc())
-    if size is not None:
-        query = query.limit(size).offset((page - 1) * size)
+    total = session.scalar(count) or 0
     return list(session.scalars(query)), int(total)
 
 
