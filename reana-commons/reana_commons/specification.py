@@ -19,13 +19,21 @@ from pathlib import Path
 import yaml
 
 from reana_commons.errors import REANAValidationError, WorkspaceFileNotFound, WorkspacePathError
-from reana_commons.validation import validate_reana_spec
+from reana_commons.validation import validate_operational_options, validate_reana_spec
 from reana_commons.workspace import resolve
 
 log = logging.getLogger(__name__)
 
 WORKFLOW_TYPES = ("serial", "cwl", "yadage", "snakemake")
 PARAMETER_FILE_TYPES = ("cwl", "snakemake")
+
+__all__ = [
+    "complete_spec",
+    "load_reana_spec",
+    "load_yaml_file",
+    "validate_operational_options",
+    "validate_reana_spec",
+]
 
 SpecLoader = Callable[[Path, Path], dict]
 """``loader(workflow_file, analysis_dir) -> specification`` for one workflow type."""
@@ -60,17 +68,19 @@ def _load_serial_file(workflow_file: Path, _analysis_dir: Path) -> dict:
 
 def load_reana_spec(
     path: str | os.PathLike,
-    analysis_dir: str | os.PathLike | None = None,
+    workspace_path: str | os.PathLike | None = None,
     skip_validation: bool = False,
     loaders: dict[str, SpecLoader] | None = None,
 ) -> dict:
     """Load, complete and validate a reana.yaml; returns the specification dict.
 
-    Validation warnings are logged (use :func:`validate_reana_spec` to get
-    them); errors raise :class:`REANAValidationError`.
+    ``workspace_path`` is the analysis directory the spec's relative paths
+    refer to (default: the spec's directory). Validation warnings are logged
+    (use :func:`validate_reana_spec` to get them); errors raise
+    :class:`REANAValidationError`.
     """
     path = Path(path)
-    analysis = Path(analysis_dir) if analysis_dir is not None else path.resolve().parent
+    analysis = Path(workspace_path) if workspace_path is not None else path.resolve().parent
     spec = load_yaml_file(path, path.name)
     if not isinstance(spec, dict):
         raise REANAValidationError(
