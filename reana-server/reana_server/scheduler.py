@@ -26,8 +26,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
+from kombu import Consumer
 from reana_commons.api_clients import WorkflowControllerClient, WorkflowControllerUnavailable
 from reana_commons.config import get_config
+from reana_commons.messaging import BaseConsumer, workflow_submission_queue
 from reana_db.database import new_session
 from reana_db.enums import RunStatus
 from reana_db.models import Workflow, utcnow
@@ -44,6 +46,9 @@ SCAN_INTERVAL = 0.25
 """Seconds between passes when nothing happened (catches freed slots, lost messages)."""
 MAX_BACKOFF = 5.0
 START_WORKERS = 4
+SUBMISSION_PREFETCH = 10000
+"""Submissions held unacknowledged at most (RabbitMQ allows up to 65535)."""
+DRAIN_BURST = 500
 
 
 @dataclass
@@ -211,8 +216,7 @@ class Scheduler:
             if status in (RunStatus.queued, RunStatus.created):
                 continue
             for message in self.held.pop(run_id, []):
-                if message is not None:
-                    message.ack()
+                _ack(message)
             self._forget(run_id)
 
     def _forget(self, run_id: uuid.UUID, keep_messages: bool = False) -> None:
@@ -228,6 +232,15 @@ class Scheduler:
         self._collect_outcomes()
 
 
+def _ack(message) -> None:
+    if message is None:
+        return
+    try:
+        message.ack()
+    except Exception as error:  # noqa: BLE001 - a lost channel redelivers; the run is settled
+        log.warning("could not ack a submission: %s", error)
+
+
 def _uuid(value) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value))
@@ -240,10 +253,71 @@ def _chunks(items, size):
         yield items[index : index + size]
 
 
+class SubmissionConsumer(BaseConsumer):
+    """Feeds ``workflow-submission`` messages to the scheduler and drives its loop."""
+
+    queue = staticmethod(workflow_submission_queue)
+    manual_ack = True
+    prefetch_count = SUBMISSION_PREFETCH
+
+    def __init__(self, scheduler: Scheduler, connection=None):
+        super().__init__(connection)
+        self.scheduler = scheduler
+
+    def handle(self, body: dict, message) -> None:
+        """Hold the message; the scheduler acks it once its run has left ``queued``."""
+        self.scheduler.on_submission(body, message)
+
+    def loop(self) -> None:
+        """Consume and schedule until the scheduler stops, reconnecting to the broker."""
+        while not self.scheduler.stopping.is_set():
+            try:
+                self._consume()
+            except Exception as error:  # noqa: BLE001 - broker gone: held messages come back
+                log.warning("scheduler lost the broker (%s); reconnecting", error)
+                self.scheduler.held.clear()
+                try:
+                    self.connection.release()
+                except Exception:  # noqa: BLE001 - already broken
+                    pass
+                self.connection = self.connection.clone()
+                self._step()
+                self.scheduler.stopping.wait(1.0)
+
+    def _consume(self) -> None:
+        connection = self.connection
+        connection.ensure_connection(max_retries=1)
+        channel = connection.channel()
+        options = self._consumer_options()
+        consumer = Consumer(channel, on_decode_error=self.on_decode_error, **options)
+        consumer.consume()
+        try:
+            while not self.scheduler.stopping.is_set():
+                try:
+                    connection.drain_events(timeout=self.scheduler.idle_timeout())
+                    for _ in range(DRAIN_BURST):
+                        connection.drain_events(timeout=0)
+                except TimeoutError:
+                    if hasattr(connection, "heartbeat_check"):
+                        connection.heartbeat_check()
+                self._step()
+        finally:
+            try:
+                consumer.cancel()
+                channel.close()
+            except Exception:  # noqa: BLE001 - the connection may be gone already
+                pass
+
+    def _step(self) -> None:
+        try:
+            self.scheduler.step()
+        except Exception:  # noqa: BLE001 - a database hiccup must not end the scheduler
+            log.exception("scheduling pass failed")
+            self.scheduler.stopping.wait(0.5)
+
+
 def run(scheduler: Scheduler | None = None) -> None:
     """Consume submissions and schedule until SIGTERM/SIGINT."""
-    from reana_server.scheduler_consumer import SubmissionConsumer
-
     scheduler = scheduler or Scheduler()
     consumer = SubmissionConsumer(scheduler)
 
@@ -252,7 +326,7 @@ def run(scheduler: Scheduler | None = None) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    consumer.loop(scheduler)
+    consumer.loop()
     scheduler.close()
 
 

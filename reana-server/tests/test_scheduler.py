@@ -256,3 +256,47 @@ def test_message_for_unknown_run_is_acknowledged(db, user, limit):
     assert message.acked == 1
     assert db.scalars(select(Workflow)).all() == []
     scheduler.close()
+
+
+@pytest.fixture
+def broker_env(monkeypatch, reana_env, broker):
+    from reana_commons.messaging import close_shared_connections
+
+    url, prefix = broker
+    apply_env(monkeypatch, {"RABBIT_MQ": url, "REANA_QUEUE_PREFIX": prefix})
+    yield
+    close_shared_connections()
+
+
+def test_submissions_through_the_broker_are_held_then_acked(db, user, limit, broker_env):
+    import threading
+
+    from reana_commons.messaging import publish_workflow_submission
+    from reana_server.scheduler import SubmissionConsumer
+
+    limit(2)
+    runs = queue_runs(db, user, 3)
+    for run in runs:
+        publish_workflow_submission(user.id_, run.id_, {"input_parameters": {}}, priority=0)
+    controller = FakeController()
+    scheduler = Scheduler(controller)
+    consumer = SubmissionConsumer(scheduler)
+    thread = threading.Thread(target=consumer.loop)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and len(controller.calls) < 2:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        assert len(controller.calls) == 2  # the third waits for a slot, its message held
+        assert len(scheduler.held) == 1
+    finally:
+        scheduler.stopping.set()
+        thread.join(10)
+        scheduler.close()
+    # Only the third submission is still in the queue (released unacked at close).
+    observer = SubmissionConsumer(Scheduler(FakeController()))
+    seen = []
+    observer.handle = lambda body, message: (seen.append(body), message.ack())
+    observer.drain(timeout=1.0)
+    assert [b["workflow_id_or_name"] for b in seen] == [str(runs[2].id_)]
