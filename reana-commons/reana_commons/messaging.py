@@ -273,6 +273,7 @@ class BaseConsumer(ConsumerMixin):
     def __init__(self, connection: Connection | None = None, prefetch_count: int | None = None):
         self.connection = connection or get_connection(heartbeat=CONSUMER_HEARTBEAT)
         self.should_stop = False
+        self.active_connection: Connection | None = None
         if prefetch_count is not None:
             self.prefetch_count = prefetch_count
 
@@ -302,6 +303,11 @@ class BaseConsumer(ConsumerMixin):
     def get_consumers(self, Consumer, channel):  # noqa: N803 - kombu's signature
         # kombu's mixin passes Consumer bound to the channel and on_decode_error
         return [Consumer(**self._consumer_options())]
+
+    def on_consume_ready(self, connection, channel, consumers, **kwargs) -> None:
+        """Remember the live connection of :meth:`run` (kombu reconnects with a new one)."""
+        self.active_connection = connection
+        log.info("Consuming from %s", self.get_queue().name)
 
     def on_decode_error(self, message, error) -> None:
         """An unreadable message is logged and rejected: it can never succeed."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 
@@ -257,3 +258,31 @@ def test_decode_body():
     assert messaging.decode_body({"a": 1}) == {"a": 1}
     with pytest.raises(ValueError):
         messaging.decode_body("[1]")
+
+
+@pytest.mark.rabbitmq
+def test_run_loop_reconnects_after_the_connection_drops(mq):
+    if mq != "rabbitmq":
+        pytest.skip("the embedded transport has no network connection to lose")
+    consumer = Recorder()
+    thread = threading.Thread(target=consumer.run, daemon=True)
+    thread.start()
+
+    def wait_for(predicate, seconds=15):
+        deadline = time.monotonic() + seconds
+        while not predicate() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return predicate()
+
+    try:
+        messaging.publish_workflow_status("before", 1)
+        assert wait_for(lambda: len(consumer.bodies) == 1)
+        first = consumer.active_connection
+        first.connection.sock.shutdown(socket.SHUT_RDWR)  # the broker "went away"
+        assert wait_for(lambda: consumer.active_connection is not first)
+        messaging.publish_workflow_status("after", 1)
+        assert wait_for(lambda: len(consumer.bodies) == 2)
+        assert [b["workflow_uuid"] for b in consumer.bodies] == ["before", "after"]
+    finally:
+        consumer.should_stop = True
+        thread.join(timeout=5)
