@@ -1,0 +1,269 @@
+"""Command lines: ``reana-admin`` (users, tokens, quotas) and ``reana-server`` (the API process)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import uuid
+
+import click
+from reana_commons.config import get_config
+from sqlalchemy import select
+
+ADMIN_ID = uuid.UUID("00000000-0000-0000-0000-000000000000")
+"""REANA's administrator has the nil UUID."""
+
+
+def prepare_database() -> None:
+    """Bring the database schema to the newest revision (creates it when empty)."""
+    from reana_db.migrations import upgrade
+
+    upgrade()
+
+
+def _session():
+    from reana_db.database import new_session
+
+    prepare_database()
+    return new_session()
+
+
+def _find_user(session, email: str | None, user_id: str | None):
+    from reana_db.models import User
+
+    if user_id:
+        try:
+            found = session.get(User, uuid.UUID(user_id))
+        except ValueError:
+            raise click.BadParameter(f"{user_id} is not a UUID.") from None
+    elif email:
+        found = session.scalar(select(User).where(User.email == email))
+    else:
+        raise click.UsageError("Give --email or --id.")
+    if found is None:
+        raise click.ClickException(f"User {email or user_id} does not exist.")
+    return found
+
+
+def _print_table(rows: list[dict]) -> None:
+    """REANA's table style: upper-case headers, left-aligned, three spaces apart."""
+    if not rows:
+        return
+    headers = list(rows[0])
+    widths = [max(len(h), *(len(str(r[h])) for r in rows)) for h in headers]
+    line = "   ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True))
+    click.echo(line.rstrip())
+    for row in rows:
+        cells = (str(row[h]).ljust(w) for h, w in zip(headers, widths, strict=True))
+        click.echo("   ".join(cells).rstrip())
+
+
+@click.group()
+def cli():
+    """REANA administration: users, access tokens and quotas."""
+
+
+@cli.command("create-admin-user")
+@click.option("--email", required=True, help="Email of the administrator.")
+@click.option("--id", "user_id", default=str(ADMIN_ID), show_default=True, help="Admin UUID.")
+def create_admin_user(email, user_id):
+    """Create the first administrator and print its access token (safe to run again)."""
+    from reana_db.models import User
+    from reana_db.users import grant_token, token_value
+
+    session = _session()
+    try:
+        existing = session.get(User, uuid.UUID(user_id))
+        if existing is not None:
+            if existing.email != email:
+                raise click.ClickException(
+                    f"The administrator {user_id} already exists with email {existing.email}."
+                )
+            token = existing.active_token
+            value = token_value(token) if token is not None else grant_token(session, existing)
+            session.commit()
+            click.echo(value)
+            return
+        if session.scalar(select(User).where(User.email == email)) is not None:
+            raise click.ClickException(f"User {email} already exists.")
+        _, token = _create_with_id(session, uuid.UUID(user_id), email)
+        session.commit()
+        click.echo(token)
+    finally:
+        session.close()
+
+
+def _create_with_id(session, user_id: uuid.UUID, email: str):
+    """Create a user with a given id (the admin's nil UUID), with quotas and a token."""
+    from reana_db.models import User, UserResource
+    from reana_db.users import ensure_default_resources, grant_token
+
+    config = get_config()
+    user = User(id_=user_id, email=email, full_name="Administrator", username="admin")
+    session.add(user)
+    session.flush()
+    limits = {"cpu": config.default_quota_cpu_limit, "disk": config.default_quota_disk_limit}
+    for type_, resource in ensure_default_resources(session).items():
+        session.add(
+            UserResource(user_id=user.id_, resource_id=resource.id_, quota_limit=limits[type_.name])
+        )
+    return user, grant_token(session, user)
+
+
+@cli.command("user-create")
+@click.option("--email", required=True)
+@click.option("--full-name", default=None)
+@click.option("--username", default=None)
+@click.option("--no-token", is_flag=True, help="Do not grant an access token now.")
+def user_create(email, full_name, username, no_token):
+    """Create a user; prints the new access token."""
+    from reana_db.users import create_user
+
+    session = _session()
+    try:
+        try:
+            user, token = create_user(
+                session, email, full_name=full_name, username=username, with_token=not no_token
+            )
+        except ValueError as error:
+            raise click.ClickException(str(error)) from error
+        session.commit()
+        click.echo(token if token else str(user.id_))
+    finally:
+        session.close()
+
+
+@cli.command("token-grant")
+@click.option("--email", default=None)
+@click.option("--id", "user_id", default=None)
+def token_grant(email, user_id):
+    """Grant a new access token to a user without an active one; prints it."""
+    from reana_db.users import grant_token
+
+    session = _session()
+    try:
+        user = _find_user(session, email, user_id)
+        if user.active_token is not None:
+            raise click.ClickException(
+                f"User {user.email} already has an active token; revoke it first."
+            )
+        for token in user.tokens:
+            if token.token_digest is None:
+                session.delete(token)  # a pending request is answered by this grant
+        token = grant_token(session, user)
+        session.commit()
+        click.echo(token)
+    finally:
+        session.close()
+
+
+@cli.command("token-revoke")
+@click.option("--email", default=None)
+@click.option("--id", "user_id", default=None)
+def token_revoke(email, user_id):
+    """Revoke the active access tokens of a user."""
+    from reana_db.users import revoke_tokens
+
+    session = _session()
+    try:
+        user = _find_user(session, email, user_id)
+        count = revoke_tokens(session, user)
+        session.commit()
+        if not count:
+            raise click.ClickException(f"User {user.email} has no active token.")
+        click.echo(f"Token of user {user.email} revoked.")
+    finally:
+        session.close()
+
+
+@cli.command("user-list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def user_list(as_json):
+    """List users with their token status and quota usage."""
+    from reana_db.enums import UserTokenStatus
+    from reana_db.models import User
+    from reana_db.quota import get_user_quota
+
+    session = _session()
+    try:
+        rows = []
+        for user in session.scalars(select(User).order_by(User.created)):
+            token = user.active_token or max(user.tokens, key=lambda t: t.created, default=None)
+            quota = get_user_quota(session, user)
+            rows.append(
+                {
+                    "id": str(user.id_),
+                    "email": user.email,
+                    "full_name": user.full_name or "",
+                    "username": user.username or "",
+                    "token_status": UserTokenStatus(token.status).name if token else "-",
+                    "cpu": quota["cpu"]["usage"]["human_readable"],
+                    "disk": quota["disk"]["usage"]["human_readable"],
+                }
+            )
+        session.commit()
+        click.echo(json.dumps(rows, indent=2)) if as_json else _print_table(rows)
+    finally:
+        session.close()
+
+
+@cli.command("quota-set")
+@click.option("--email", default=None)
+@click.option("--id", "user_id", default=None)
+@click.option("--resource", type=click.Choice(["cpu", "disk"]), required=True)
+@click.option(
+    "--limit", type=int, required=True, help="Milliseconds (cpu) or bytes (disk); 0 = none."
+)
+def quota_set(email, user_id, resource, limit):
+    """Set a user's CPU or disk quota limit."""
+    from reana_db.quota import set_quota_limit
+
+    session = _session()
+    try:
+        user = _find_user(session, email, user_id)
+        try:
+            set_quota_limit(session, user, resource, limit)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from error
+        session.commit()
+        click.echo(f"Quota limit of {resource} for {user.email} set to {limit}.")
+    finally:
+        session.close()
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=30080, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers.")
+def server(host, port, workers):
+    """Serve the public REST API with gunicorn (database migrated first)."""
+    logging.basicConfig(level=get_config().log_level)
+    prepare_database()
+    serve(host, port, workers)
+
+
+def serve(host: str, port: int, workers: int) -> None:
+    """Run gunicorn on ``host:port`` with the API app."""
+    from gunicorn.app.base import BaseApplication
+
+    from reana_server.app import create_app
+
+    class _Gunicorn(BaseApplication):
+        def load_config(self):
+            settings = {
+                "bind": f"{host}:{port}",
+                "workers": max(workers, 1),
+                "worker_class": "gthread",
+                "threads": 8,
+                "timeout": 3600,
+                "accesslog": "-",
+            }
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return create_app()
+
+    _Gunicorn().run()
+    sys.exit(0)
