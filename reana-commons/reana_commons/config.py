@@ -159,7 +159,8 @@ def load_config(environ=None) -> Config:
     environ = os.environ if environ is None else environ
     home = Path(_env(environ, "REANA_HOME", ".reana")).expanduser().resolve()
     shared = Path(_env(environ, "SHARED_VOLUME_PATH", str(home / "shared"))).expanduser()
-    backends = _env(environ, "REANA_COMPUTE_BACKENDS", '["local"]')
+    backends = _env(environ, "REANA_COMPUTE_BACKENDS") or _env(  # RJC's own name (comma list)
+        environ, "COMPUTE_BACKENDS", '["local"]')
     backends = json.loads(backends) if backends.startswith("[") else backends.split(",")
     policy = _env(environ, "REANA_WORKFLOW_TERMINATION_QUOTA_UPDATE_POLICY", "cpu,disk")
     return Config(
