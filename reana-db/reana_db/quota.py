@@ -190,6 +190,13 @@ def update_user_disk(session: Session, user_id: uuid.UUID) -> int:
     return total
 
 
+def refresh_disk_usage(session: Session, workflow: Workflow) -> int:
+    """Measure the run's workspace again and update its owner's disk; returns the bytes."""
+    value = update_workspace_disk(session, workflow)
+    update_user_disk(session, workflow.owner_id)
+    return value
+
+
 def add_disk_usage(
     session: Session, workflow: Workflow, delta_bytes: int, force: bool = False
 ) -> int:
@@ -216,13 +223,15 @@ def add_disk_usage(
 def update_on_termination(session: Session, workflow: Workflow, status: RunStatus) -> None:
     """Account an ended run, as the termination policy says (called by the status machine).
 
-    finished / failed / stopped → CPU and disk; deleted → disk, always (the
-    workspace is gone or going, so it must stop counting).
+    finished / failed / stopped → CPU and disk; deleted → the run's workspace
+    counts 0, always, for every run sharing it: deleting a run removes its
+    workspace (the caller may do so after committing the status). Call
+    :func:`refresh_disk_usage` to measure again if a workspace is kept.
     """
     status = RunStatus(status)
     policy = get_config().workflow_termination_quota_update_policy
     if status == RunStatus.deleted:
-        update_workspace_disk(session, workflow)
+        _store_workspace_disk(session, workflow, 0)
         update_user_disk(session, workflow.owner_id)
         return
     if "cpu" in policy:
@@ -236,8 +245,8 @@ def update_on_termination(session: Session, workflow: Workflow, status: RunStatu
 def update_all_usage(session: Session) -> int:
     """Recompute every run's CPU and disk, then every user's totals; returns the run count.
 
-    Only the columns needed are loaded (no logs or specifications), and a
-    workspace shared by restarts is walked once.
+    Only the columns needed are loaded (no logs or specifications), a
+    workspace shared by restarts is walked once, and deleted runs count no disk.
     """
     resources = ensure_default_resources(session)
     rows = session.execute(
@@ -247,6 +256,7 @@ def update_all_usage(session: Session) -> int:
             Workflow.run_started_at,
             Workflow.run_finished_at,
             Workflow.run_stopped_at,
+            Workflow.status,
         )
     ).all()
     existing = {
@@ -255,13 +265,15 @@ def update_all_usage(session: Session) -> int:
     sizes: dict[Path, int] = {}
     for row in rows:
         path = _absolute_workspace(row.workspace_path)
-        if path is not None and path not in sizes:
+        if path is not None and path not in sizes and row.status != RunStatus.deleted:
             sizes[path] = directory_size(path)
         values = {
             ResourceType.cpu: _wall_time_ms(
                 row.run_started_at, row.run_finished_at or row.run_stopped_at
             ),
-            ResourceType.disk: sizes[path] if path is not None else 0,
+            ResourceType.disk: 0
+            if path is None or row.status == RunStatus.deleted
+            else sizes[path],
         }
         for type_, value in values.items():
             key = (row.id_, resources[type_].id_)
@@ -281,6 +293,12 @@ def update_all_usage(session: Session) -> int:
 
 
 # -- reading -----------------------------------------------------------------
+
+
+def workflow_usage_of(session: Session, workflow: Workflow, resource_type: ResourceType) -> int:
+    """The recorded CPU ms or disk bytes of one run (0 when never measured)."""
+    row = session.get(WorkflowResource, (workflow.id_, _resource(session, resource_type).id_))
+    return int(row.quota_used) if row is not None else 0
 
 
 def quota_health(used: int, limit: int) -> QuotaHealth:

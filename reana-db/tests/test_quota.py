@@ -80,12 +80,13 @@ def test_disk_counts_a_shared_workspace_once(db, user, make_workflow, write_file
     assert quota.add_disk_usage(db, restart, -1000) == 24
     assert _usage(db, user, "disk") == 24 + 7
     assert quota.add_disk_usage(db, restart, -10**9) == 0  # clamped at 0
-    quota.add_disk_usage(db, restart, 24)
-    for path in ("results/plot.png",):
-        os.remove(os.path.join(restart.workspace_path, path))
+    assert quota.refresh_disk_usage(db, original) == 24
+    assert _usage(db, user, "disk") == 24 + 7
+    # deleting a run stops counting its workspace even before the files are removed
     set_workflow_status(db, restart, S.deleted)
     db.commit()
     assert _usage(db, user, "disk") == 7
+    assert quota.workflow_usage_of(db, original, ResourceType.disk) == 0
 
 
 def test_disk_walk_does_not_follow_symlinks(db, user, make_workflow, write_file, tmp_path):
@@ -125,12 +126,14 @@ def test_update_all_usage(db, user, other_user, make_workflow, write_file):
     restart = make_workflow(user, restart_of=mine)
     theirs = make_workflow(other_user)
     write_file(theirs, "z", 5)
+    gone = make_workflow(other_user, status=S.deleted)
+    write_file(gone, "left-over", 1000)  # a deleted run's workspace never counts
     for workflow, seconds in ((mine, 1), (restart, 2), (theirs, 3)):
         workflow.run_started_at = T0
         workflow.run_finished_at = T0 + timedelta(seconds=seconds)
     db.commit()
     assert db.query(WorkflowResource).count() == 0
-    assert quota.update_all_usage(db) == 3
+    assert quota.update_all_usage(db) == 4
     db.commit()
     assert _usage(db, user, "cpu") == 3000
     assert _usage(db, user, "disk") == 300
