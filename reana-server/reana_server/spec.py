@@ -144,3 +144,14 @@ def write_committed_spec(app: Flask, path: Path = COMMITTED_SPEC) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(build_spec(app)))
     return path
+
+
+def main() -> None:
+    """``python -m reana_server.spec``: regenerate the committed copy."""
+    from reana_server.app import create_app
+
+    print(write_committed_spec(create_app()))
+
+
+if __name__ == "__main__":
+    main()
