@@ -70,6 +70,51 @@ class _EmbeddedChannel(sqla_transport.Channel):
         return engine
 
 
+    # kombu keeps delivered rows forever (visible=False) and loses them if the
+    # consumer dies before acking; settled messages are deleted here instead,
+    # and recover_unacked() makes a dead consumer's messages visible again.
+
+    def _forget(self, delivery_tag) -> None:
+        """Delete the delivered (invisible) row of a settled message."""
+        if not isinstance(delivery_tag, str):
+            return
+        rows = self.session.query(self.message_cls).filter(
+            self.message_cls.visible == False,  # noqa: E712 - SQL expression
+            self.message_cls.payload.like(f"%{delivery_tag}%"),
+        )
+        try:
+            rows.delete(synchronize_session=False)
+            self.session.commit()
+        except Exception:  # noqa: BLE001 - a leftover row is only wasted space
+            self.session.rollback()
+            log.warning("Could not delete settled message %s", delivery_tag, exc_info=True)
+
+    def basic_ack(self, delivery_tag, multiple=False):
+        super().basic_ack(delivery_tag, multiple)
+        self._forget(delivery_tag)
+
+    def basic_reject(self, delivery_tag, requeue=False):
+        super().basic_reject(delivery_tag, requeue)
+        if not requeue:  # a requeue re-puts the message, then _restore forgets the old row
+            self._forget(delivery_tag)
+
+    def _restore(self, message):
+        super()._restore(message)
+        self._forget(message.delivery_tag)
+
+    def recover_unacked(self, queue_name: str) -> int:
+        """Make the delivered but never settled messages of a queue deliverable again."""
+        queue = self._get_or_create(queue_name)
+        count = (
+            self.session.query(self.message_cls)
+            .filter(self.message_cls.queue_id == queue.id)
+            .filter(self.message_cls.visible == False)  # noqa: E712 - SQL expression
+            .update({"visible": True}, synchronize_session=False)
+        )
+        self.session.commit()
+        return count
+
+
 class EmbeddedTransport(sqla_transport.Transport):
     """The broker of the embedded profile: no server, a SQLite file, fast polling."""
 
@@ -263,12 +308,15 @@ class BaseConsumer(ConsumerMixin):
     :func:`workflow_submission_queue`). After :meth:`handle` returns the message
     is acked, unless ``manual_ack`` (then the handler acks or requeues it
     itself); when it raises, the message is requeued after ``requeue_delay``.
+    :meth:`run` first takes back, on the embedded transport, the messages a
+    crashed predecessor left unsettled (``recover_unacked_on_start``).
     """
 
     queue: Callable[[], Queue] | Queue | None = None
     prefetch_count = 10
     manual_ack = False
     requeue_delay = 0.2
+    recover_unacked_on_start = True
 
     def __init__(self, connection: Connection | None = None, prefetch_count: int | None = None):
         self.connection = connection or get_connection(heartbeat=CONSUMER_HEARTBEAT)
@@ -332,6 +380,31 @@ class BaseConsumer(ConsumerMixin):
             return
         if not self.manual_ack and not message.acknowledged:
             _settle(message, "ack")
+
+    def run(self, _tokens: int = 1, **kwargs) -> None:
+        """Consume until ``should_stop``, reconnecting whenever the broker goes away."""
+        if self.recover_unacked_on_start:
+            self.recover_unacked()
+        super().run(_tokens, **kwargs)
+
+    def recover_unacked(self) -> int:
+        """Embedded transport: redeliver messages a dead consumer took but never settled.
+
+        RabbitMQ does this by itself when a connection closes. The embedded
+        transport cannot tell a live holder from a dead one, so this assumes one
+        consumer process per queue (the embedded profile's topology); a message
+        taken twice is handled twice, which idempotent handlers tolerate.
+        """
+        if not isinstance(self.connection.transport, EmbeddedTransport):
+            return 0
+        channel = self.connection.channel()
+        try:
+            count = channel.recover_unacked(self.get_queue().name)
+        finally:
+            channel.close()
+        if count:
+            log.warning("Recovered %d unsettled message(s) on %s", count, self.get_queue().name)
+        return count
 
     def install_signal_handlers(self) -> None:
         """Stop the :meth:`run` loop gracefully on SIGTERM and SIGINT."""

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import socket
+import sqlite3
+import subprocess
+import sys
 import threading
 import time
 
@@ -174,23 +177,46 @@ def test_manual_ack_leaves_settling_to_the_handler(mq):
     assert Submissions().drain(timeout=0.3) == 0
 
 
-@pytest.mark.rabbitmq
-def test_consumer_dying_before_ack_leaves_the_message(mq):
-    if mq != "rabbitmq":
-        pytest.skip("unacked messages of a dead process survive only on RabbitMQ")
+DYING_CONSUMER = """
+import os
+from reana_commons import messaging
+
+class Dying(messaging.BaseConsumer):
+    queue = messaging.workflow_submission_queue
+    manual_ack = True
+
+    def handle(self, body, message):
+        os._exit(17)  # killed while holding the message, before any ack
+
+Dying().drain(timeout=10, limit=1)
+"""
+
+
+def test_consumer_killed_before_ack_leaves_the_message(mq):
     messaging.publish_workflow_submission("u", "survivor", {})
-
-    class Dying(Submissions):
-        manual_ack = True
-
-    conn = messaging.get_connection()
-    assert Dying(connection=conn).drain(timeout=2, limit=1) == 1
-    conn.collect()  # drop the socket without acking, like a killed process
-    conn.release()
+    process = subprocess.run([sys.executable, "-c", DYING_CONSUMER], timeout=60)
+    assert process.returncode == 17
     successor = Submissions()
+    if mq == "embedded":
+        # nothing tells the embedded transport the holder died: taken back on (re)start
+        assert successor.drain(timeout=0.3) == 0
+        assert successor.recover_unacked() == 1
     assert successor.drain(timeout=3, limit=1) == 1
     assert successor.bodies[0]["workflow_id_or_name"] == "survivor"
-    assert successor.redelivered == [True]
+    if mq == "rabbitmq":
+        assert successor.redelivered == [True]
+    assert Submissions().drain(timeout=0.3) == 0
+
+
+def test_settled_messages_leave_the_embedded_database(mq, reana_home):
+    if mq != "embedded":
+        pytest.skip("only the embedded transport stores messages in SQLite")
+    for n in range(3):
+        messaging.publish_workflow_status(f"wf-{n}", 1)
+    consumer = Recorder(failures=1)
+    assert consumer.drain(timeout=1, limit=4) == 4
+    with sqlite3.connect(reana_home / "broker.db") as db:
+        assert db.execute("SELECT count(*) FROM kombu_message").fetchone() == (0,)
 
 
 def test_run_loop_consumes_and_stops(mq):
@@ -208,15 +234,25 @@ def test_run_loop_consumes_and_stops(mq):
     assert [b["workflow_uuid"] for b in consumer.bodies] == ["wf-0", "wf-1", "wf-2"]
 
 
-def test_publish_throughput(mq):
-    """Publishing reuses pooled connections (a connection per publish would be far slower)."""
+def test_publishing_reuses_one_connection(mq, monkeypatch):
+    """Publishing goes through a pooled producer: one connection for many messages."""
     queue = messaging.jobs_status_queue()
-    count = 300
+    messaging.publish(queue, {"warm": "up"})
+    opened = []
+    original = Connection._establish_connection
+
+    def spy(self):
+        opened.append(self)
+        return original(self)
+
+    monkeypatch.setattr(Connection, "_establish_connection", spy)
+    count = 100
     start = time.monotonic()
     for n in range(count):
         messaging.publish(queue, {"workflow_uuid": str(n), "status": 1})
     rate = count / (time.monotonic() - start)
-    assert rate > (500 if mq == "rabbitmq" else 30), rate
+    assert opened == []
+    assert rate > 20, rate  # loose: the machine is shared; ~2000/s on an idle RabbitMQ
 
 
 def test_publish_failure_raises(monkeypatch, reana_home):
