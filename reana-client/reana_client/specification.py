@@ -1,9 +1,7 @@
-"""Loading and checking reana.yaml on the client (REANA's ``load_validate_reana_spec``).
+"""Loading reana.yaml on the client, with reana-commons' loader and validators.
 
-Schema validation and parameter checks come from reana-commons
-(``reana_commons.specification`` / ``reana_commons.parameters``) when installed;
-this module adds the client-only parts: finding the file, the server
-capabilities check and image checks, and the messages ``validate`` prints.
+This module adds the client-only parts: finding the file in the current
+directory and turning commons' results into the messages ``validate`` prints.
 """
 
 from __future__ import annotations
@@ -38,65 +36,65 @@ def default_spec_path() -> str:
 
 
 def load(path: str) -> dict:
-    """Read reana.yaml (unexpanded, as sent to the server)."""
-    try:
-        from reana_commons.specification import load_reana_spec
-    except ImportError:
-        load_reana_spec = None
-    if load_reana_spec is not None:
-        try:
-            return load_reana_spec(path)
-        except TypeError:
-            pass
-    import yaml
+    """Read reana.yaml and complete it (serial ``workflow.file``; yadage spec → null)."""
+    from reana_commons.errors import REANAValidationError
+    from reana_commons.specification import load_reana_spec
 
-    with open(path, encoding="utf-8") as handle:
-        spec = yaml.safe_load(handle)
-    if not isinstance(spec, dict):
-        raise SpecificationError("the file does not contain a mapping")
+    try:
+        spec = load_reana_spec(path, skip_validation=True)
+    except REANAValidationError as error:
+        raise SpecificationError(error.message) from error
     workflow = spec.get("workflow") or {}
-    base = os.path.dirname(os.path.abspath(path))
-    if (
-        workflow.get("type") == "serial"
-        and workflow.get("file")
-        and not workflow.get("specification")
-    ):
-        with open(os.path.join(base, workflow["file"]), encoding="utf-8") as handle:
-            workflow["specification"] = yaml.safe_load(handle)
-    elif workflow.get("type") == "yadage":
+    if workflow.get("type") == "yadage":
+        # REANA sends no yadage specification: the engine loads workflow.file at start.
         workflow["specification"] = None
     return spec
 
 
 def schema_warnings(spec: dict) -> list[str]:
-    """Validate against REANA's JSON schema; returns warnings, raises on errors."""
-    try:
-        from reana_commons.specification import validate_reana_spec
-    except ImportError:
-        return []
+    """REANA's JSON schema checks: warning lines, or :class:`SpecificationError`."""
     from reana_commons.errors import REANAValidationError
+    from reana_commons.specification import validate_reana_spec
 
     try:
         result = validate_reana_spec(spec)
     except REANAValidationError as error:
         raise SpecificationError(error.message) from error
-    return _as_messages(result)
+    lines = []
+    for warning in result or []:
+        unexpected = warning.get("additional_properties") or []
+        if unexpected:
+            names = [
+                f"'{item['property']}'" + (f" (at {item['path']})" if item.get("path") else "")
+                for item in unexpected
+            ]
+            lines.append(
+                f"Unexpected properties found in REANA specification file: {', '.join(names)}."
+            )
+    return lines
 
 
-def _as_messages(result) -> list[str]:
-    if not result:
-        return []
-    if isinstance(result, dict):
-        out = []
-        for key, items in result.items():
-            for item in items if isinstance(items, list) else [items]:
-                if isinstance(item, dict) and "property" in item:
-                    out.append(
-                        'Unexpected property "{}" found in "{}".'.format(
-                            item["property"], item.get("path", "")
-                        )
-                    )
-                else:
-                    out.append(f"{key}: {item}")
-        return out
-    return [str(item) for item in result]
+def parameter_warnings(spec: dict) -> dict[str, list[str]]:
+    """reana-commons' parameter warnings in REANA's three printed groups."""
+    from reana_commons.parameters import validate_parameters
+
+    groups: dict[str, list[str]] = {"reana_params": [], "workflow_params": [], "operations": []}
+    for warning in validate_parameters(spec):
+        if warning.startswith("Operation "):
+            groups["operations"].append(warning)
+        elif " parameter " in warning and "found on step" in warning:
+            groups["workflow_params"].append(warning)
+        else:
+            groups["reana_params"].append(warning)
+    return groups
+
+
+def operational_options(workflow_type: str, options) -> dict:
+    """Checked ``-o``/``inputs.options`` (commons), or :class:`SpecificationError`."""
+    from reana_commons.errors import REANAValidationError
+    from reana_commons.validation.operational_options import validate_operational_options
+
+    try:
+        return validate_operational_options(workflow_type, options)
+    except REANAValidationError as error:
+        raise SpecificationError(f"==> ERROR: {error.message}") from error

@@ -57,7 +57,7 @@ def follow_option(func):
 
 
 def _checked_parameters(workflow, access_token, parameters, options, spec=None):
-    from reana_client.validation.checks import OptionError, validate_operational_options
+    from reana_client.specification import SpecificationError, operational_options
 
     if spec is not None:
         kind = spec["workflow"]["type"]
@@ -68,8 +68,8 @@ def _checked_parameters(workflow, access_token, parameters, options, spec=None):
         )
         kind, original = response["type"], response["parameters"] or {}
     try:
-        options = validate_operational_options(kind, options)
-    except OptionError as error:
+        options = operational_options(kind, options)
+    except SpecificationError as error:
         fail(str(error))
     for name in list(parameters):
         if name not in original:

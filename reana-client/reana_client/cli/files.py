@@ -76,7 +76,7 @@ def _ignore_filter(files: list[str]) -> list[str]:
             with open(ignore_file) as handle:
                 import pathspec
 
-                spec = pathspec.PathSpec.from_lines("gitwildmatch", handle)
+                spec = pathspec.PathSpec.from_lines("gitignore", handle)
         except FileNotFoundError:
             continue
         message(f"Detected {ignore_file} file. Some files might get ignored.", "info")
@@ -109,8 +109,7 @@ def upload_inputs(workflow: str, access_token: str) -> None:
             fail(f"Found file in `inputs.directories`: {directory}")
         for root, _dirs, files in os.walk(directory):
             from_dirs += [os.path.join(root, f) for f in files]
-    if from_dirs:
-        from_dirs = _ignore_filter(from_dirs)
+    from_dirs = _ignore_filter(from_dirs)
     paths += [os.path.join(os.getcwd(), f) for f in from_dirs]
     upload_paths(workflow, paths, access_token)
 

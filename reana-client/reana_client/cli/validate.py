@@ -97,6 +97,10 @@ def validate(file, environments, pull, server_capabilities, access_token):
         message(f"Something went wrong when trying to validate {path}: {error}", "error")
         sys.exit(1)
     except Exception as error:  # noqa: BLE001 - YAML errors and the like
+        import logging
+        import traceback
+
+        logging.debug(traceback.format_exc())
         if type(error).__module__.startswith("yaml"):
             message(
                 f"{click.format_filename(path, shorten=True)} is not a valid YAML file:\n{error}",

@@ -7,38 +7,6 @@ import sys
 
 from reana_client.output import message
 
-OPERATIONAL_OPTIONS = {
-    "CACHE": ["serial"],
-    "FROM": ["serial"],
-    "TARGET": ["serial", "cwl"],
-    "toplevel": ["yadage"],
-    "initdir": ["yadage"],
-    "initfiles": ["yadage"],
-    "accept_metadir": ["yadage"],
-    "report": ["snakemake"],
-}
-
-
-class OptionError(ValueError):
-    """An operational option is unknown or not for this engine."""
-
-
-def validate_operational_options(workflow_type: str, options: dict) -> dict:
-    """Check ``-o`` options (REANA's messages); returns them (cwl TARGET → --target)."""
-    if not isinstance(options, dict):
-        raise OptionError("==> ERROR: Operational options must be a dictionary.")
-    result = {}
-    for name, value in options.items():
-        if name not in OPERATIONAL_OPTIONS:
-            raise OptionError(f'==> ERROR: Operational option "{name}" not supported.')
-        if workflow_type not in OPERATIONAL_OPTIONS[name]:
-            raise OptionError(
-                f'==> ERROR: Operational option "{name}" not supported for '
-                f"{workflow_type} workflows."
-            )
-        result["--target" if (workflow_type == "cwl" and name == "TARGET") else name] = value
-    return result
-
 
 def _group(info: str, success: str, warnings: list[str]) -> None:
     message(info, "info")
@@ -58,16 +26,20 @@ def validate_spec(
     skip_validation=False,
 ) -> None:
     """Validate a loaded reana.yaml, printing REANA's messages; exit 1 on an error."""
-    from reana_client.specification import schema_warnings
-    from reana_client.validation.parameters import validate_parameters
+    from reana_client.specification import (
+        SpecificationError,
+        operational_options,
+        parameter_warnings,
+        schema_warnings,
+    )
 
     inputs = spec.get("inputs") or {}
     if "options" in inputs:
         try:
-            inputs["options"] = validate_operational_options(
+            inputs["options"] = operational_options(
                 (spec.get("workflow") or {}).get("type"), inputs["options"]
             )
-        except OptionError as error:
+        except SpecificationError as error:
             message(str(error), "error")
             sys.exit(1)
     if not skip_validation:
@@ -88,7 +60,7 @@ def validate_spec(
             )
         else:
             message("Valid REANA specification file.", "success", indented=True)
-        params = validate_parameters(spec)
+        params = parameter_warnings(spec)
         _group(
             "Verifying REANA specification parameters... ",
             "REANA specification parameters appear valid.",

@@ -1,0 +1,263 @@
+"""Fixtures of the reana-client tests.
+
+* ``platform``: reana-server and the workflow controller live on free ports
+  (threads), a fresh database and a user with a token; the client talks to it
+  over HTTP exactly as from a terminal.
+* ``ours``: runs our CLI in-process (click's runner) against the platform.
+* ``reference``: runs the real reana-client 0.9.6 (venv under ``.ci/venvs``,
+  created once with a file lock) on the same platform, in one process per batch.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+REFERENCE_VENV = ROOT / ".ci" / "venvs" / "reana-client-0.9.6"
+RUNNER = Path(__file__).with_name("reference_runner.py")
+DEMOS = Path(os.environ.get("REANA_DEMOS", "/work/shared/demos"))
+HELLOWORLD = DEMOS / "reana-demo-helloworld"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServerThread:
+    """A WSGI app served by werkzeug in a background thread."""
+
+    def __init__(self, app):
+        from werkzeug.serving import make_server
+
+        self.port = free_port()
+        self.server = make_server("127.0.0.1", self.port, app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+
+def _reference_python() -> Path | None:
+    python = REFERENCE_VENV / "bin" / "python"
+    ok = (
+        python.exists()
+        and subprocess.run(
+            [str(python), "-c", "import reana_client.cli"], capture_output=True
+        ).returncode
+        == 0
+    )
+    return python if ok else None
+
+
+@pytest.fixture(scope="session")
+def reference_python():
+    """The Python of a venv with reana-client 0.9.6 (created once, shared, file-locked)."""
+    REFERENCE_VENV.parent.mkdir(parents=True, exist_ok=True)
+    with open(REFERENCE_VENV.parent / "reana-client-0.9.6.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        python = _reference_python()
+        if python is None:
+            subprocess.run(
+                [sys.executable, "-m", "venv", "--clear", str(REFERENCE_VENV)], check=True
+            )
+            install = subprocess.run(
+                [
+                    str(REFERENCE_VENV / "bin" / "python"),
+                    "-m",
+                    "pip",
+                    "install",
+                    "-q",
+                    "reana-client==0.9.6",
+                ],
+                capture_output=True,
+                text=True,
+            )
+            python = _reference_python()
+            if python is None:
+                pytest.skip(f"reana-client 0.9.6 could not be installed: {install.stderr[-500:]}")
+    return python
+
+
+@dataclass
+class Platform:
+    """A live reana-server + workflow controller and one user."""
+
+    url: str
+    token: str
+    email: str
+    env: dict
+
+    def client_env(self, **extra) -> dict:
+        """Environment of a client process talking to this platform."""
+        env = {"REANA_SERVER_URL": self.url, "REANA_ACCESS_TOKEN": self.token}
+        env.update(extra)
+        return env
+
+
+def _database(home: Path) -> tuple[str, object]:
+    from reana_commons.pytest_plugin import (
+        POSTGRES_ADMIN_URI,
+        _reachable,
+        create_postgres_database,
+        drop_postgres_database,
+    )
+
+    if _reachable(POSTGRES_ADMIN_URI, 5432):
+        uri = create_postgres_database()
+        return uri, lambda: drop_postgres_database(uri)
+    return f"sqlite:///{home / 'reana.db'}", lambda: None
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory):
+    """reana-server and the workflow controller on free ports, with one user."""
+    from reana_commons.config import reset_config
+
+    home = tmp_path_factory.mktemp("reana-home")
+    uri, drop = _database(home)
+    values = {
+        "REANA_HOME": str(home),
+        "REANA_SQLALCHEMY_DATABASE_URI": uri,
+        "SHARED_VOLUME_PATH": str(home / "shared"),
+        "REANA_SECRET_KEY": "test-secret-key",
+        "REANA_QUEUE_PREFIX": f"test-{uuid.uuid4().hex[:8]}-",
+    }
+    patch = pytest.MonkeyPatch()
+    for key, value in values.items():
+        patch.setenv(key, value)
+    reset_config()
+    from reana_db.database import get_engine, new_session, reset_engine
+    from reana_db.models import Base
+    from reana_db.users import create_user
+
+    reset_engine()
+    Base.metadata.create_all(get_engine())
+    session = new_session()
+    user, token = create_user(session, "jane@example.org", full_name="Jane Doe")
+    session.commit()
+    session.close()
+
+    from reana_server.app import create_app
+    from reana_workflow_controller.app import create_app as create_controller
+
+    with ServerThread(create_controller({"TESTING": True})) as controller:
+        app = create_app({"TESTING": True, "WORKFLOW_CONTROLLER_URL": controller.url})
+        _use_our_spec(app, home, patch)
+        with ServerThread(app) as server:
+            yield Platform(server.url, token, "jane@example.org", values)
+    reset_engine()
+    patch.undo()
+    reset_config()
+    drop()
+
+
+def _use_our_spec(app, home: Path, patch) -> None:
+    """Point the client at our generated spec until reana-commons ships the committed one."""
+    from reana_client.api.client import load_spec, spec_path
+
+    if not spec_path().exists():
+        from reana_server.spec import build_spec
+
+        generated = home / "reana_server.json"
+        generated.write_text(json.dumps(build_spec(app)))
+        patch.setenv("REANA_CLIENT_SPEC_FILE", str(generated))
+    load_spec.cache_clear()
+
+
+@dataclass
+class Result:
+    """What a CLI invocation printed and returned."""
+
+    stdout: str
+    stderr: str
+    exit_code: int
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+@pytest.fixture
+def ours(platform):
+    """``ours(*args, cwd=None, **env)`` runs our CLI in-process against the platform."""
+    from click.testing import CliRunner
+    from reana_client.cli import cli, common
+
+    def invoke(*args, cwd=None, env=None):
+        common._clients.clear()
+        runner = CliRunner()
+        old = os.getcwd()
+        if cwd:
+            os.chdir(cwd)
+        try:
+            result = runner.invoke(
+                cli,
+                list(args),
+                env=platform.client_env(**(env or {})),
+                prog_name="reana-client",
+                catch_exceptions=False,
+            )
+        finally:
+            os.chdir(old)
+        return Result(result.stdout, result.stderr, result.exit_code)
+
+    return invoke
+
+
+@pytest.fixture
+def reference(platform, reference_python):
+    """``reference([[args], ...], cwd=None, env=None)`` runs reana-client 0.9.6 in one process."""
+
+    def invoke(commands, cwd=None, env=None):
+        job = {
+            "env": {**platform.client_env(**(env or {})), "PYTHONWARNINGS": "ignore"},
+            "cwd": str(cwd or os.getcwd()),
+            "commands": [list(c) for c in commands],
+        }
+        proc = subprocess.run(
+            [str(reference_python), str(RUNNER)],
+            input=json.dumps(job),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return [Result(**r) for r in json.loads(proc.stdout.strip().splitlines()[-1])]
+
+    return invoke
+
+
+@pytest.fixture
+def helloworld(tmp_path):
+    """A copy of the helloworld demo to run commands in."""
+    import shutil
+
+    if not HELLOWORLD.exists():
+        pytest.skip(f"helloworld demo not found at {HELLOWORLD}")
+    target = tmp_path / "helloworld"
+    shutil.copytree(HELLOWORLD, target)
+    return target
