@@ -30,8 +30,6 @@ from collections.abc import Callable
 from kombu import Connection, Consumer, Queue, pools
 from kombu.mixins import ConsumerMixin
 from kombu.transport import TRANSPORT_ALIASES
-from kombu.transport import sqlalchemy as sqla_transport
-from sqlalchemy import create_engine, event, make_url
 
 from reana_commons.config import (
     JOBS_STATUS_QUEUE,
@@ -40,89 +38,19 @@ from reana_commons.config import (
     get_config,
 )
 from reana_commons.errors import MessagingError
+from reana_commons.messaging.embedded import (
+    EMBEDDED_POLLING_INTERVAL as EMBEDDED_POLLING_INTERVAL,
+)
+from reana_commons.messaging.embedded import EmbeddedTransport
 
 log = logging.getLogger(__name__)
-
-EMBEDDED_POLLING_INTERVAL = 0.05
-"""Seconds between two polls of the embedded (SQLite) transport for new messages."""
 
 PUBLISH_MAX_RETRIES = 5
 CONSUMER_HEARTBEAT = 30
 PERSISTENT = 2
 
 
-class _EmbeddedChannel(sqla_transport.Channel):
-    """kombu's SQLAlchemy channel on SQLite in WAL mode with a busy timeout."""
-
-    def _engine_from_config(self):
-        url = make_url(self.connection.client.hostname)
-        if url.database and url.database != ":memory:":
-            os.makedirs(os.path.dirname(os.path.abspath(url.database)), exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection, _record):
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
-        return engine
-
-
-    # kombu keeps delivered rows forever (visible=False) and loses them if the
-    # consumer dies before acking; settled messages are deleted here instead,
-    # and recover_unacked() makes a dead consumer's messages visible again.
-
-    def _forget(self, delivery_tag) -> None:
-        """Delete the delivered (invisible) row of a settled message."""
-        if not isinstance(delivery_tag, str):
-            return
-        rows = self.session.query(self.message_cls).filter(
-            self.message_cls.visible == False,  # noqa: E712 - SQL expression
-            self.message_cls.payload.like(f"%{delivery_tag}%"),
-        )
-        try:
-            rows.delete(synchronize_session=False)
-            self.session.commit()
-        except Exception:  # noqa: BLE001 - a leftover row is only wasted space
-            self.session.rollback()
-            log.warning("Could not delete settled message %s", delivery_tag, exc_info=True)
-
-    def basic_ack(self, delivery_tag, multiple=False):
-        super().basic_ack(delivery_tag, multiple)
-        self._forget(delivery_tag)
-
-    def basic_reject(self, delivery_tag, requeue=False):
-        super().basic_reject(delivery_tag, requeue)
-        if not requeue:  # a requeue re-puts the message, then _restore forgets the old row
-            self._forget(delivery_tag)
-
-    def _restore(self, message):
-        super()._restore(message)
-        self._forget(message.delivery_tag)
-
-    def recover_unacked(self, queue_name: str) -> int:
-        """Make the delivered but never settled messages of a queue deliverable again."""
-        queue = self._get_or_create(queue_name)
-        count = (
-            self.session.query(self.message_cls)
-            .filter(self.message_cls.queue_id == queue.id)
-            .filter(self.message_cls.visible == False)  # noqa: E712 - SQL expression
-            .update({"visible": True}, synchronize_session=False)
-        )
-        self.session.commit()
-        return count
-
-
-class EmbeddedTransport(sqla_transport.Transport):
-    """The broker of the embedded profile: no server, a SQLite file, fast polling."""
-
-    Channel = _EmbeddedChannel
-    polling_interval = EMBEDDED_POLLING_INTERVAL
-
-
-TRANSPORT_ALIASES.setdefault("reana-sqla", f"{__name__}:EmbeddedTransport")
+TRANSPORT_ALIASES.setdefault("reana-sqla", "reana_commons.messaging.embedded:EmbeddedTransport")
 
 
 def _is_amqp(url: str) -> bool:
