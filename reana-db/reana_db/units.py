@@ -1,30 +1,15 @@
 """Human-readable sizes and durations, as REANA shows them in its API.
 
-Sizes use binary units with at most two decimals and no trailing zeros
-(``"0 Bytes"``, ``"20 Bytes"``, ``"3.18 KiB"``, ``"1 MiB"``); CPU time in
-milliseconds is shown as ``"1h 2m 3s"`` (``"0s"`` below one second).
+Sizes come from reana-commons' workspace helpers (binary units, two decimals:
+``"0 Bytes"``, ``"3.18 KiB"``, ``"1 MiB"``); CPU time in milliseconds is shown
+as ``"1h 2m 3s"`` (``"0s"`` below one second).
 """
 
 from __future__ import annotations
 
-_BYTE_UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+from reana_commons.workspace import human_readable_bytes
 
-
-def human_readable_bytes(value: int | float) -> str:
-    """``1536`` → ``"1.5 KiB"``; negative values keep their sign."""
-    value = int(value)
-    sign = "-" if value < 0 else ""
-    amount = float(abs(value))
-    if amount < 1024:
-        return f"{sign}{int(amount)} Bytes"
-    index = 0
-    amount /= 1024
-    while round(amount, 2) >= 1024 and index < len(_BYTE_UNITS) - 1:
-        amount /= 1024
-        index += 1
-    unit = _BYTE_UNITS[index]
-    text = f"{amount:.2f}".rstrip("0").rstrip(".")
-    return f"{sign}{text} {unit}"
+__all__ = ["human_readable_bytes", "human_readable_milliseconds"]
 
 
 def human_readable_milliseconds(value: int | float) -> str:

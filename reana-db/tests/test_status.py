@@ -101,21 +101,19 @@ def test_status_given_as_integer_and_logs_appended(db, user, make_workflow):
         set_workflow_status(db, workflow, 6)
 
 
-@pytest.mark.parametrize(
-    ("steps", "final"),
-    [
-        ([JobStatus.running, JobStatus.finished], JobStatus.finished),
-        ([JobStatus.failed, JobStatus.running], JobStatus.failed),
-        ([JobStatus.queued, JobStatus.stopped, JobStatus.finished], JobStatus.stopped),
-    ],
-)
-def test_job_status(db, user, make_workflow, steps, final):
+def test_job_status(db, user, make_workflow):
     workflow = make_workflow(user)
-    job = Job(workflow_uuid=workflow.id_, status=JobStatus.created)
-    db.add(job)
-    for step in steps:
-        set_job_status(job, step)
-    db.commit()
-    assert job.status == final
-    assert job.started_at is not None and job.finished_at is not None
-    assert job.finished_at >= job.started_at
+    cases = [
+        ([JobStatus.running, JobStatus.finished], JobStatus.finished),
+        ([JobStatus.failed, JobStatus.running], JobStatus.failed),  # terminal jobs never change
+        ([JobStatus.queued, JobStatus.stopped, JobStatus.finished], JobStatus.stopped),
+    ]
+    for steps, final in cases:
+        job = Job(workflow_uuid=workflow.id_, status=JobStatus.created)
+        db.add(job)
+        for step in steps:
+            set_job_status(job, step)
+        db.commit()
+        assert job.status == final
+        assert job.started_at is not None and job.finished_at is not None
+        assert job.finished_at >= job.started_at
