@@ -29,6 +29,7 @@ from reana_workflow_controller.run_managers import RunManagerError, get_run_mana
 log = logging.getLogger(__name__)
 
 NO_HANDLE = "its runtime handle was never recorded (the start did not complete)"
+ENGINE_OUTPUT_TAIL = 4000
 START_GRACE = 45.0
 """Seconds a run may stay without a handle: a start waits up to 30 s for its job controller."""
 
@@ -83,7 +84,7 @@ class Reconciler:
                 del self.suspects[run_id]
         failed = []
         for run_id, runtime, handle, reason in dead:
-            if self._fail(run_id, reason):
+            if self._fail(run_id, reason, self._engine_output(runtime, handle)):
                 failed.append(run_id)
                 self._end(run_id, runtime, handle)
             self.suspects.pop(run_id, None)
@@ -100,7 +101,15 @@ class Reconciler:
             return "its engine or job controller process is gone"
         return None
 
-    def _fail(self, run_id: uuid.UUID, reason: str) -> bool:
+    def _engine_output(self, runtime: str | None, handle: dict | None) -> str:
+        """The end of the engine's own output (a traceback, when it crashed)."""
+        try:
+            text = get_run_manager(runtime).engine_logs(handle) if runtime else ""
+        except Exception:  # noqa: BLE001 - the output is a bonus
+            return ""
+        return text[-ENGINE_OUTPUT_TAIL:]
+
+    def _fail(self, run_id: uuid.UUID, reason: str, output: str = "") -> bool:
         with new_session() as session:
             workflow = session.get(Workflow, run_id)
             if workflow is None or RunStatus(workflow.status) not in RunStatus.active():
@@ -109,6 +118,8 @@ class Reconciler:
                 f"Workflow {workflow.full_name} failed: {reason} "
                 f"(detected by the reconciler after {self.grace:g} s)."
             )
+            if output:
+                message += "\nLast output of the engine:\n" + output
             set_workflow_status(session, workflow, RunStatus.failed, logs=message)
             session.commit()
             log.warning("run %s failed: %s", run_id, reason)

@@ -35,13 +35,6 @@ TRANSIENT_BACKOFF = 0.5
 """Seconds to wait before requeueing after a database error (no hot loop while it is down)."""
 
 
-def _engine_logs(handle: dict | None) -> str:
-    try:
-        return get_run_manager().engine_logs(handle)
-    except Exception:  # noqa: BLE001 - logs are a bonus, never a reason to fail a batch
-        return ""
-
-
 class JobStatusConsumer(BaseConsumer):
     """Applies workflow status, progress and logs; acks after the commit."""
 
@@ -77,7 +70,7 @@ class JobStatusConsumer(BaseConsumer):
 
     def _apply(self, bodies: list[dict]) -> BatchResult:
         with new_session() as session:
-            result = apply_batch(session, bodies, engine_logs=_engine_logs)
+            result = apply_batch(session, bodies)
             session.commit()
         return result
 

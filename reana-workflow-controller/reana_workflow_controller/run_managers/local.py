@@ -15,6 +15,7 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 JOB_CONTROLLER_START_TIMEOUT = 30.0
 STOP_GRACE = 3.0
+START_ATTEMPTS = 2
 
 
 def run_dir(workflow_id) -> Path:
@@ -47,41 +49,60 @@ class LocalRunManager(RunManager):
     name = "local"
 
     def start(self, workflow: Workflow) -> dict:
-        """Start the job controller, wait for its URL, then start the engine."""
+        """Start the job controller and the engine side by side; wait until it listens.
+
+        The job controller gets a port picked here, so the engine (which waits
+        for its job controller to answer) need not wait for it to start first.
+        """
         if not workflow.workspace_path:
             raise RunManagerError(f"Workflow {workflow.id_} has no workspace.")
         engine_argv = engine_command(workflow)
         folder = run_dir(workflow.id_)
         folder.mkdir(parents=True, exist_ok=True)
         url_file = folder / "job-controller.url"
-        url_file.unlink(missing_ok=True)
-        env = {"REANA_WORKFLOW_UUID": str(workflow.id_), "REANA_USER_ID": str(workflow.owner_id)}
-        jc_argv = [
-            "reana-job-controller",
-            "--workflow-uuid",
-            str(workflow.id_),
-            "--workspace",
-            str(workflow.workspace_path),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--url-file",
-            str(url_file),
-        ]
-        jc = spawner.spawn(jc_argv, env, folder / "job-controller.log", folder)
-        handle = {"workflow_uuid": str(workflow.id_), "run_dir": str(folder), "job_controller": jc}
-        _write_handle(folder, handle)
-        try:
-            url = _wait_for_url(url_file, jc, folder / "job-controller.log")
-            env["REANA_JOB_CONTROLLER_URL"] = url
-            handle["job_controller_url"] = url
-            handle["engine"] = spawner.spawn(engine_argv, env, folder / "engine.log", folder)
-        except BaseException:
-            _terminate([jc])
-            raise
-        _write_handle(folder, handle)
-        return handle
+        for attempt in range(1, START_ATTEMPTS + 1):
+            url_file.unlink(missing_ok=True)
+            port = _free_port()
+            url = f"http://127.0.0.1:{port}"
+            env = {
+                "REANA_WORKFLOW_UUID": str(workflow.id_),
+                "REANA_USER_ID": str(workflow.owner_id),
+                "REANA_JOB_CONTROLLER_URL": url,
+            }
+            jc_argv = [
+                "reana-job-controller",
+                "--workflow-uuid",
+                str(workflow.id_),
+                "--workspace",
+                str(workflow.workspace_path),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--url-file",
+                str(url_file),
+            ]
+            jc = spawner.spawn(jc_argv, env, folder / "job-controller.log", folder)
+            engine = spawner.spawn(engine_argv, env, folder / "engine.log", folder)
+            handle = {
+                "workflow_uuid": str(workflow.id_),
+                "run_dir": str(folder),
+                "job_controller": jc,
+                "engine": engine,
+                "job_controller_url": url,
+            }
+            _write_handle(folder, handle)
+            try:
+                _wait_for_url(url_file, jc, folder / "job-controller.log")
+                return handle
+            except RunManagerError:
+                _terminate([engine, jc])
+                if attempt == START_ATTEMPTS:
+                    raise
+            except BaseException:
+                _terminate([engine, jc])
+                raise
+        raise RunManagerError("unreachable")
 
     def stop(self, workflow: Workflow | None, handle: dict | None) -> None:
         """Ask the job controller to stop the jobs, then end both process groups."""
@@ -164,6 +185,12 @@ def _wait_for_url(url_file: Path, process: dict, log_file: Path) -> str:
     raise RunManagerError(
         f"The job controller did not listen within {JOB_CONTROLLER_START_TIMEOUT:.0f} s."
     )
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _tail(path: Path, size: int = 2000) -> str:

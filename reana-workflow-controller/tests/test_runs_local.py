@@ -1,0 +1,204 @@
+"""Run managers: the conformance suite over every registered one, and the local runtime.
+
+Real processes: the run's job controller and serial engine are started for
+real, their jobs run ``bash -c`` in the workspace.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import psutil
+import pytest
+from reana_commons.config import get_config
+from reana_commons.pytest_plugin import apply_env
+from reana_db.enums import JobStatus, RunStatus
+from reana_db.models import Job, RunHandle, Workflow
+from reana_workflow_controller import runs
+from reana_workflow_controller.reconciler import Reconciler
+from reana_workflow_controller.run_managers import (
+    RUN_MANAGERS,
+    get_run_manager,
+    reset_run_managers,
+)
+
+LOCAL_ONLY = ["local"]
+"""Run managers that can run on this machine (kubernetes brings its own cluster fixture)."""
+
+
+def serial_spec(*commands):
+    return {
+        "version": "0.9.0",
+        "inputs": {"parameters": {"seconds": "30"}},
+        "workflow": {
+            "type": "serial",
+            "specification": {
+                "steps": [
+                    {"name": f"step{i}", "environment": "docker.io/library/bash", "commands": [c]}
+                    for i, c in enumerate(commands)
+                ]
+            },
+        },
+    }
+
+
+@pytest.fixture
+def run_env(monkeypatch, reana_env):
+    apply_env(monkeypatch, {"REANA_RECONCILE_GRACE": "1"})
+    reset_run_managers()
+    yield
+    reset_run_managers()
+
+
+def make_workflow(db, user, *commands, name="wf"):
+    workflow = Workflow(
+        name=name,
+        owner_id=user.id_,
+        type_="serial",
+        run_number_major=1,
+        reana_specification=serial_spec(*commands),
+    )
+    db.add(workflow)
+    db.flush()
+    path = get_config().shared_volume_path / "users" / str(user.id_) / "workflows" / str(
+        workflow.id_
+    )
+    path.mkdir(parents=True)
+    workflow.workspace_path = str(path)
+    db.commit()
+    return workflow
+
+
+def wait_for(predicate, seconds=20.0, step=0.05):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError(f"timed out after {seconds}s")
+
+
+def running_job(db, workflow):
+    db.expire_all()
+    return db.query(Job).filter_by(workflow_uuid=workflow.id_, status=JobStatus.running).first()
+
+
+def handle_of(db, workflow):
+    db.expire_all()
+    return db.get(RunHandle, workflow.id_).handle
+
+
+@pytest.mark.parametrize("name", LOCAL_ONLY)
+def test_conformance_start_alive_stop(db, user, run_env, name):
+    """Every run manager: start gives a handle with a URL, is_alive, stop ends it all."""
+    assert set(LOCAL_ONLY) <= set(RUN_MANAGERS)
+    manager = get_run_manager(name)
+    workflow = make_workflow(db, user, "echo started > out.txt; sleep ${seconds}")
+    handle = manager.start(workflow)
+    try:
+        assert handle["job_controller_url"].startswith("http://127.0.0.1:")
+        assert manager.is_alive(handle)
+        wait_for(lambda: running_job(db, workflow))
+        wait_for(lambda: (os.path.exists(os.path.join(workflow.workspace_path, "out.txt"))))
+    finally:
+        manager.stop(workflow, handle)
+    assert not manager.is_alive(handle)
+    job = wait_for(lambda: _terminal_job(db, workflow))
+    assert JobStatus(job.status) in (JobStatus.stopped, JobStatus.failed)
+    manager.cleanup(handle)
+    manager.cleanup(handle)  # idempotent
+    assert not manager.is_alive(handle)
+
+
+def _terminal_job(db, workflow):
+    db.expire_all()
+    job = db.query(Job).filter_by(workflow_uuid=workflow.id_).first()
+    return job if job is not None and JobStatus(job.status) in JobStatus.terminal() else None
+
+
+def test_start_run_records_handle_and_stop_run_stops_jobs(db, user, run_env):
+    workflow = make_workflow(db, user, "sleep ${seconds}")
+    runs.start_run(db, workflow, {"seconds": "60"}, {})
+    assert RunStatus(workflow.status) == RunStatus.pending
+    handle = handle_of(db, workflow)
+    assert get_run_manager().is_alive(handle)
+    job = wait_for(lambda: running_job(db, workflow))
+    assert "sleep 60" in job.cmd
+    runs.stop_run(db, workflow)
+    db.expire_all()
+    assert RunStatus(db.get(Workflow, workflow.id_).status) == RunStatus.stopped
+    assert not get_run_manager().is_alive(handle)
+    job = wait_for(lambda: _terminal_job(db, workflow))
+    assert JobStatus(job.status) == JobStatus.stopped
+    with pytest.raises(runs.RunStateError) as error:
+        runs.stop_run(db, workflow)
+    assert error.value.status_code == 409
+
+
+def test_start_twice_and_delete(db, user, run_env):
+    workflow = make_workflow(db, user, "true")
+    runs.start_run(db, workflow, {}, {})
+    with pytest.raises(runs.RunStateError) as error:
+        runs.start_run(db, workflow, {}, {})
+    assert error.value.status_code == 409
+    runs.stop_run(db, workflow)
+    deleted = runs.delete_run(db, workflow, all_runs=False)
+    assert [w.id_ for w in deleted] == [workflow.id_]
+    assert not os.path.exists(workflow.workspace_path)
+    with pytest.raises(runs.RunStateError) as error:
+        runs.start_run(db, workflow, {}, {})
+    assert error.value.status_code == 404
+
+
+def test_stop_of_a_queued_run_only_changes_its_status(db, user, run_env):
+    from reana_db.status import set_workflow_status
+
+    workflow = make_workflow(db, user, "true")
+    set_workflow_status(db, workflow, RunStatus.queued)
+    db.commit()
+    runs.stop_run(db, workflow)
+    assert RunStatus(workflow.status) == RunStatus.stopped
+
+
+@pytest.mark.parametrize("victim", ["engine", "job_controller"])
+def test_reconciler_fails_a_run_whose_process_was_killed(db, user, run_env, victim):
+    workflow = make_workflow(db, user, "sleep 60")
+    runs.start_run(db, workflow, {}, {})
+    handle = handle_of(db, workflow)
+    wait_for(lambda: running_job(db, workflow))
+    reconciler = Reconciler(grace=1.0, interval=0.2)
+    assert reconciler.reconcile_once() == []
+    os.kill(handle[victim]["pid"], signal.SIGKILL)
+    started = time.monotonic()
+    thread = reconciler.start_thread()
+    try:
+        wait_for(lambda: _status(db, workflow) == RunStatus.failed, seconds=10)
+    finally:
+        reconciler.stopping.set()
+        thread.join(5)
+    assert time.monotonic() - started < 5
+    db.expire_all()
+    failed = db.get(Workflow, workflow.id_)
+    assert "engine or job controller process is gone" in failed.logs
+    # Nothing of the run is left: engine, job controller, and the job's sleep.
+    wait_for(lambda: not _run_processes(workflow), seconds=10)
+
+
+def _status(db, workflow):
+    db.expire_all()
+    return RunStatus(db.get(Workflow, workflow.id_).status)
+
+
+def _run_processes(workflow):
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get("REANA_WORKFLOW_UUID") == str(workflow.id_):
+                if process.status() != psutil.STATUS_ZOMBIE:
+                    found.append(process)
+        except (psutil.Error, OSError):
+            continue
+    return found
