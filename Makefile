@@ -16,7 +16,7 @@ install: $(BIN)/python
 	@echo "installed into $(VENV)"
 
 test: $(BIN)/python
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -rs
 
 lint:
 	$(BIN)/ruff check .
