@@ -315,3 +315,12 @@ def test_zip_paths_and_iter_zip(tree):
         assert archive.namelist() == ["code/hello.py"]
     with pytest.raises(WorkspaceFileNotFound):
         ws.iter_zip(tree, ["out_dir"])
+
+
+def test_writes_through_an_inside_symlink_land_in_its_target(tree):
+    os.symlink("data", tree / "alias")
+    assert ws.save_stream(tree, "alias/sub/new.txt", [b"via link"]) == 8
+    assert (tree / "data" / "sub" / "new.txt").read_bytes() == b"via link"
+    with ws.open_file(tree, "alias/sub/new.txt") as fh:
+        assert fh.read() == b"via link"
+    assert "alias/sub/new.txt" in names(ws.list_files(tree, "alias"))

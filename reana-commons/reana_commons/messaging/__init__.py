@@ -46,7 +46,7 @@ from reana_commons.messaging.embedded import EmbeddedTransport
 log = logging.getLogger(__name__)
 
 PUBLISH_MAX_RETRIES = 5
-CONSUMER_HEARTBEAT = 30
+CONSUMER_HEARTBEAT = 60
 PERSISTENT = 2
 
 
