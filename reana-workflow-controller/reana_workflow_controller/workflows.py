@@ -11,6 +11,9 @@ import uuid
 from pathlib import Path
 
 from reana_commons.config import WORKFLOW_TIME_FORMAT, get_config
+from reana_commons.errors import REANAValidationError
+from reana_commons.specification import validate_operational_options as validate_options
+from reana_commons.validation.operational_options import OPERATIONAL_OPTIONS
 from reana_db import retention
 from reana_db.models import User, Workflow, WorkspaceRetentionRule
 from reana_db.run_numbers import (
@@ -103,20 +106,24 @@ def workflow_type(specification) -> str:
 
 
 def validate_operational_options(type_: str, options: dict) -> dict:
-    """Operational options checked for the engine (reana-commons' rules), or 400."""
+    """Operational options checked and translated for the engine (reana-commons' rules), or 400.
+
+    Options the server already translated (cwl's ``--target``) are accepted as they are,
+    so validating twice on the way in changes nothing.
+    """
     if not options:
         return {}
-    from reana_commons.errors import REANAValidationError
-
+    if not isinstance(options, dict):
+        raise BadRequest("Operational options must be a dictionary.")
+    known = {
+        engines[type_] for engines in OPERATIONAL_OPTIONS.values() if type_ in engines
+    } - set(OPERATIONAL_OPTIONS)
+    translated = {name: value for name, value in options.items() if name in known}
+    given = {name: value for name, value in options.items() if name not in known}
     try:
-        from reana_commons.specification import validate_operational_options as validate
-    except ImportError:  # reana-commons without specification support yet
-        return options
-    try:
-        validated = validate(type_, options)
+        return {**validate_options(type_, given), **translated}
     except REANAValidationError as error:
         raise BadRequest(error.message) from error
-    return options if validated is None else validated
 
 
 def workspaces_root(workspace_root_path: str | None) -> Path:

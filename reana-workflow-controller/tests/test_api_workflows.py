@@ -381,3 +381,24 @@ def test_retention_rules_after_activation(api, user, spec, make_workflow, db):
     ).get_json()
     assert body["retention_rules"][0]["status"] == "active"
     assert len(body["retention_rules"][0]["apply_on"]) == len("2024-01-01T00:00:00")
+
+
+def test_create_validates_operational_options(api, user, spec, make_workflow, db):
+    created = make_workflow(user, operational_options={"TARGET": "gendata", "CACHE": "off"})
+    workflow = db.get(Workflow, uuid.UUID(created["workflow_id"]))
+    assert workflow.operational_options == {"TARGET": "gendata", "CACHE": "off"}
+    for options, message in (
+        ({"nope": 1}, 'Operational option "nope" not supported.'),
+        ({"report": "x"}, 'Operational option "report" not supported for serial workflows.'),
+    ):
+        response = api.post(
+            "/api/workflows",
+            query_string=q(user),
+            json={"reana_specification": spec, "operational_options": options},
+        )
+        assert response.status_code == 400 and response.get_json()["message"] == message
+    cwl = dict(spec, workflow={"type": "cwl", "specification": {}})
+    for options in ({"TARGET": "step"}, {"--target": "step"}):  # given or already translated
+        created = make_workflow(user, name="cwl", spec=cwl, operational_options=options)
+        workflow = db.get(Workflow, uuid.UUID(created["workflow_id"]))
+        assert workflow.operational_options == {"--target": "step"}

@@ -1,0 +1,107 @@
+"""The internal API served for real (``reana-workflow-controller api``), over HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(params=[1, 2], ids=["werkzeug", "gunicorn"])
+def served(request, reana_env, db):
+    """The API in its own process (1 worker: threaded werkzeug; 2: gunicorn)."""
+    if request.param == 1 and not reana_env["REANA_SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("the werkzeug mode is the same code as gunicorn's; SQLite covers it")
+    port = _free_port()
+    command = Path(sys.executable).parent / "reana-workflow-controller"
+    env = {**os.environ, **{k: str(v) for k, v in reana_env.items()}}
+    process = subprocess.Popen(
+        [str(command), "api", "--port", str(port), "--workers", str(request.param)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if requests.get(url + "/healthz", timeout=5).status_code == 200:
+                    break
+            except requests.RequestException:  # not listening yet, or workers still booting
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"API did not start: {process.stderr.read().decode()[-2000:]}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stderr.close()
+
+
+def _chunks(size: int, digest):
+    block = os.urandom(1024 * 1024)
+    sent = 0
+    while sent < size:
+        chunk = block[: min(len(block), size - sent)]
+        digest.update(chunk)
+        sent += len(chunk)
+        yield chunk
+
+
+def test_chunked_upload_and_streamed_download_over_http(served, user, spec):
+    params = {"user": str(user.id_)}
+    created = requests.post(
+        served + "/api/workflows",
+        params=params,
+        json={"reana_specification": spec, "workflow_name": "served"},
+        timeout=30,
+    )
+    assert created.status_code == 201, created.text
+    name = created.json()["workflow_name"]
+    sent = hashlib.sha256()
+    # A generator body goes out with Transfer-Encoding: chunked (no Content-Length).
+    uploaded = requests.post(
+        f"{served}/api/workflows/{name}/workspace",
+        params={**params, "file_name": "/data/big.bin"},
+        data=_chunks(30 * 1024 * 1024 + 17, sent),
+        headers={"Content-Type": "application/octet-stream"},
+        timeout=120,
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    received = hashlib.sha256()
+    with requests.get(
+        f"{served}/api/workflows/{name}/workspace/data%2Fbig.bin",
+        params=params,
+        stream=True,
+        timeout=120,
+    ) as download:
+        assert download.status_code == 200
+        assert download.headers["Content-Length"] == str(30 * 1024 * 1024 + 17)
+        for chunk in download.iter_content(1024 * 1024):
+            received.update(chunk)
+    assert received.hexdigest() == sent.hexdigest()
+    listing = requests.get(served + "/api/workflows", params=params, timeout=30).json()
+    assert [item["name"] for item in listing["items"]] == [name]
+    missing = requests.get(f"{served}/api/workflows/nope/status", params=params, timeout=30)
+    assert missing.status_code == 404 and "REANA_WORKON" in missing.json()["message"]
