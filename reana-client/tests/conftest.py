@@ -179,7 +179,7 @@ def _use_our_spec(app, home: Path, patch) -> None:
     """Point the client at our generated spec until reana-commons ships the committed one."""
     from reana_client.api.client import load_spec, spec_path
 
-    if not spec_path().exists():
+    if not os.path.exists(spec_path()):
         from reana_server.spec import build_spec
 
         generated = home / "reana_server.json"

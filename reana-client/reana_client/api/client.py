@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 from functools import lru_cache
-from pathlib import Path
 
 SPEC_ENV = "REANA_CLIENT_SPEC_FILE"
 """Development/testing override of the spec location (a path to a JSON file)."""
@@ -59,14 +58,15 @@ class ServerUnreachable(APIError):
         super().__init__(None, None, reason)
 
 
-def spec_path() -> Path:
+def spec_path() -> str:
     """Where the reana-server OpenAPI spec lives: reana-commons' committed copy."""
     override = os.environ.get(SPEC_ENV)
     if override:
-        return Path(override)
-    import reana_commons
+        return override
+    from importlib.util import find_spec  # locates the package without executing it
 
-    return Path(reana_commons.__file__).parent / "openapi_specifications" / "reana_server.json"
+    package_dir = os.path.dirname(find_spec("reana_commons").origin)
+    return os.path.join(package_dir, "openapi_specifications", "reana_server.json")
 
 
 @lru_cache(maxsize=1)
@@ -129,7 +129,12 @@ def _drop_none(value):
 
 
 class SpecClient:
-    """Calls reana-server operations by operationId over ``http.client``."""
+    """Calls reana-server operations by operationId over a plain socket.
+
+    ``http.client`` alone costs ~100 ms of imports (it pulls in the email
+    package); a request here is one HTTP/1.1 exchange with ``Connection: close``,
+    read to the end of the stream.
+    """
 
     def __init__(self, server_url: str, spec: dict | None = None, timeout: float | None = None):
         from urllib.parse import urlsplit
@@ -139,41 +144,33 @@ class SpecClient:
         self.timeout = timeout
         parts = urlsplit(self.server_url)
         self._scheme, self._netloc, self._prefix = parts.scheme, parts.netloc, parts.path
-        self._conn = None
+        self._host = parts.hostname or "localhost"
+        self._port = parts.port or (443 if parts.scheme == "https" else 80)
 
-    def _connection(self):
-        if self._conn is None:
-            import http.client
+    def _exchange(self, method: str, target: str, body: bytes | None, headers: dict):
+        import socket
 
+        sock = socket.create_connection((self._host, self._port), timeout=self.timeout)
+        try:
             if self._scheme == "https":
                 import ssl
 
                 context = ssl._create_unverified_context()  # REANA: ssl_verify=False
-                self._conn = http.client.HTTPSConnection(
-                    self._netloc, timeout=self.timeout, context=context
-                )
-            else:
-                self._conn = http.client.HTTPConnection(self._netloc, timeout=self.timeout)
-        return self._conn
-
-    def _send(self, method, target, body, headers):
-        import http.client
-
-        for attempt in (1, 2):
-            conn = self._connection()
-            try:
-                conn.request(method, target, body=body, headers=headers)
-                response = conn.getresponse()
-                return response, response.read()
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-                conn.close()
-                self._conn = None
-                if attempt == 2:
-                    raise
-            except OSError:
-                conn.close()
-                self._conn = None
-                raise
+                sock = context.wrap_socket(sock, server_hostname=self._host)
+            head = [
+                f"{method} {target} HTTP/1.1",
+                f"Host: {self._netloc}",
+                "Connection: close",
+                f"Content-Length: {len(body or b'')}",
+            ]
+            head += [f"{k}: {v}" for k, v in headers.items()]
+            sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + (body or b""))
+            chunks = []
+            while data := sock.recv(65536):
+                chunks.append(data)
+        finally:
+            sock.close()
+        return parse_response(b"".join(chunks))
 
     def call(self, operation_id: str, **kwargs):
         """Perform one operation; returns the decoded JSON (or text) of a 2xx answer."""
@@ -183,27 +180,54 @@ class SpecClient:
         if body is not None:
             headers["Content-Type"] = "application/json"
         try:
-            response, raw = self._send(method, self._prefix + target, body, headers)
-        except OSError as error:
-            raise ServerUnreachable(str(error)) from error
+            status, response_headers, raw = self._exchange(
+                method, self._prefix + target, body, headers
+            )
+        except (OSError, ValueError) as error:
+            raise ServerUnreachable(str(error) or type(error).__name__) from error
         text = raw.decode("utf-8", "replace")
-        content_type = response.getheader("Content-Type", "") or ""
         payload = None
-        if content_type.startswith("application/json"):
+        if response_headers.get("content-type", "").startswith("application/json"):
             try:
                 payload = json.loads(text) if text else None
             except ValueError:
                 payload = None
-        declared = str(response.status) in operation.get("responses", {})
-        if 200 <= response.status < 300 and declared:
+        declared = str(status) in operation.get("responses", {})
+        if 200 <= status < 300 and declared:
             return payload if payload is not None or not text else text
-        raise APIError(response.status, payload, text)
+        raise APIError(status, payload, text)
 
     def close(self) -> None:
-        """Close the kept-alive connection."""
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        """Nothing is kept open between calls."""
+
+
+def parse_response(raw: bytes) -> tuple[int, dict, bytes]:
+    """``(status, lower-cased headers, body)`` of a complete HTTP/1.x response."""
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    if not sep:
+        raise ValueError("incomplete HTTP response")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        body = _dechunk(body)
+    elif "content-length" in headers:
+        body = body[: int(headers["content-length"])]
+    return status, headers, body
+
+
+def _dechunk(data: bytes) -> bytes:
+    out, position = [], 0
+    while True:
+        end = data.index(b"\r\n", position)
+        size = int(data[position:end].split(b";")[0], 16)
+        if size == 0:
+            return b"".join(out)
+        out.append(data[end + 2 : end + 2 + size])
+        position = end + 2 + size + 2
 
 
 class BravadoClient:
