@@ -8,7 +8,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
 import pytest
-
 from reana_client.api.client import (
     APIError,
     ServerUnreachable,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from reana_client.validation.environments import check_tag, split_image
 
 

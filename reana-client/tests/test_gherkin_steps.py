@@ -6,7 +6,6 @@ import hashlib
 from pathlib import Path
 
 import pytest
-
 from reana_client.testing.runner import FeatureFileError, parse_feature, run_feature
 from reana_client.testing.steps import RunData, find_step, to_bytes
 
