@@ -34,16 +34,7 @@ def _session(ctx: click.Context):
 @click.pass_context
 def init(ctx: click.Context) -> None:
     """Create the schema at head (idempotent) and the default resources."""
-    from reana_db.users import ensure_default_resources
-
-    migrations.upgrade(_database_uri(ctx))
-    engine, session = _session(ctx)
-    try:
-        ensure_default_resources(session)
-        session.commit()
-    finally:
-        session.close()
-        engine.dispose()
+    migrations.init_database(_database_uri(ctx))
     click.echo(f"Database is at revision {migrations.current_revision(_database_uri(ctx))}.")
 
 

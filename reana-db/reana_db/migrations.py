@@ -39,9 +39,12 @@ def alembic_config(uri: str | None = None) -> Config:
 
 
 def _migration_engine(uri: str) -> Engine:
+    if not uri.startswith("sqlite"):
+        return create_engine(uri, poolclass=pool.NullPool)
     if uri.startswith("sqlite:///") and uri != "sqlite:///:memory:":
         Path(uri[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
-    return create_engine(uri, poolclass=pool.NullPool)
+    # Wait for the platform's other processes instead of failing on "database is locked".
+    return create_engine(uri, poolclass=pool.NullPool, connect_args={"timeout": 30})
 
 
 @contextmanager
@@ -94,6 +97,19 @@ def upgrade(uri: str | None = None, revision: str = "head") -> None:
     with migration_connection(uri) as (cfg, connection):
         _stamp_if_created_without_alembic(cfg, connection)
         command.upgrade(cfg, revision)
+
+
+def init_database(uri: str | None = None) -> None:
+    """Schema at head plus the default resources, in one locked transaction (``reana-db init``)."""
+    from sqlalchemy.orm import Session
+
+    from reana_db.users import ensure_default_resources
+
+    with migration_connection(uri) as (cfg, connection):
+        _stamp_if_created_without_alembic(cfg, connection)
+        command.upgrade(cfg, "head")
+        with Session(bind=connection, autoflush=False) as session:
+            ensure_default_resources(session)
 
 
 def downgrade(uri: str | None = None, revision: str = "-1") -> None:

@@ -75,3 +75,24 @@ def test_concurrent_upgrades_at_startup(database_uri, reana_env):
 
 def test_history_names_the_head():
     assert migrations.head_revision() in migrations.history()
+
+
+def test_services_starting_together_run_init_once(database_uri, reana_env):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    command = [str(Path(sys.executable).parent / "reana-db"), "init"]
+    env = {**os.environ, "REANA_SQLALCHEMY_DATABASE_URI": database_uri}
+    processes = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        for _ in range(2)
+    ]
+    outputs = [process.communicate(timeout=120)[0].decode() for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    assert migrations.current_revision(database_uri) == migrations.head_revision()
+    engine = sa.create_engine(database_uri, poolclass=sa.pool.NullPool)
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT COUNT(*) FROM resource")).scalar() == 2
+    engine.dispose()
