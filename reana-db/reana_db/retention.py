@@ -177,10 +177,14 @@ def delete_matching_files(workspace: Path, pattern: str, keep: set[str]) -> int:
         return 0
     removed = 0
     directories = []
+    real_root = workspace.resolve()
     for match in sorted(workspace.glob(pattern), reverse=True):
         relative = match.relative_to(workspace).as_posix()
         if _is_kept(relative, keep):
             continue
+        parent = match.parent.resolve()
+        if parent != real_root and real_root not in parent.parents:
+            continue  # reached through a symlinked directory: outside the workspace
         if match.is_symlink() or match.is_file():
             match.unlink(missing_ok=True)
             removed += 1

@@ -156,3 +156,19 @@ def test_declared_inputs_outputs():
     }
     assert retention.declared_inputs_outputs(spec) == {"a.txt", "b/c.txt", "d", "o.png"}
     assert retention.declared_inputs_outputs(None) == set()
+
+
+def test_deleting_never_leaves_the_workspace(tmp_path):
+    workspace = tmp_path / "ws"
+    (workspace / "real").mkdir(parents=True)
+    (workspace / "real" / "f").write_text("f")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "precious").write_text("keep")
+    (workspace / "linked").symlink_to(outside)
+    for pattern in ("*/*", "linked/*", "**/*", "*", "**"):
+        retention.delete_matching_files(workspace, pattern, set())
+        assert (outside / "precious").read_text() == "keep", pattern
+    assert list(workspace.iterdir()) == []
+    with pytest.raises(retention.InvalidRetentionRule):
+        retention.delete_matching_files(workspace, "../outside/*", set())
