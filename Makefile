@@ -24,6 +24,18 @@ lint:
 clean:
 	rm -rf $(VENV) .reana
 
+# The platform in the background (honcho + Procfile; docs/adr/0004). Embedded profile unless
+# REANA_SQLALCHEMY_DATABASE_URI / RABBIT_MQ are set; REANA_HOME defaults to .reana.
+up:
+	scripts/up.sh
+
+down:
+	scripts/down.sh
+
+# install if needed, up, run examples/resonance-fit with reana-client, show it all, down.
+demo:
+	scripts/demo.sh
+
 bench: $(BIN)/python
 	$(BIN)/python benchmarks/run.py
 
