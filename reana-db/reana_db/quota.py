@@ -24,10 +24,12 @@ from pathlib import Path
 
 from reana_commons.config import get_config
 from sqlalchemy import String, cast, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from reana_db.enums import QuotaHealth, ResourceType, RunStatus
-from reana_db.models import Resource, User, UserResource, Workflow, WorkflowResource
+from reana_db.models import Resource, User, UserResource, Workflow, WorkflowResource, utcnow
 from reana_db.units import human_readable_bytes, human_readable_milliseconds
 from reana_db.users import ensure_default_resources
 
@@ -95,16 +97,37 @@ def _resource(session: Session, type_: ResourceType) -> Resource:
     return ensure_default_resources(session)[type_]
 
 
+def _upsert_workflow_usage(
+    session: Session, workflow_id: uuid.UUID, resource: Resource, value: int, delta: int | None
+) -> None:
+    """Insert or update one ``workflow_resource`` row atomically (concurrent writers are safe).
+
+    With ``delta`` the stored value grows by it (clamped at 0); else it becomes ``value``.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    greatest = func.greatest if dialect == "postgresql" else func.max
+    table = WorkflowResource.__table__
+    now = utcnow()
+    statement = insert(table).values(
+        workflow_id=workflow_id, resource_id=resource.id_, quota_used=value, created=now,
+        updated=now,
+    )  # fmt: skip
+    new_value = statement.excluded.quota_used
+    if delta is not None:
+        new_value = greatest(table.c.quota_used + delta, 0)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.workflow_id, table.c.resource_id],
+            set_={"quota_used": new_value, "updated": now},
+        )
+    )
+
+
 def _set_workflow_usage(
     session: Session, workflow_id: uuid.UUID, resource: Resource, value: int
 ) -> None:
-    row = session.get(WorkflowResource, (workflow_id, resource.id_))
-    if row is None:
-        session.add(
-            WorkflowResource(workflow_id=workflow_id, resource_id=resource.id_, quota_used=value)
-        )
-    else:
-        row.quota_used = value
+    _upsert_workflow_usage(session, workflow_id, resource, value, None)
 
 
 def _user_resource(session: Session, user_id: uuid.UUID, resource: Resource) -> UserResource:
@@ -208,16 +231,19 @@ def add_disk_usage(
     if not force and "disk" not in get_config().workflow_termination_quota_update_policy:
         return -1
     resource = _resource(session, ResourceType.disk)
+    siblings = _workspace_siblings(session, workflow)
     current = session.scalar(
         select(func.coalesce(func.max(WorkflowResource.quota_used), 0)).where(
             WorkflowResource.resource_id == resource.id_,
-            WorkflowResource.workflow_id.in_(_workspace_siblings(session, workflow)),
+            WorkflowResource.workflow_id.in_(siblings),
         )
     )
-    value = max(int(current or 0) + int(delta_bytes), 0)
-    _store_workspace_disk(session, workflow, value)
+    start = max(int(current or 0) + int(delta_bytes), 0)
+    for workflow_id in siblings:
+        # the increment happens in SQL, so concurrent uploads do not lose each other's bytes
+        _upsert_workflow_usage(session, workflow_id, resource, start, int(delta_bytes))
     update_user_disk(session, workflow.owner_id)
-    return value
+    return workflow_usage_of(session, workflow, ResourceType.disk)
 
 
 def update_on_termination(session: Session, workflow: Workflow, status: RunStatus) -> None:
@@ -297,8 +323,13 @@ def update_all_usage(session: Session) -> int:
 
 def workflow_usage_of(session: Session, workflow: Workflow, resource_type: ResourceType) -> int:
     """The recorded CPU ms or disk bytes of one run (0 when never measured)."""
-    row = session.get(WorkflowResource, (workflow.id_, _resource(session, resource_type).id_))
-    return int(row.quota_used) if row is not None else 0
+    value = session.scalar(
+        select(WorkflowResource.quota_used).where(
+            WorkflowResource.workflow_id == workflow.id_,
+            WorkflowResource.resource_id == _resource(session, resource_type).id_,
+        )
+    )
+    return int(value or 0)
 
 
 def quota_health(used: int, limit: int) -> QuotaHealth:

@@ -210,3 +210,39 @@ def test_users_get_default_limits(db, monkeypatch, reana_env):
     assert limits == {ResourceType.cpu: 1000, ResourceType.disk: 2048}
     assert len(ensure_default_resources(session)) == 2
     session.close()
+
+
+def test_concurrent_uploads_lose_no_bytes(db, user, make_workflow):
+    import threading
+
+    from reana_db.database import new_session
+    from reana_db.models import Workflow
+
+    workflow = make_workflow(user)
+    db.commit()
+    barrier = threading.Barrier(3)
+    errors = []
+
+    def upload():
+        session = new_session()
+        try:
+            mine = session.get(Workflow, workflow.id_)
+            barrier.wait(10)
+            for _ in range(5):
+                quota.add_disk_usage(session, mine, 100)
+                session.commit()
+        except Exception as error:  # noqa: BLE001 - asserted below
+            errors.append(error)
+            session.rollback()
+        finally:
+            session.close()
+
+    threads = [threading.Thread(target=upload) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    db.expire_all()
+    assert quota.workflow_usage_of(db, workflow, ResourceType.disk) == 1500
+    assert quota.update_user_disk(db, user.id_) == 1500
