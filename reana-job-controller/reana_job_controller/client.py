@@ -26,6 +26,7 @@ class JobControllerClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
+        self.session.trust_env = False  # no proxies or .netrc lookups on every call
 
     def _call(self, method: str, path: str, timeout: float | None = None, **kwargs):
         try:

@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 from reana_commons.config import get_config
@@ -73,7 +74,8 @@ class JobController:
         self._managers: dict[str, JobManager] = {}
         self._managers_lock = threading.Lock()
         self._cond = threading.Condition()
-        self._ended: dict[str, JobStatus] = {}
+        self._ended: dict[str, JobRecord] = {}
+        """Jobs that ended while this process ran (without logs), for the long-poll."""
         self._live: dict[str, JobRecord] = {}
         self._launching: set[str] = set()
         self._shutting_down = False
@@ -157,18 +159,29 @@ class JobController:
         return self.store.list()
 
     def wait_for_job(self, job_id: str, timeout: float) -> JobRecord:
-        """The job once terminal, or as it is after ``timeout`` seconds."""
-        job = self.get_job(job_id)
-        if job.is_terminal or timeout <= 0:
-            return job
+        """The job once terminal, or as it is after ``timeout`` seconds.
+
+        Jobs this process follows are answered from memory (no database read on the
+        hot path); others are read from the database first.
+        """
+        with self._cond:
+            ended = self._ended.get(job_id)
+            live = job_id in self._live
+        if ended is not None:
+            return ended
+        if not live:
+            job = self.get_job(job_id)
+            if job.is_terminal or timeout <= 0:
+                return job
         deadline = time.monotonic() + timeout
         with self._cond:
-            while job.id not in self._ended:
+            while job_id not in self._ended:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
                 self._cond.wait(remaining)
-        return self.get_job(job_id)
+            ended = self._ended.get(job_id)
+        return ended if ended is not None else self.get_job(job_id)
 
     def job_logs(self, job_id: str) -> str:
         """The job's logs: from the backend while it runs, from the database after."""
@@ -181,15 +194,16 @@ class JobController:
         return manager.logs(job)
 
     # --- end of jobs -----------------------------------------------------------------------
-    def _mark_ended(self, job_id: str, status: JobStatus) -> None:
+    def _mark_ended(self, job: JobRecord) -> None:
         with self._cond:
-            self._ended[job_id] = status
-            self._live.pop(job_id, None)
+            self._ended[job.id] = replace(job, logs="", spec={})
+            self._live.pop(job.id, None)
             self._cond.notify_all()
 
     def _complete(self, manager: JobManager, job: JobRecord, state: BackendState) -> None:
-        manager.complete(self.store, job, state)
-        self._mark_ended(job.id, state.status)
+        if not manager.complete(self.store, job, state):
+            job = self.store.get(job.id) or job  # someone else stored the end: theirs counts
+        self._mark_ended(job)
 
     def _on_completion(self, job_id: str, state: BackendState) -> None:
         """Event from a backend: a job ended (runs on the backend's thread)."""
@@ -207,11 +221,16 @@ class JobController:
         job = self.get_job(job_id)
         if job.is_terminal:
             return
+        self._terminate(job)
+
+    def _terminate(self, job: JobRecord, reason: str = "stopped") -> None:
         try:
-            self.manager(job.compute_backend).terminate(self.store, job)
+            changed = self.manager(job.compute_backend).terminate(self.store, job, reason)
         except Exception as error:
             raise BackendError(f"Connection to compute backend failed: {error}") from error
-        self._mark_ended(job.id, JobStatus.stopped)
+        if not changed:
+            job = self.store.get(job.id) or job
+        self._mark_ended(job)
 
     def shutdown(self) -> list[str]:
         """Refuse new jobs, stop every running one; returns the ids that could not be stopped."""
@@ -223,9 +242,7 @@ class JobController:
         failures = []
         for job in self.store.list(alive_only=True):
             try:
-                self.manager(job.compute_backend).terminate(
-                    self.store, job, reason="stopped: the job controller was shut down")
-                self._mark_ended(job.id, JobStatus.stopped)
+                self._terminate(job, reason="stopped: the job controller was shut down")
             except Exception:  # noqa: BLE001 - report and go on with the others
                 log.exception("could not stop job %s", job.id)
                 failures.append(job.id)

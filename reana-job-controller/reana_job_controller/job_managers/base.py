@@ -140,11 +140,10 @@ class JobManager(ABC):
         try:
             job.backend_job_id = self.submit(job)
         except Exception as error:
-            store.finish(job.id, BackendState(JobStatus.failed, reason=str(error)),
+            store.finish(job, BackendState(JobStatus.failed, reason=str(error)),
                          f"[reana] submission to {self.name} failed: {error}\n")
             raise
-        job.status = JobStatus.running
-        store.record_submission(job.id, job.backend_job_id, job.status)
+        store.record_submission(job, JobStatus.running)
         self.follow(job)
         return job
 
@@ -159,7 +158,7 @@ class JobManager(ABC):
             logs = f"[reana] could not read the job logs: {error}\n"
         if state.reason:
             logs = (logs or "") + f"[reana] {state.reason}\n"
-        changed = store.finish(job.id, state, logs)
+        changed = store.finish(job, state, logs)
         if changed:
             self._stopping.discard(job.id)
             self.cleanup(job)
