@@ -166,10 +166,14 @@ def free_port() -> int:
 
 
 class ServerThread:
-    """A WSGI app served by werkzeug in a background thread."""
+    """A WSGI app served by werkzeug in a background thread (quiet request log)."""
 
     def __init__(self, app):
+        import logging
+
         from werkzeug.serving import make_server
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
         self.port = free_port()
         self.server = make_server("127.0.0.1", self.port, app, threaded=True)
@@ -229,6 +233,12 @@ def client(app, reana_spec_validator):
     test_client = app.test_client()
     test_client.validator = reana_spec_validator
     return test_client
+
+
+@pytest.fixture
+def server_thread():
+    """The :class:`ServerThread` class (test modules cannot import conftest)."""
+    return ServerThread
 
 
 @pytest.fixture
