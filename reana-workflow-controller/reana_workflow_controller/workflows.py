@@ -126,16 +126,23 @@ def validate_operational_options(type_: str, options: dict) -> dict:
         raise BadRequest(error.message) from error
 
 
+def available_workspaces() -> list[Path]:
+    """Roots a run's workspace may live under: the shared volume and any configured others."""
+    config = get_config()
+    extra = (config.extra or {}).get("workspaces_available") or []
+    return [config.shared_volume_path, *(Path(os.path.normpath(str(p))) for p in extra)]
+
+
 def workspaces_root(workspace_root_path: str | None) -> Path:
-    """Root of the new workspace: the shared volume, or a directory below it."""
-    shared = get_config().shared_volume_path
+    """Root of the new workspace: the shared volume, or a directory below an available one."""
+    available = available_workspaces()
     if not workspace_root_path:
-        return shared
+        return available[0]
     root = Path(os.path.normpath(workspace_root_path))
-    if not root.is_absolute() or not (root == shared or shared in root.parents):
+    if not root.is_absolute() or not any(root == a or a in root.parents for a in available):
         raise BadRequest(
             f"Workspace root path {workspace_root_path} is not one of the available "
-            f"workspaces ({shared})."
+            f"workspaces ({', '.join(str(a) for a in available)})."
         )
     return root
 

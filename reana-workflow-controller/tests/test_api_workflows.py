@@ -151,6 +151,31 @@ def test_create_under_workspace_root_path(api, user, spec, reana_env, tmp_path):
         json={"reana_specification": spec, "workflow_name": "rooted"},
     )
     assert outside.status_code == 400
+    dotdot = api.post(
+        "/api/workflows",
+        query_string=q(user, workspace_root_path=os.path.join(shared, "..", "elsewhere")),
+        json={"reana_specification": spec, "workflow_name": "rooted"},
+    )
+    assert dotdot.status_code == 400
+
+
+def test_create_under_another_available_workspace(api, user, spec, tmp_path, monkeypatch):
+    import dataclasses
+
+    from reana_commons.config import get_config
+    from reana_workflow_controller import workflows
+
+    other = tmp_path / "scratch"
+    config = dataclasses.replace(get_config(), extra={"workspaces_available": [str(other)]})
+    monkeypatch.setattr(workflows, "get_config", lambda: config)
+    created = api.post(
+        "/api/workflows",
+        query_string=q(user, workspace_root_path=str(other)),
+        json={"reana_specification": spec, "workflow_name": "scratch"},
+    )
+    assert created.status_code == 201
+    workflow_id = created.get_json()["workflow_id"]
+    assert (other / "users" / str(user.id_) / "workflows" / workflow_id).is_dir()
 
 
 def test_status_view_shape(api, user, make_workflow, db):
