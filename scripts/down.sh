@@ -1,23 +1,23 @@
 #!/usr/bin/env bash
-# Stop everything `scripts/up.sh` started: honcho and its services, then every run's
+# Stop everything `scripts/up.sh` started: supervisord and its services, then every run's
 # engine, job controller and jobs (they live in sessions of their own).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${REANA_BIN:-$ROOT/.venv/bin}
 REANA_HOME=${REANA_HOME:-$ROOT/.reana}
-PIDFILE="$REANA_HOME/platform.pid"
+PIDFILE="$REANA_HOME/supervisord.pid"
 
 if [ -f "$PIDFILE" ]; then
     PID=$(cat "$PIDFILE")
     if kill -0 "$PID" 2>/dev/null; then
+        # SIGTERM: supervisord stops every program (their process groups), then exits.
         kill -TERM "$PID" 2>/dev/null
-        for _ in $(seq 1 100); do
+        for _ in $(seq 1 300); do
             kill -0 "$PID" 2>/dev/null || break
             sleep 0.1
         done
-        # Whatever is left in honcho's process group (it was started with setsid).
-        kill -KILL -- "-$PID" 2>/dev/null || true
+        kill -KILL "$PID" 2>/dev/null || true
     fi
     rm -f "$PIDFILE"
 fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start the whole platform in the background (honcho runs the Procfile; docs/adr/0004).
+# Start the whole platform in the background under supervisord (docs/adr/0004).
 #
 # Embedded profile (SQLite + file broker under REANA_HOME) unless REANA_SQLALCHEMY_DATABASE_URI
 # and/or RABBIT_MQ are set. REANA_HOME defaults to <repo>/.reana. Ports: REANA_SERVER_PORT
@@ -18,7 +18,8 @@ export REANA_WORKFLOW_CONTROLLER_URL=${REANA_WORKFLOW_CONTROLLER_URL:-http://127
 export REANA_SERVER_INTERNAL_URL=${REANA_SERVER_INTERNAL_URL:-http://127.0.0.1:$REANA_SERVER_PORT}
 export PATH="$BIN:$PATH"
 SERVER_URL="http://127.0.0.1:$REANA_SERVER_PORT"
-PIDFILE="$REANA_HOME/platform.pid"
+PIDFILE="$REANA_HOME/supervisord.pid"
+CONF="$REANA_HOME/supervisord.conf"
 ENVFILE="$REANA_HOME/env"
 
 if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
@@ -56,18 +57,23 @@ export REANA_SERVER_URL=$SERVER_URL
 export REANA_ACCESS_TOKEN=$(cat "$REANA_HOME/admin-token")
 ENV
 
-# Everything the services need, handed to honcho explicitly (it would read ./.env otherwise).
-env | grep -E '^(REANA_|RABBIT_MQ|SHARED_VOLUME_PATH|SQLALCHEMY_|POLLING_INTERVAL|WORKSPACE_RETENTION_PERIOD|PATH=)' \
-    > "$REANA_HOME/platform.env"
-
-# setsid: honcho leads its own process group, so `make down` can end all of it at once.
-setsid "$BIN/honcho" -f "$ROOT/Procfile" -d "$ROOT" -e "$REANA_HOME/platform.env" start \
-    > "$REANA_HOME/logs/platform.log" 2>&1 < /dev/null &
-echo $! > "$PIDFILE"
+# supervisord's socket lives in /tmp: a Unix socket path must stay short.
+SOCKET_ID=$(printf '%s' "$REANA_HOME" | sha256sum | cut -c1-12)
+ROOT="$ROOT" BIN="$BIN" SOCKET_ID="$SOCKET_ID" SOCKET="/tmp/reana-supervisor-$SOCKET_ID.sock" \
+    "$BIN/python" -c 'import os, string, sys
+print(string.Template(sys.stdin.read()).safe_substitute(os.environ))' \
+    < "$ROOT/deploy/local/supervisord.conf.template" > "$CONF"
+rm -f "$PIDFILE"
+# supervisord daemonizes itself; its children inherit this environment (database, broker, ports).
+"$BIN/supervisord" -c "$CONF"
+for _ in $(seq 1 100); do
+    [ -s "$PIDFILE" ] && break
+    sleep 0.05
+done
 
 for _ in $(seq 1 600); do
     if curl -fsS "$SERVER_URL/api/ping" > /dev/null 2>&1; then
-        echo "REANA is up at $SERVER_URL (logs: $REANA_HOME/logs/platform.log)"
+        echo "REANA is up at $SERVER_URL (logs: $REANA_HOME/logs/)"
         echo "Run: source $ENVFILE"
         exit 0
     fi
@@ -76,7 +82,7 @@ for _ in $(seq 1 600); do
     fi
     sleep 0.1
 done
-echo "REANA did not come up; last lines of $REANA_HOME/logs/platform.log:" >&2
-tail -n 40 "$REANA_HOME/logs/platform.log" >&2 || true
+echo "REANA did not come up; last lines of its logs in $REANA_HOME/logs:" >&2
+tail -n 15 "$REANA_HOME"/logs/*.log >&2 || true
 "$ROOT/scripts/down.sh" || true
 exit 1
