@@ -16,15 +16,31 @@ from reana_commons.config import get_config
 from reana_db.crypto import decrypt
 from reana_db.database import build_engine
 from reana_db.enums import JobStatus
-from reana_db.models import Job, UserSecret, Workflow
+from reana_db.models import Job, UserSecret, Workflow, utcnow
 from reana_db.status import set_job_status
-from sqlalchemy import create_engine, insert, select, update
+from sqlalchemy import bindparam, create_engine, insert, select, update
 from sqlalchemy.orm import sessionmaker
 
 from reana_job_controller.job_managers.base import BackendState, JobRecord
 
 IDLE_RELEASE_SECONDS = 5.0
 _TERMINAL = sorted(JobStatus.terminal())
+
+# Built once: a statement's cache key (and its types' keys) is then computed once, not per job.
+_INSERT_JOB = insert(Job)
+_RECORD_SUBMISSION = (
+    update(Job)
+    .where(Job.id_ == bindparam("job_id"), Job.status.not_in(_TERMINAL))
+    .values(backend_job_id=bindparam("backend_job_id"), status=bindparam("status"),
+            started_at=bindparam("started_at"), finished_at=bindparam("finished_at"))
+)
+_FINISH = (
+    update(Job)
+    .where(Job.id_ == bindparam("job_id"), Job.status.not_in(_TERMINAL))
+    .values(status=bindparam("status"), exit_code=bindparam("exit_code"),
+            logs=bindparam("logs"), started_at=bindparam("started_at"),
+            finished_at=bindparam("finished_at"))
+)
 
 
 def _engine(uri: str):
@@ -33,8 +49,9 @@ def _engine(uri: str):
     flush (8 ms here, three per job); a PostgreSQL *crash* may lose the last fraction of a
     second of job updates (never corrupt them), which the monitor's resync tolerates."""
     if uri.startswith("sqlite"):
-        return build_engine(uri)
+        return build_engine(uri).execution_options(isolation_level="AUTOCOMMIT")
     return create_engine(uri, pool_size=2, max_overflow=16, pool_pre_ping=False,
+                         isolation_level="AUTOCOMMIT",
                          connect_args={"options": "-c synchronous_commit=off"})
 
 
@@ -66,7 +83,6 @@ class JobStore:
     def __init__(self, workflow_uuid: str, database_uri: str | None = None):
         self.workflow_uuid = uuid.UUID(str(workflow_uuid))
         self.engine = _engine(database_uri or get_config().database_uri)
-        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._sessions = sessionmaker(bind=self.engine, autoflush=False, expire_on_commit=False)
         self._last_use = time.monotonic()
         self._busy = 0
@@ -97,41 +113,44 @@ class JobStore:
         self.engine.dispose()
 
     # --- writes (one autocommitted statement each: the hot path of every job) -------------
-    def _execute(self, statement) -> int:
+    def _execute(self, statement, parameters: dict) -> int:
         with self._lock:
             self._busy += 1
         try:
-            with self._autocommit.connect() as connection:
-                return connection.execute(statement).rowcount
+            with self.engine.connect() as connection:
+                return connection.execute(statement, parameters).rowcount
         finally:
             self._done()
 
     def insert(self, job: JobRecord) -> None:
         """Insert a new job row (status ``created``)."""
-        self._execute(insert(Job).values(
-            id_=uuid.UUID(job.id),
-            workflow_uuid=self.workflow_uuid,
-            status=JobStatus.created,
-            compute_backend=job.compute_backend,
-            cvmfs_mounts=job.cvmfs_mounts,
-            shared_file_system=bool(job.spec.get("shared_file_system", True)),
-            docker_img=job.docker_img,
-            cmd=job.cmd,
-            env_vars=job.env_vars,
-            prettified_cmd=job.prettified_cmd,
-            job_name=job.job_name,
-            spec=job.spec,
-        ))
+        now = utcnow()
+        self._execute(_INSERT_JOB, {
+            "id_": uuid.UUID(job.id),
+            "workflow_uuid": self.workflow_uuid,
+            "status": JobStatus.created,
+            "compute_backend": job.compute_backend,
+            "cvmfs_mounts": job.cvmfs_mounts,
+            "shared_file_system": bool(job.spec.get("shared_file_system", True)),
+            "docker_img": job.docker_img,
+            "cmd": job.cmd,
+            "env_vars": job.env_vars,
+            "prettified_cmd": job.prettified_cmd,
+            "job_name": job.job_name,
+            "spec": job.spec,
+            "deleted": False,
+            "logs": "",
+            "created": now,
+            "updated": now,
+        })
 
     def record_submission(self, job: JobRecord, status: JobStatus) -> None:
         """Store the backend id of a submitted job and its first status."""
         set_job_status(job, status)
-        self._execute(
-            update(Job)
-            .where(Job.id_ == uuid.UUID(job.id), Job.status.not_in(_TERMINAL))
-            .values(backend_job_id=job.backend_job_id, status=job.status,
-                    started_at=job.started_at, finished_at=job.finished_at)
-        )
+        self._execute(_RECORD_SUBMISSION, {
+            "job_id": uuid.UUID(job.id), "backend_job_id": job.backend_job_id,
+            "status": job.status, "started_at": job.started_at, "finished_at": job.finished_at,
+        })
 
     def finish(self, job: JobRecord, state: BackendState, logs: str | None) -> bool:
         """Store a job's end (status, exit code, logs); False if it had ended already.
@@ -144,12 +163,10 @@ class JobStore:
         set_job_status(job, state.status)
         job.exit_code = state.exit_code
         job.logs = logs or ""
-        changed = self._execute(
-            update(Job)
-            .where(Job.id_ == uuid.UUID(job.id), Job.status.not_in(_TERMINAL))
-            .values(status=job.status, exit_code=job.exit_code, logs=job.logs,
-                    started_at=job.started_at, finished_at=job.finished_at)
-        )
+        changed = self._execute(_FINISH, {
+            "job_id": uuid.UUID(job.id), "status": job.status, "exit_code": job.exit_code,
+            "logs": job.logs, "started_at": job.started_at, "finished_at": job.finished_at,
+        })
         return changed == 1
 
     # --- reads -----------------------------------------------------------------------------

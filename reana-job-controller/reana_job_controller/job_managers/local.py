@@ -16,6 +16,7 @@ re-used pid from the job's own process.
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import threading
@@ -68,6 +69,48 @@ def _state_for(exit_code: int | None, reason: str = "") -> BackendState:
     return BackendState(JobStatus.failed, exit_code, reason)
 
 
+class _Reaper:
+    """One thread learning every job's exit through pidfds (no thread per job)."""
+
+    def __init__(self, on_exit):
+        self.on_exit = on_exit
+        self.epoll = select.epoll()
+        self.watched: dict[int, tuple[str, subprocess.Popen]] = {}
+        self.wakeup_read, self.wakeup_write = os.pipe()
+        self.epoll.register(self.wakeup_read, select.EPOLLIN)
+        self.thread = threading.Thread(target=self._run, name="job-reaper", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        os.write(self.wakeup_write, b"x")
+        self.thread.join(timeout=5)
+
+    def watch(self, job_id: str, proc: subprocess.Popen) -> None:
+        try:
+            fd = os.pidfd_open(proc.pid)
+        except OSError:  # already reaped, or pidfds refused: wait in a thread
+            threading.Thread(target=lambda: self.on_exit(job_id, proc.wait()),
+                             daemon=True).start()
+            return
+        self.watched[fd] = (job_id, proc)  # before register: the event may come at once
+        self.epoll.register(fd, select.EPOLLIN)
+
+    def _run(self) -> None:
+        while True:
+            for fd, _events in self.epoll.poll():
+                if fd == self.wakeup_read:
+                    return
+                job_id, proc = self.watched.pop(fd)
+                self.epoll.unregister(fd)
+                os.close(fd)
+                try:
+                    self.on_exit(job_id, proc.wait())
+                except Exception:  # noqa: BLE001 - the resync catches what was missed
+                    pass
+
+
 class LocalJobManager(JobManager):
     """Runs jobs as local process groups (in a container when a runtime is configured)."""
 
@@ -85,6 +128,7 @@ class LocalJobManager(JobManager):
         self._procs: dict[str, subprocess.Popen] = {}
         self._lock = threading.Lock()
         self._base_env = {k: v for k, v in os.environ.items() if k in HOST_ENV_KEEP}
+        self._reaper: _Reaper | None = None
 
     # --- paths ---------------------------------------------------------------------------
     def log_path(self, job_id: str) -> Path:
@@ -145,11 +189,26 @@ class LocalJobManager(JobManager):
             proc = self._procs.get(job.backend_job_id)
         if proc is None:
             return
-        threading.Thread(target=self._wait, args=(job.id, job.backend_job_id, proc),
-                         name=f"job-{job.id[:8]}", daemon=True).start()
+        if self._reaper is not None:
+            self._reaper.watch(job.id, proc)
+        else:
+            threading.Thread(target=self._wait, args=(job.id, proc),
+                             name=f"job-{job.id[:8]}", daemon=True).start()
 
-    def _wait(self, job_id: str, backend_job_id: str, proc: subprocess.Popen) -> None:
-        returncode = proc.wait()
+    def start(self, on_completion) -> None:
+        super().start(on_completion)
+        if hasattr(os, "pidfd_open"):
+            self._reaper = _Reaper(self._ended)
+            self._reaper.start()
+
+    def close(self) -> None:
+        if self._reaper is not None:
+            self._reaper.stop()
+
+    def _wait(self, job_id: str, proc: subprocess.Popen) -> None:
+        self._ended(job_id, proc.wait())
+
+    def _ended(self, job_id: str, returncode: int) -> None:
         if self._on_completion is not None:
             self._on_completion(job_id, _state_for(_exit_code(returncode)))
 
