@@ -14,7 +14,7 @@ from marshmallow import fields as ma_fields
 from reana_commons.config import REANA_VERSION
 
 from reana_server.api.operations import Operation, get_operation
-from reana_server.schemas import CsvList
+from reana_server.schemas import CsvList, Message
 
 COMMITTED_SPEC = (
     Path(__file__).resolve().parents[2]
@@ -83,8 +83,13 @@ def _operation_dict(plugin: MarshmallowPlugin, op: Operation, path_params: list[
         )
     if not op.anonymous:
         parameters.append(dict(ACCESS_TOKEN))
+    declared = dict(op.responses)
+    if not op.anonymous:
+        # Authentication answers every protected operation can give (REANA's decorator).
+        declared.setdefault(401, Message)
+        declared.setdefault(403, Message)
     responses = {}
-    for code, schema in sorted(op.responses.items()):
+    for code, schema in sorted(declared.items()):
         response = {"description": DESCRIPTIONS.get(code, "Response.")}
         body = _schema_of(plugin, schema)
         if body is not None:

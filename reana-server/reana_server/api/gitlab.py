@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, redirect
+from flask import Blueprint, jsonify
 from reana_commons.config import get_config
 
 from reana_server import schemas
@@ -30,7 +30,10 @@ def gitlab_connect():
             "scope": "api",
         }
     )
-    return redirect(f"https://{host}/oauth/authorize?{query}", code=302)
+    response = jsonify(message="Redirecting to GitLab.")
+    response.status_code = 302
+    response.headers["Location"] = f"https://{host}/oauth/authorize?{query}"
+    return response
 
 
 @blueprint.get("/api/gitlab")
