@@ -24,6 +24,7 @@ from reana_db.models import RunHandle, Workflow
 from reana_db.status import set_workflow_status
 from sqlalchemy import select
 
+from reana_workflow_controller.locking import lock_run
 from reana_workflow_controller.run_managers import RunManagerError, get_run_manager
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ class Reconciler:
 
     def _fail(self, run_id: uuid.UUID, reason: str, output: str = "") -> bool:
         with new_session() as session:
-            workflow = session.get(Workflow, run_id)
+            workflow = lock_run(session, run_id)
             if workflow is None or RunStatus(workflow.status) not in RunStatus.active():
                 return False
             message = (

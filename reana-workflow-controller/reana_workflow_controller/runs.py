@@ -20,6 +20,7 @@ from reana_db.status import set_workflow_status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reana_workflow_controller.locking import lock_run
 from reana_workflow_controller.run_managers import RunManagerError, get_run_manager
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ def start_run(
     session: Session, workflow: Workflow, input_parameters: dict, operational_options: dict
 ) -> None:
     """Launch a created/queued run on the runtime; the run becomes ``pending``."""
+    workflow = lock_run(session, workflow.id_) or workflow
     status = RunStatus(workflow.status)
     if status == RunStatus.deleted:
         raise RunStateError(f"Workflow {workflow.id_} has been deleted.", 404)
@@ -92,6 +94,7 @@ def _fail_start(session: Session, workflow: Workflow, reason: str) -> None:
 
 def stop_run(session: Session, workflow: Workflow) -> None:
     """Stop a queued, pending or running run: status first, then its processes."""
+    workflow = lock_run(session, workflow.id_) or workflow
     status = RunStatus(workflow.status)
     if status not in STOPPABLE:
         raise RunStateError(f"Workflow {workflow.id_} is not running.", 409)
@@ -108,6 +111,7 @@ def stop_run(session: Session, workflow: Workflow) -> None:
 
 def delete_run(session: Session, workflow: Workflow, all_runs: bool) -> list[Workflow]:
     """Delete a run (or all runs of its name) and their workspaces (REANA semantics)."""
+    workflow = lock_run(session, workflow.id_) or workflow
     if RunStatus(workflow.status) == RunStatus.running:
         raise RunStateError(
             f"Workflow {workflow.full_name} cannot be deleted as it is currently running.", 500

@@ -21,6 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
+from reana_workflow_controller.locking import lock_runs
+
 log = logging.getLogger(__name__)
 
 PROGRESS_KEYS = ("running", "finished", "failed")
@@ -46,7 +48,7 @@ def apply_batch(session: Session, bodies: list[dict], engine_logs=None) -> Batch
     ids = {_uuid(b.get("workflow_uuid")) for b in bodies} - {None}
     if not ids:
         return result
-    workflows = {w.id_: w for w in session.scalars(select(Workflow).where(Workflow.id_.in_(ids)))}
+    workflows = lock_runs(session, ids)
     handles = {
         h.workflow_id: h
         for h in session.scalars(select(RunHandle).where(RunHandle.workflow_id.in_(ids)))

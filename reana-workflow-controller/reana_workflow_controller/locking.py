@@ -1,0 +1,44 @@
+"""Load runs for a status change without lost updates between concurrent writers.
+
+The consumer, the reconciler and the REST API (stop, delete) may decide about
+the same run at the same moment. Each loads the run with its row locked
+(PostgreSQL ``SELECT ... FOR UPDATE``) or, on SQLite, after taking the
+database's write lock (``BEGIN IMMEDIATE``), so it decides on the latest
+committed status and nobody commits in between.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from reana_db.models import Workflow
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+
+def _write_lock_sqlite(session: Session) -> bool:
+    """On SQLite, open the transaction with the write lock; returns whether it is SQLite."""
+    if session.get_bind().dialect.name != "sqlite":
+        return False
+    connection = session.connection()
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    return True
+
+
+def lock_runs(session: Session, run_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Workflow]:
+    """The runs with these ids, fresh from the database and locked until commit."""
+    ids = sorted(set(run_ids), key=str)
+    if not ids:
+        return {}
+    query = select(Workflow).where(Workflow.id_.in_(ids)).order_by(Workflow.id_)
+    if not _write_lock_sqlite(session):
+        query = query.with_for_update()
+    rows = session.scalars(query.execution_options(populate_existing=True))
+    return {workflow.id_: workflow for workflow in rows}
+
+
+def lock_run(session: Session, run_id: uuid.UUID) -> Workflow | None:
+    """One run, fresh and locked (see :func:`lock_runs`)."""
+    return lock_runs(session, [run_id]).get(run_id)

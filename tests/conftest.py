@@ -1,0 +1,226 @@
+"""End-to-end fixtures: a live platform started the way `make up` does, and reana-client 0.9.6.
+
+``start_platform`` runs ``scripts/up.sh`` with an isolated ``REANA_HOME``, free ports and,
+for the *services* profile, a fresh PostgreSQL database and RabbitMQ queue prefix;
+``scripts/down.sh`` stops it. The real reana-client 0.9.6 lives in its own venv
+(``.ci/venvs/reana-client-0.9.6``, created once under a file lock shared with the other
+test suites that use it) and is run through its Python, so a moved venv still works.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+from reana_commons.pytest_plugin import (
+    RABBITMQ_URL,
+    create_postgres_database,
+    delete_rabbitmq_queues,
+    drop_postgres_database,
+    require_service,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIENT_VENV = Path(os.environ.get("REANA_CLIENT_096_VENV", ROOT / ".ci/venvs/reana-client-0.9.6"))
+DEMOS = Path(os.environ.get("REANA_DEMOS", "/work/shared/demos"))
+HELLOWORLD = DEMOS / "reana-demo-helloworld"
+CLIENT_MAIN = "import sys; from reana_client.cli import cli; sys.argv[0] = 'reana-client'; cli()"
+SERVICES = ("server", "controller", "scheduler", "consumer", "zygote")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _client_works(python: Path) -> bool:
+    return (
+        python.exists()
+        and subprocess.run([str(python), "-c", "import reana_client.cli"], capture_output=True)
+        .returncode
+        == 0
+    )
+
+
+@pytest.fixture(scope="session")
+def client_python() -> Path:
+    """The Python of the venv holding the real reana-client 0.9.6."""
+    python = CLIENT_VENV / "bin" / "python"
+    CLIENT_VENV.parent.mkdir(parents=True, exist_ok=True)
+    with open(CLIENT_VENV.parent / f"{CLIENT_VENV.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not _client_works(python):
+            base = getattr(sys, "_base_executable", sys.executable)
+            subprocess.run([base, "-m", "venv", "--clear", str(CLIENT_VENV)], check=True)
+            install = subprocess.run(
+                [str(python), "-m", "pip", "install", "-q", "reana-client==0.9.6"],
+                capture_output=True,
+                text=True,
+            )
+            if not _client_works(python):
+                pytest.skip(f"reana-client 0.9.6 could not be installed: {install.stderr[-500:]}")
+    return python
+
+
+@dataclass
+class LivePlatform:
+    """A platform started by scripts/up.sh."""
+
+    home: Path
+    env: dict
+    url: str
+    token: str
+    profile: str
+    cleanup: list = field(default_factory=list)
+
+    def api(self, method: str, path: str, **kwargs) -> requests.Response:
+        """Call the public REST API with the admin token."""
+        params = dict(kwargs.pop("params", {}) or {})
+        params["access_token"] = self.token
+        return requests.request(method, self.url + path, params=params, timeout=60, **kwargs)
+
+    def client(self, client_python: Path, *args, cwd=None, check=True, timeout=300):
+        """Run reana-client 0.9.6 against this platform."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("REANA_")}
+        env.update({"REANA_SERVER_URL": self.url, "REANA_ACCESS_TOKEN": self.token})
+        result = subprocess.run(
+            [str(client_python), "-W", "ignore", "-c", CLIENT_MAIN, *args],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"reana-client {' '.join(args)} failed ({result.returncode}):\n"
+                f"{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+    def supervisorctl(self, *args) -> str:
+        result = subprocess.run(
+            [str(ROOT / ".venv/bin/supervisorctl"), "-c", str(self.home / "supervisord.conf"),
+             *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        return result.stdout
+
+    def service_pid(self, name: str) -> int:
+        return int(self.supervisorctl("pid", name).strip())
+
+    def kill_service(self, name: str) -> int:
+        """kill -9 one supervised service; supervisord starts it again."""
+        pid = self.service_pid(name)
+        os.kill(pid, 9)
+        return pid
+
+    def wait_service(self, name: str, old_pid: int, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                pid = self.service_pid(name)
+                if pid and pid != old_pid and psutil.pid_exists(pid):
+                    return
+            except ValueError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"{name} was not restarted")
+
+    def status(self, workflow: str) -> dict:
+        response = self.api("GET", f"/api/workflows/{workflow}/status")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def wait_status(self, workflow: str, statuses=("finished", "failed", "stopped"),
+                    seconds: float = 120) -> dict:
+        deadline = time.monotonic() + seconds
+        while True:
+            body = self.status(workflow)
+            if body["status"] in statuses:
+                return body
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{workflow} still {body['status']} after {seconds}s")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        subprocess.run([str(ROOT / "scripts/down.sh")], env=self.env, capture_output=True,
+                       timeout=120)
+
+
+def start_platform(home: Path, profile: str, extra: dict | None = None) -> LivePlatform:
+    """Start the whole platform like `make up`, on free ports (``profile``: embedded|services)."""
+    server_port, controller_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REANA_", "RABBIT_MQ"))}
+    env.update(
+        {
+            "REANA_HOME": str(home),
+            "REANA_SERVER_PORT": str(server_port),
+            "REANA_WORKFLOW_CONTROLLER_PORT": str(controller_port),
+            "REANA_RECONCILE_GRACE": "2",
+            "REANA_RECONCILE_INTERVAL": "0.5",
+        }
+    )
+    cleanup = []
+    if profile == "services":
+        require_service("RabbitMQ", RABBITMQ_URL, 5672)
+        database = create_postgres_database()
+        prefix = f"e2e-{uuid.uuid4().hex[:8]}-"
+        env.update(
+            {
+                "REANA_SQLALCHEMY_DATABASE_URI": database,
+                "RABBIT_MQ": RABBITMQ_URL,
+                "REANA_QUEUE_PREFIX": prefix,
+            }
+        )
+        cleanup.append(lambda: drop_postgres_database(database))
+        cleanup.append(lambda: delete_rabbitmq_queues(prefix))
+    env.update(extra or {})
+    result = subprocess.run(
+        [str(ROOT / "scripts/up.sh")], env=env, capture_output=True, text=True, timeout=300
+    )
+    if result.returncode != 0:
+        subprocess.run([str(ROOT / "scripts/down.sh")], env=env, timeout=120)
+        raise AssertionError(f"scripts/up.sh failed:\n{result.stdout}\n{result.stderr}")
+    values = {}
+    for line in (home / "env").read_text().splitlines():
+        key, _, value = line.removeprefix("export ").partition("=")
+        values[key] = value
+    return LivePlatform(home, env, values["REANA_SERVER_URL"], values["REANA_ACCESS_TOKEN"],
+                        profile, cleanup)
+
+
+def stop_platform(platform: LivePlatform) -> None:
+    platform.stop()
+    for step in platform.cleanup:
+        try:
+            step()
+        except Exception:  # noqa: BLE001 - best effort after the test
+            pass
+
+
+@pytest.fixture(
+    scope="module",
+    params=[
+        "embedded",
+        pytest.param("services", marks=[pytest.mark.postgres, pytest.mark.rabbitmq]),
+    ],
+)
+def live_platform(request, tmp_path_factory):
+    """A live platform per test module, on the embedded and on the services profile."""
+    platform = start_platform(tmp_path_factory.mktemp("live") / "reana-home", request.param)
+    yield platform
+    stop_platform(platform)
