@@ -139,6 +139,28 @@ class Config:
     slurm_monitor_interval: float = 2.0
     slurm_shared_file_system: bool = True
     slurm_remote_workdir: str = "reana"
+    # Kubernetes runtime and backend (REANA's names; see reana_commons.k8s)
+    kubeconfig: str = ""
+    kubernetes_service_host: str = ""
+    runtime_kubernetes_namespace: str = "default"
+    runtime_kubernetes_serviceaccount_name: str = ""
+    runtime_batch_termination_grace_period: int = 120
+    runtime_batch_node_label: str = ""
+    runtime_jobs_node_label: str = ""
+    runtime_keep_alive_jobs_with_statuses: tuple[str, ...] = ()
+    storage_backend: str = "local"
+    shared_pvc_name: str = "reana-shared-persistent-volume"
+    workflow_engine_image_serial: str = "reana/reana-workflow-engine-serial:0.9.6"
+    job_controller_image: str = "reana/reana-job-controller:0.9.6"
+    job_controller_port: int = 5000
+    secrets_name: str = "reana-secrets"
+    workflow_runtime_user_uid: int = 1000
+    workflow_runtime_user_gid: int = 0
+    kubernetes_memory_request: str | None = None
+    kubernetes_cpu_request: str | None = None
+    kubernetes_unschedulable_timeout: float = 600.0
+    kubernetes_watch_timeout: int = 300
+    image_pull_secrets: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
 
     @property
@@ -224,6 +246,52 @@ def load_config(environ=None) -> Config:
             environ, "REANA_SLURM_SHARED_FILE_SYSTEM", not _env(environ, "SLURM_HOSTNAME")
         ),
         slurm_remote_workdir=_env(environ, "REANA_SLURM_REMOTE_WORKDIR", "reana"),
+        kubeconfig=_env(environ, "KUBECONFIG", ""),
+        kubernetes_service_host=_env(environ, "KUBERNETES_SERVICE_HOST", ""),
+        runtime_kubernetes_namespace=_env(
+            environ, "REANA_RUNTIME_KUBERNETES_NAMESPACE", "default"
+        ),
+        runtime_kubernetes_serviceaccount_name=_env(
+            environ, "REANA_RUNTIME_KUBERNETES_SERVICEACCOUNT_NAME", ""
+        ),
+        runtime_batch_termination_grace_period=_int(
+            environ, "REANA_RUNTIME_BATCH_TERMINATION_GRACE_PERIOD", 120
+        ),
+        runtime_batch_node_label=_env(environ, "REANA_RUNTIME_BATCH_KUBERNETES_NODE_LABEL", ""),
+        runtime_jobs_node_label=_env(environ, "REANA_RUNTIME_JOBS_KUBERNETES_NODE_LABEL", ""),
+        runtime_keep_alive_jobs_with_statuses=tuple(
+            s.strip() for s in _env(
+                environ, "REANA_RUNTIME_KUBERNETES_KEEP_ALIVE_JOBS_WITH_STATUSES", ""
+            ).split(",") if s.strip()
+        ),
+        storage_backend=_env(environ, "REANA_STORAGE_BACKEND", "local"),
+        shared_pvc_name=_env(
+            environ, "REANA_SHARED_PVC_NAME",
+            f"{_env(environ, 'REANA_COMPONENT_PREFIX', 'reana')}-shared-persistent-volume",
+        ),
+        workflow_engine_image_serial=_env(
+            environ, "REANA_WORKFLOW_ENGINE_IMAGE_SERIAL",
+            "reana/reana-workflow-engine-serial:0.9.6",
+        ),
+        job_controller_image=_env(
+            environ, "REANA_JOB_CONTROLLER_IMAGE", "reana/reana-job-controller:0.9.6"
+        ),
+        job_controller_port=_int(environ, "REANA_JOB_CONTROLLER_SERVICE_PORT_HTTP", 5000),
+        secrets_name=_env(
+            environ, "REANA_SECRETS_NAME",
+            f"{_env(environ, 'REANA_COMPONENT_PREFIX', 'reana')}-secrets",
+        ),
+        workflow_runtime_user_uid=_int(environ, "WORKFLOW_RUNTIME_USER_UID", 1000),
+        workflow_runtime_user_gid=_int(environ, "WORKFLOW_RUNTIME_USER_GID", 0),
+        kubernetes_memory_request=_env(environ, "REANA_KUBERNETES_JOBS_MEMORY_REQUEST"),
+        kubernetes_cpu_request=_env(environ, "REANA_KUBERNETES_JOBS_CPU_REQUEST"),
+        kubernetes_unschedulable_timeout=_float(
+            environ, "REANA_KUBERNETES_JOBS_UNSCHEDULABLE_TIMEOUT", 600.0
+        ),
+        kubernetes_watch_timeout=_int(environ, "REANA_KUBERNETES_WATCH_TIMEOUT", 300),
+        image_pull_secrets=tuple(
+            s.strip() for s in _env(environ, "IMAGE_PULL_SECRETS", "").split(",") if s.strip()
+        ),
         extra=_json(environ, "REANA_EXTRA_CONFIG", {}),
     )
 
