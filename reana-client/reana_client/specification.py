@@ -35,8 +35,20 @@ def default_spec_path() -> str:
     return matches[0]
 
 
+def skip_slow_format_checkers() -> None:
+    """Keep jsonschema from loading its optional IRI checker (``rfc3987_syntax``).
+
+    That package compiles 39 lark grammars when imported: 3 s on an idle machine,
+    up to 20 s on a busy one, paid by every ``create``/``run``/``validate``. The
+    reana.yaml schema uses no IRI format, so jsonschema simply goes without it.
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)
+
+
 def load(path: str) -> dict:
     """Read reana.yaml and complete it (serial ``workflow.file``; yadage spec → null)."""
+    skip_slow_format_checkers()
     from reana_commons.errors import REANAValidationError
     from reana_commons.specification import load_reana_spec
 
@@ -53,6 +65,7 @@ def load(path: str) -> dict:
 
 def schema_warnings(spec: dict) -> list[str]:
     """REANA's JSON schema checks: warning lines, or :class:`SpecificationError`."""
+    skip_slow_format_checkers()
     from reana_commons.errors import REANAValidationError
     from reana_commons.specification import validate_reana_spec
 

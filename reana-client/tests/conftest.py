@@ -201,54 +201,56 @@ class Result:
         return self.stdout + self.stderr
 
 
-@pytest.fixture
-def ours(platform):
-    """``ours(*args, cwd=None, **env)`` runs our CLI in-process against the platform."""
+def invoke_ours(platform: Platform, *args, cwd=None, env=None) -> Result:
+    """Run our CLI in-process (click's runner) against ``platform``."""
     from click.testing import CliRunner
     from reana_client.cli import cli, common
 
-    def invoke(*args, cwd=None, env=None):
-        common._clients.clear()
-        runner = CliRunner()
-        old = os.getcwd()
-        if cwd:
-            os.chdir(cwd)
-        try:
-            result = runner.invoke(
-                cli,
-                list(args),
-                env=platform.client_env(**(env or {})),
-                prog_name="reana-client",
-                catch_exceptions=False,
-            )
-        finally:
-            os.chdir(old)
-        return Result(result.stdout, result.stderr, result.exit_code)
+    common._clients.clear()
+    old = os.getcwd()
+    if cwd:
+        os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(
+            cli,
+            list(args),
+            env=platform.client_env(**(env or {})),
+            prog_name="reana-client",
+            catch_exceptions=False,
+        )
+    finally:
+        os.chdir(old)
+    return Result(result.stdout, result.stderr, result.exit_code)
 
-    return invoke
+
+def invoke_reference(python, platform: Platform, commands, cwd=None, env=None) -> list[Result]:
+    """Run reana-client 0.9.6 commands in one process against ``platform``."""
+    job = {
+        "env": {**platform.client_env(**(env or {})), "PYTHONWARNINGS": "ignore"},
+        "cwd": str(cwd or os.getcwd()),
+        "commands": [list(c) for c in commands],
+    }
+    proc = subprocess.run(
+        [str(python), str(RUNNER)],
+        input=json.dumps(job),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return [Result(**r) for r in json.loads(proc.stdout.strip().splitlines()[-1])]
+
+
+@pytest.fixture
+def ours(platform):
+    """``ours(*args, cwd=None, env=None)`` runs our CLI against the platform."""
+    return lambda *args, **kw: invoke_ours(platform, *args, **kw)
 
 
 @pytest.fixture
 def reference(platform, reference_python):
     """``reference([[args], ...], cwd=None, env=None)`` runs reana-client 0.9.6 in one process."""
-
-    def invoke(commands, cwd=None, env=None):
-        job = {
-            "env": {**platform.client_env(**(env or {})), "PYTHONWARNINGS": "ignore"},
-            "cwd": str(cwd or os.getcwd()),
-            "commands": [list(c) for c in commands],
-        }
-        proc = subprocess.run(
-            [str(reference_python), str(RUNNER)],
-            input=json.dumps(job),
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        return [Result(**r) for r in json.loads(proc.stdout.strip().splitlines()[-1])]
-
-    return invoke
+    return lambda commands, **kw: invoke_reference(reference_python, platform, commands, **kw)
 
 
 @pytest.fixture
@@ -261,3 +263,43 @@ def helloworld(tmp_path):
     target = tmp_path / "helloworld"
     shutil.copytree(HELLOWORLD, target)
     return target
+
+
+@pytest.fixture(scope="module")
+def full_platform(tmp_path_factory):
+    """The whole platform started with ``scripts/up.sh`` (``make up``) on free ports.
+
+    Embedded profile in a temporary REANA_HOME: server, workflow controller,
+    scheduler, job-status consumer; runs really execute. Stopped with
+    ``scripts/down.sh``.
+    """
+    home = tmp_path_factory.mktemp("reana-platform")
+    env = dict(os.environ)
+    for key in [k for k in env if k.startswith(("REANA_", "RABBIT_MQ", "SHARED_VOLUME"))]:
+        del env[key]
+    env.update(
+        REANA_HOME=str(home),
+        REANA_SERVER_PORT=str(free_port()),
+        REANA_WORKFLOW_CONTROLLER_PORT=str(free_port()),
+        PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
+    )
+    up = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "up.sh")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    try:
+        if up.returncode != 0:
+            pytest.fail(f"scripts/up.sh failed:\n{up.stdout}\n{up.stderr}")
+        values = dict(
+            line.removeprefix("export ").split("=", 1)
+            for line in (home / "env").read_text().splitlines()
+            if "=" in line
+        )
+        yield Platform(values["REANA_SERVER_URL"], values["REANA_ACCESS_TOKEN"], "", env)
+    finally:
+        subprocess.run(
+            ["bash", str(ROOT / "scripts" / "down.sh")], env=env, capture_output=True, timeout=120
+        )

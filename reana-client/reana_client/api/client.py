@@ -234,6 +234,9 @@ class BravadoClient:
     """The same interface over a validating bravado ``SwaggerClient`` (as in REANA)."""
 
     def __init__(self, server_url: str, spec: dict | None = None):
+        from reana_client.specification import skip_slow_format_checkers
+
+        skip_slow_format_checkers()
         from bravado.client import SwaggerClient
         from bravado.requests_client import RequestsClient
 

@@ -47,14 +47,19 @@ class _ProgressReader:
         return data
 
 
-def _raise_for(response) -> None:
+def _raise_for(response, detailed: bool = False) -> None:
+    """Raise :class:`APIError` (``detailed``: REANA's ``Error 404 NOT FOUND ...`` wording)."""
     if response.ok:
         return
     try:
         payload = response.json()
     except ValueError:
         payload = None
-    raise APIError(response.status_code, payload, response.text)
+    error = APIError(response.status_code, payload, response.text)
+    if detailed:
+        text = f"Error {response.status_code} {response.reason} {error.message}"
+        raise APIError(response.status_code, {"message": text}, response.text)
+    raise error
 
 
 def upload_file(server_url, workflow, path, save_path, access_token) -> dict:
@@ -101,7 +106,7 @@ def download_file(server_url, workflow, file_name, access_token, output_director
     except requests.exceptions.ConnectionError as error:
         raise ServerUnreachable(f"Could not connect to the server {server_url}") from error
     with response:
-        _raise_for(response)
+        _raise_for(response, detailed=True)
         header = Message()
         header["content-disposition"] = response.headers.get("Content-Disposition", "")
         name = header.get_filename() or "downloaded_file"
@@ -111,7 +116,7 @@ def download_file(server_url, workflow, file_name, access_token, output_director
             if is_zip:
                 _zip_to_stdout(response)
             else:
-                out = click.get_binary_stream("stdout")
+                out = _stdout_bytes()
                 for chunk in response.iter_content(CHUNK):
                     out.write(chunk)
                 out.flush()
@@ -135,11 +140,16 @@ def download_file(server_url, workflow, file_name, access_token, output_director
         return name, is_zip
 
 
+def _stdout_bytes():
+    sys.stdout.flush()
+    return sys.stdout.buffer
+
+
 def _zip_to_stdout(response) -> None:
     import tempfile
     import zipfile
 
-    out = click.get_binary_stream("stdout")
+    out = _stdout_bytes()
     with tempfile.TemporaryFile() as spool:
         for chunk in response.iter_content(CHUNK):
             spool.write(chunk)

@@ -18,6 +18,7 @@ from reana_client.cli.common import (
     status_change_message,
     workflow_option,
 )
+from reana_client.cli.workflows import spec_file_option
 from reana_client.output import display_formatted_output, message
 
 FAILED_STATUSES = ("deleted", "failed", "stopped")
@@ -209,13 +210,7 @@ def restart(workflow, access_token, parameters, options, file):
 
 
 @click.command("run")
-@click.option(
-    "-f",
-    "--file",
-    type=click.Path(exists=True, resolve_path=True),
-    default=None,
-    help="REANA specification file describing the workflow to execute. [default=reana.yaml]",
-)
+@spec_file_option
 @click.option(
     "-n",
     "--name",
@@ -248,10 +243,9 @@ def run(file, name, skip_validation, access_token, parameters, options, follow):
     """
     from reana_client.cli.files import upload_inputs
     from reana_client.cli.workflows import _validate_name, create_workflow
-    from reana_client.specification import default_spec_path
 
     _validate_name(None, None, name)
-    path = click.format_filename(file) if file else default_spec_path()
+    path = click.format_filename(file)
     message("Creating a workflow...", "info")
     workflow = create_workflow(path, name, skip_validation, access_token)
     message("Uploading files...", "info")

@@ -1,0 +1,170 @@
+"""Commands that need real runs, on the whole platform (``make up``), against reana-client 0.9.6."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from .conftest import HELLOWORLD, invoke_ours, invoke_reference
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def hello_dir(tmp_path_factory):
+    import shutil
+
+    if not HELLOWORLD.exists():
+        pytest.skip(f"helloworld demo not found at {HELLOWORLD}")
+    target = tmp_path_factory.mktemp("runs") / "helloworld"
+    shutil.copytree(HELLOWORLD, target)
+    return target
+
+
+def wait_for(platform, workflow, statuses=("finished", "failed", "stopped"), timeout=180):
+    """Poll the run's status until it is one of ``statuses``."""
+    from reana_client.api.client import SpecClient
+
+    client = SpecClient(platform.url)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = client.call(
+            "get_workflow_status", workflow_id_or_name=workflow, access_token=platform.token
+        )["status"]
+        if status in statuses:
+            return status
+        time.sleep(0.5)
+    raise AssertionError(f"{workflow} still {status} after {timeout} s")
+
+
+def same(mine, theirs, what, swap=()):
+    def norm(text):
+        text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", "<time>", text)
+        for old, new in swap:
+            text = text.replace(old, new)
+        return text
+
+    assert mine.exit_code == theirs.exit_code, (what, mine.output, theirs.output)
+    assert norm(mine.stdout) == norm(theirs.stdout), what
+    assert norm(mine.stderr).strip() == norm(theirs.stderr).strip(), what
+
+
+def test_runs_commands_match_reana_client(full_platform, reference_python, hello_dir):
+    def ours(*args, **kw):
+        return invoke_ours(full_platform, *args, cwd=hello_dir, **kw)
+
+    def reference(commands, **kw):
+        return invoke_reference(reference_python, full_platform, commands, cwd=hello_dir, **kw)
+
+    mine = ours("run", "-w", "hw", "--follow")
+    assert mine.exit_code == 0, mine.output
+    assert "hw.1 has finished" in mine.stdout
+    assert re.search(r"^hw\.1 (running|finished): \d/1 steps finished", mine.stdout, re.M)
+    [theirs] = reference([["run", "-w", "hw"]])
+    assert theirs.exit_code == 0, theirs.output
+    follow_lines = re.compile(r"^(hw\.1 \w+: .*steps finished.*|==> SUCCESS: hw\.1 has finished)$")
+    mine_lines = sorted(line for line in mine.stdout.splitlines() if not follow_lines.match(line))
+    assert mine_lines == sorted(theirs.stdout.replace("hw.2", "hw.1").splitlines())
+    assert wait_for(full_platform, "hw.2") == "finished"
+
+    read_only = [
+        ["status", "-w", "hw.1"],
+        ["status", "-w", "hw.1", "-v"],
+        ["status", "-w", "hw.1", "--json"],
+        ["logs", "-w", "hw.1"],
+        ["logs", "-w", "hw.1", "--json"],
+        ["logs", "-w", "hw.1", "--filter", "status=finished"],
+        ["logs", "-w", "hw.1", "--filter", "step=nope"],
+        ["ls", "-w", "hw.1"],
+        ["ls", "-w", "hw.1", "--url"],
+        ["du", "-w", "hw.1", "-s", "-h"],
+        ["download", "-w", "hw.1", "-o", "-"],
+        ["download", "-w", "hw.1", "results", "-o", "-"],
+        ["download", "-w", "hw.1", "nope.txt"],
+        ["list", "-v"],
+        ["list", "--include-progress", "--include-duration", "--format", "name,progress"],
+        ["diff", "hw.1", "hw.2", "--brief"],
+        ["retention-rules-list", "-w", "hw.1"],
+        ["open", "-w", "hw.1"],
+        ["close", "-w", "hw.1"],
+    ]
+    theirs = reference(read_only)
+    for args, ref in zip(read_only, theirs, strict=True):
+        same(ours(*args), ref, args)
+
+    restart = ours("restart", "-w", "hw.1")
+    [ref_restart] = reference([["restart", "-w", "hw.2"]])
+    same(restart, ref_restart, "restart", swap=[("hw.2.1", "hw.1.1")])
+    assert "hw.1.1 has been queued" in restart.stdout
+    assert wait_for(full_platform, "hw.1.1") == "finished"
+    assert wait_for(full_platform, "hw.2.1") == "finished"
+
+    out = hello_dir / "downloaded"
+    download = ours("download", "-w", "hw.1", "-o", str(out))
+    assert download.exit_code == 0, download.output
+    assert (out / "results" / "greetings.txt").read_text().startswith("Hello Jane Doe!")
+
+    deleted = ours("delete", "-w", "hw", "--include-all-runs")
+    [ref_deleted] = reference([["delete", "-w", "hw", "--include-all-runs"]])
+    assert deleted.exit_code == 0 and ref_deleted.exit_code == 1  # all runs already deleted
+    assert "All workflows named 'hw' have been deleted." in deleted.stdout
+
+
+def test_stop_a_running_workflow(full_platform, reference_python, hello_dir):
+    def ours(*args, **kw):
+        return invoke_ours(full_platform, *args, cwd=hello_dir, **kw)
+
+    for _ in range(2):
+        created = ours("run", "-w", "slow", "-p", "sleeptime=30")
+        assert created.exit_code == 0, created.output
+    for name in ("slow.1", "slow.2"):
+        wait_for(full_platform, name, statuses=("running",), timeout=120)
+    mine = ours("stop", "-w", "slow.1", "--force")
+    [theirs] = invoke_reference(
+        reference_python, full_platform, [["stop", "-w", "slow.2", "--force"]], cwd=hello_dir
+    )
+    same(mine, theirs, "stop", swap=[("slow.2", "slow.1")])
+    assert "slow.1 has been stopped" in mine.stdout
+    assert wait_for(full_platform, "slow.1") == "stopped"
+    refused = ours("stop", "-w", "slow.1")
+    assert refused.exit_code == 1 and "Graceful stop not implement yet" in refused.output
+
+
+def test_follow_exit_status_of_a_failing_run(full_platform, hello_dir):
+    spec = (
+        (hello_dir / "reana.yaml")
+        .read_text()
+        .replace('python "${helloworld}"', 'python "${helloworld}" --no-such-flag')
+    )
+    (hello_dir / "failing.yaml").write_text(spec)
+    result = invoke_ours(
+        full_platform, "run", "-f", "failing.yaml", "-w", "broken", "--follow", cwd=hello_dir
+    )
+    assert result.exit_code == 1, result.output
+    assert "broken.1 has failed" in result.stderr
+
+
+def test_gherkin_tests_of_a_finished_run(full_platform, hello_dir):
+    def ours(*args, **kw):
+        return invoke_ours(full_platform, *args, cwd=hello_dir, **kw)
+
+    assert ours("run", "-w", "tested", "--follow").exit_code == 0
+    passed = ours("test", "-w", "tested")
+    assert passed.exit_code == 0, passed.output
+    assert passed.stdout.count(": passed") == 6
+    assert "All 6 scenarios passed." in passed.stdout
+
+    feature = hello_dir / "tests" / "serial" / "workspace-files.feature"
+    feature.write_text(feature.read_text().replace("Hello Joe Bloggs!", "Hello Nobody!"))
+    failed = ours("test", "-w", "tested", "-n", str(feature.relative_to(hello_dir)))
+    assert failed.exit_code == 1
+    assert "Tested The people are correctly greeted: failed" in failed.stdout
+    assert 'And the file "results/greetings.txt" should contain "Hello Nobody!"' in failed.stdout
+    assert "does not contain 'Hello Nobody!'" in failed.stdout
+    assert "1 of 4 scenarios failed." in failed.stderr
+
+    not_finished = ours("test", "-w", "nosuchrun")
+    assert not_finished.exit_code == 1
+    assert "Could not find workflow ``nosuchrun``." in not_finished.stderr
