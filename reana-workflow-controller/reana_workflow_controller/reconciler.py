@@ -38,8 +38,17 @@ START_GRACE = 45.0
 class Reconciler:
     """Compares alive runs with the runtime and fails the vanished ones."""
 
-    def __init__(self, grace: float | None = None, interval: float | None = None):
+    def __init__(
+        self, grace: float | None = None, interval: float | None = None, drained_at=None
+    ):
+        """``drained_at()``: when the job-status consumer last found its queue empty.
+
+        With it, a run is failed only once the consumer has drained every
+        message sent before the run was found dead (its final status may be
+        one of them), so a slow consumer never turns a finished run into a failed one.
+        """
         config = get_config()
+        self.drained_at = drained_at
         self.grace = config.reconcile_grace if grace is None else grace
         self.interval = config.reconcile_interval if interval is None else interval
         self.suspects: dict[uuid.UUID, float] = {}
@@ -78,7 +87,8 @@ class Reconciler:
                 continue
             first = self.suspects.setdefault(run_id, now)
             grace = max(self.grace, START_GRACE) if reason == NO_HANDLE else self.grace
-            if now - first >= grace:
+            drained = self.drained_at is None or self.drained_at() > first
+            if now - first >= grace and drained:
                 dead.append((run_id, runtime, handle, reason))
         for run_id in list(self.suspects):
             if run_id not in seen:

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 MAX_FAILURES = 5
 """Attempts at one message that fails for a reason of its own before it is dropped (logged)."""
+DELIVERY_MARGIN = 0.2
+"""Seconds a published message may take to reach the consumer's socket."""
 TRANSIENT_BACKOFF = 0.5
 """Seconds to wait before requeueing after a database error (no hot loop while it is down)."""
 
@@ -47,6 +49,8 @@ class JobStatusConsumer(BaseConsumer):
         self.failures: dict[str, int] = {}
         self.cleaner = ThreadPoolExecutor(2, thread_name_prefix="cleanup")
         self.applied = 0
+        self.drained_at = 0.0
+        """Monotonic time at which the queue was last found empty (read by the reconciler)."""
 
     def handle(self, body: dict, message) -> None:
         """Collect the message; :meth:`flush` applies the batch."""
@@ -127,19 +131,29 @@ class JobStatusConsumer(BaseConsumer):
         consumer.consume()
         try:
             while not (stop() or self.should_stop):
+                waiting_since = time.monotonic()
                 try:
                     connection.drain_events(timeout=idle_timeout)
                 except TimeoutError:
+                    # Nothing came for a while: every message sent before we started waiting
+                    # has been applied.
+                    self.drained_at = waiting_since
                     if hasattr(connection, "heartbeat_check"):
                         connection.heartbeat_check()
                     continue
                 # Take everything already delivered (up to the prefetch), then commit once.
+                empty_at = None
                 while len(self.batch) < self.prefetch_count:
                     try:
                         connection.drain_events(timeout=0)
                     except TimeoutError:
+                        # Below the prefetch window the broker pushes at once: what was sent a
+                        # moment ago is in this batch.
+                        empty_at = time.monotonic() - DELIVERY_MARGIN
                         break
                 self.flush()
+                if empty_at is not None:
+                    self.drained_at = max(self.drained_at, empty_at)
         finally:
             try:
                 consumer.cancel()
@@ -179,9 +193,9 @@ def main() -> None:
         level=get_config().log_level,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
-    reconciler = Reconciler()
-    reconciler.start_thread()
     consumer = JobStatusConsumer()
+    reconciler = Reconciler(drained_at=lambda: consumer.drained_at)
+    reconciler.start_thread()
     consumer.install_signal_handlers()
     log.info("job-status consumer started (prefetch %d)", consumer.prefetch_count)
     try:
