@@ -86,16 +86,21 @@ class LazyGroup(click.Group):
     cls=LazyGroup,
     help="""REANA client for interacting with REANA server.
 
-Environment: REANA_SERVER_URL (the server to talk to), REANA_ACCESS_TOKEN (your
-token, default of -t), REANA_WORKON (default workflow of -w).
+\b
+Environment:
+  REANA_SERVER_URL    the server to talk to
+  REANA_ACCESS_TOKEN  your access token (default of -t/--access-token)
+  REANA_WORKON        default workflow (default of -w/--workflow)
 
-Shell completion (click's): add to ~/.bashrc
+\b
+Shell completion (click's own), e.g. for bash add to ~/.bashrc:
   eval "$(_REANA_CLIENT_COMPLETE=bash_source reana-client)"
-(zsh: zsh_source in ~/.zshrc; fish: fish_source in
-~/.config/fish/completions/reana-client.fish).
+for zsh (~/.zshrc): eval "$(_REANA_CLIENT_COMPLETE=zsh_source reana-client)"
+for fish: _REANA_CLIENT_COMPLETE=fish_source reana-client \\
+  > ~/.config/fish/completions/reana-client.fish
 
+\b
 Example:
-
   $ reana-client ping""",
 )
 @click.option(
