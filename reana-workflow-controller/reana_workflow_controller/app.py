@@ -7,9 +7,17 @@ import logging
 from flask import Flask
 from reana_commons.config import get_config
 from reana_db.database import db_session, get_engine
+from werkzeug.routing import PathConverter
 
 from reana_workflow_controller.api import register_blueprints
 from reana_workflow_controller.api.errors import register_error_handlers
+
+
+class WorkspacePathConverter(PathConverter):
+    """A workspace path in a URL: like ``path``, but it may start with ``/``."""
+
+    regex = ".+?"
+    part_isolating = False
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -19,6 +27,10 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     app.json.sort_keys = False
+    # REANA's client percent-encodes whole paths ("%2Fdata%2Fx" → "//data/x"): no
+    # redirect to a merged path, and workspace paths may start with "/".
+    app.url_map.merge_slashes = False
+    app.url_map.converters["workspace_path"] = WorkspacePathConverter
     register_error_handlers(app)
     register_blueprints(app)
 

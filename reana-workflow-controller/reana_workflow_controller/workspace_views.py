@@ -115,11 +115,13 @@ def download(workflow: Workflow, path: str, preview: bool = False) -> Download:
     target = ws.resolve(workspace, path) if path else None
     if target is not None and target.is_file():
         return _single_file(workspace, path, preview)
-    matches = [] if target is not None and target.is_dir() else ws.matching_files(workspace, [path])
-    if len(matches) == 1 and matches[0]["name"] != path:
-        return _single_file(workspace, matches[0]["name"], preview)
-    if not matches and (target is None or not target.is_dir()):
-        raise WorkspaceFileNotFound(f"{path} does not exist.")
+    if target is None or not target.is_dir():
+        matches = ws.matching_files(workspace, [path])
+        if not matches:
+            raise WorkspaceFileNotFound(f"{path} does not exist.")
+        if len(matches) == 1:
+            return _single_file(workspace, matches[0]["name"], preview)
+    # A directory (404 when it holds no file) or a glob matching several files.
     chunks = ws.iter_zip(workspace, [path])
     return Download(_zip_name(workflow, path), "application/zip", chunks=chunks)
 

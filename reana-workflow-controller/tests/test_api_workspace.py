@@ -8,6 +8,7 @@ import os
 import uuid
 import zipfile
 from email.message import Message
+from urllib.parse import quote
 
 import psutil
 import pytest
@@ -178,6 +179,11 @@ def test_download_single_file(api, user, run):
         "/api/workflows/helloworld.1/workspace/data%2Fnames.txt", query_string=q(user)
     )
     assert encoded.status_code == 200 and encoded.data == b"Jane\nJohn\n"
+    # reana-client quotes the whole path: "/data/names.txt" arrives as "//data/names.txt".
+    leading = api.get(
+        "/api/workflows/helloworld.1/workspace/%2Fdata%2Fnames.txt", query_string=q(user)
+    )
+    assert leading.status_code == 200 and _filename(leading) == "data/names.txt"
     single_glob = api.get(
         "/api/workflows/helloworld.1/workspace/data%2F%2A.txt", query_string=q(user)
     )
@@ -214,7 +220,15 @@ def test_download_refusals(api, user, run, tmp_path):
     assert missing.status_code == 404
     assert missing.get_json() == {"message": "nothing.txt does not exist."}
     assert api.get(base + "empty", query_string=q(user)).status_code == 404
-    for path in ("leak.txt", "leakdir/secret.txt", "..%2F..%2Fsecret.txt", "data/../../x"):
+    absolute = quote(str(tmp_path / "secret.txt"), safe="")
+    for path in (
+        "leak.txt",
+        "leakdir/secret.txt",
+        "..%2F..%2Fsecret.txt",
+        "data/../../x",
+        absolute,
+        "%2E%2E/%2E%2E/secret.txt",
+    ):
         response = api.get(base + path, query_string=q(user))
         assert response.status_code in (400, 404), path
         assert b"top secret" not in response.data
@@ -255,6 +269,8 @@ def test_delete_files_and_globs(api, user, run, tmp_path):
     link = api.delete(base + "link.txt", query_string=q(user))
     assert "link.txt" in link.get_json()["deleted"]
     assert target.read_text() == "keep me"
+    absolute = api.delete(base + quote(str(target), safe=""), query_string=q(user))
+    assert absolute.get_json() == {"deleted": {}, "failed": {}} and target.exists()
     nothing = api.delete(base + "nothing*", query_string=q(user))
     assert nothing.status_code == 200 and nothing.get_json() == {"deleted": {}, "failed": {}}
     folder = api.delete(base + "data", query_string=q(user))

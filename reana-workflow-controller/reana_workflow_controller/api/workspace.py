@@ -45,7 +45,7 @@ def list_files(workflow_id_or_name: str):
     )
 
 
-@blueprint.get("/workflows/<workflow_id_or_name>/workspace/<path:file_name>")
+@blueprint.get("/workflows/<workflow_id_or_name>/workspace/<workspace_path:file_name>")
 def download(workflow_id_or_name: str, file_name: str):
     """One file as octet-stream attachment; a directory or a glob as a streamed zip."""
     args = query(DownloadQuery)
@@ -69,7 +69,7 @@ def download(workflow_id_or_name: str, file_name: str):
     return response
 
 
-@blueprint.delete("/workflows/<workflow_id_or_name>/workspace/<path:file_name>")
+@blueprint.delete("/workflows/<workflow_id_or_name>/workspace/<workspace_path:file_name>")
 def delete(workflow_id_or_name: str, file_name: str):
     """Delete a file, a directory or a glob's matches."""
     args = query(UserQuery)
