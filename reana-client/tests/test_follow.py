@@ -59,3 +59,33 @@ def test_failed_or_stopped_run_exits_1(fake_api, capsys, final):
     assert f"==> ERROR: hw.1 has{' been' if final == 'stopped' else ''} {final}" in (
         capsys.readouterr().err
     )
+
+
+def test_transient_server_errors_are_retried(fake_api, capsys, monkeypatch):
+    from reana_client.api.client import APIError
+
+    fake_api([("running", 0, 0), ("finished", 2, 0)])
+    api = common._clients["http://fake"]
+    real_call, failures = api.call, [APIError(502, {"message": "bad gateway"})]
+
+    def flaky(operation_id, **kwargs):
+        if failures:
+            raise failures.pop()
+        return real_call(operation_id, **kwargs)
+
+    monkeypatch.setattr(api, "call", flaky)
+    monkeypatch.setattr(follow.time, "sleep", lambda seconds: None)
+    assert follow.follow_run("hw.1", "T", poll=0) == 0
+
+
+def test_permanent_error_ends_follow_with_1(fake_api, capsys, monkeypatch):
+    from reana_client.api.client import APIError
+
+    fake_api([("running", 0, 0)])
+
+    def gone(operation_id, **kwargs):
+        raise APIError(404, {"message": "REANA_WORKON is set to hw.1, but ..."})
+
+    monkeypatch.setattr(common._clients["http://fake"], "call", gone)
+    assert follow.follow_run("hw.1", "T", poll=0) == 1
+    assert "Cannot follow workflow hw.1" in capsys.readouterr().err
