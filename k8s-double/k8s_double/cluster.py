@@ -37,6 +37,8 @@ class FakeCluster:
         """Requests refused by schema validation (a test fails on any)."""
         self.problems: list[str] = []
         """Errors inside the double itself."""
+        self.created: list[dict] = []
+        """Every object as the platform sent it (validated), in order."""
         self.requests: list[tuple[str, str]] = []
         """``(method, path)`` of every request (tests check the API was watched, not polled)."""
         self.kubeconfig = self.state_dir / "kubeconfig"
@@ -59,18 +61,16 @@ class FakeCluster:
     # --- validation ----------------------------------------------------------------------
     def validate(self, resource: str, body: dict) -> None:
         """Refuse (422) what the real OpenAPI schema refuses (strict: no unknown fields)."""
-        import kubernetes_validate
+        from k8s_double.validation import SchemaError, validate
 
         api_version, kind = KINDS[resource]
         if body.get("apiVersion") != api_version or body.get("kind") != kind:
             self._reject(f"{resource}: expected apiVersion {api_version} kind {kind}, got "
                          f"{body.get('apiVersion')} {body.get('kind')}")
         try:
-            kubernetes_validate.validate(body, self.k8s_version, strict=True)
-        except kubernetes_validate.ValidationError as error:
-            path = ".".join(str(p) for p in error.path)
-            self._reject(f"{kind} {body.get('metadata', {}).get('name')}: {path}: "
-                         f"{error.message}")
+            validate(body, self.k8s_version)
+        except SchemaError as error:
+            self._reject(f"{kind} {body.get('metadata', {}).get('name')}: {error}")
 
     def _reject(self, message: str) -> None:
         self.rejections.append(message)
@@ -79,6 +79,7 @@ class FakeCluster:
     # --- create / delete -----------------------------------------------------------------
     def create(self, resource: str, namespace: str, body: dict) -> dict:
         self.validate(resource, body)
+        self.created.append(body)
         if resource == "secrets":
             body = _secret_with_string_data(body)
         if resource == "jobs":
@@ -90,6 +91,7 @@ class FakeCluster:
 
     def replace(self, resource: str, namespace: str, name: str, body: dict) -> dict:
         self.validate(resource, body)
+        self.created.append(body)
         if resource != "secrets":
             raise ApiError(405, "MethodNotAllowed", f"the double cannot replace {resource}")
         return self.store.replace(resource, namespace, name, _secret_with_string_data(body))
@@ -194,6 +196,10 @@ class FakeCluster:
 
         threading.Thread(target=finish, name=f"delete-{name}", daemon=True).start()
         return marked_pod
+
+    def sent(self, kind: str) -> list[dict]:
+        """The objects of ``kind`` the platform created or replaced."""
+        return [obj for obj in self.created if obj.get("kind") == kind]
 
     def schedule(self, selector: dict) -> str | None:
         """The first node whose labels satisfy ``selector``."""

@@ -184,6 +184,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch("DELETE")
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        """Clients closing watch connections are normal; other errors are printed."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class ApiServer:
     """The double on ``127.0.0.1:<port>`` (``start()`` → URL; ``stop()``)."""
 
@@ -191,8 +202,7 @@ class ApiServer:
         self.cluster = cluster
         self.stopping = threading.Event()
         handler = type("Handler", (_Handler,), {"cluster": cluster, "server_ref": self})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Server(("127.0.0.1", port), handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_port}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, name="k8s-double",
                                        daemon=True)

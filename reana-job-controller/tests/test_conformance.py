@@ -13,12 +13,14 @@ import uuid
 from pathlib import Path
 
 import pytest
+from k8s_double.pytest_plugin import k8s_cluster  # noqa: F401 - fixture of the kubernetes param
 from reana_commons.pytest_plugin import apply_env
 from reana_db.enums import JobStatus
 from reana_db.models import Job
 from reana_job_controller.controller import JobController
 
 BACKENDS = [pytest.param("local", id="local"),
+            pytest.param("kubernetes", id="kubernetes"),
             pytest.param("slurm", id="slurm", marks=pytest.mark.slurm)]
 
 pytestmark = pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
@@ -31,6 +33,8 @@ def backend(request, monkeypatch, reana_env):
 
         require_slurm()
         apply_env(monkeypatch, {"REANA_SLURM_MONITOR_INTERVAL": "0.5"})
+    if request.param == "kubernetes":  # the Kubernetes API double (k8s-double)
+        request.getfixturevalue("k8s_cluster")
     apply_env(monkeypatch, {"REANA_COMPUTE_BACKENDS": f'["{request.param}"]',
                             "REANA_DEFAULT_COMPUTE_BACKEND": request.param})
     return request.param

@@ -20,6 +20,7 @@ from reana_job_controller.job_managers.base import (
 
 JOB_MANAGERS: dict[str, str] = {
     "local": "reana_job_controller.job_managers.local:LocalJobManager",
+    "kubernetes": "reana_job_controller.job_managers.kubernetes:KubernetesJobManager",
     "slurm": "reana_job_controller.job_managers.slurm:SlurmJobManager",
     "slurmcern": "reana_job_controller.job_managers.slurm:SlurmJobManager",
 }
