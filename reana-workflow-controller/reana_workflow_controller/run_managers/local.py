@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import signal
 import socket
 import time
@@ -125,7 +124,7 @@ class LocalRunManager(RunManager):
         )
 
     def cleanup(self, handle: dict | None) -> None:
-        """End what is left of the run's processes and remove its scratch folder."""
+        """End what is left of the run's processes; keep their logs in the run folder."""
         if not handle:
             return
         _terminate([handle.get("engine"), handle.get("job_controller")])
@@ -133,7 +132,8 @@ class LocalRunManager(RunManager):
             _terminate(_leftovers(handle["workflow_uuid"]))
         folder = handle.get("run_dir")
         if folder and Path(folder).parent == get_config().home / "runs":
-            shutil.rmtree(folder, ignore_errors=True)
+            # The process logs stay for diagnosis; the pid list goes (nothing left to stop).
+            (Path(folder) / "handle.json").unlink(missing_ok=True)
 
     def engine_logs(self, handle: dict | None) -> str:
         """The engine's stdout/stderr so far."""
