@@ -1,0 +1,145 @@
+"""Run-based platform benchmarks through the public REST API: latency, throughput, admission."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from bench_platform import Platform
+from bench_stats import percentile, rounded
+
+TERMINAL = ("finished", "failed", "stopped", "deleted")
+
+
+def serial_spec(commands: list[str]) -> dict:
+    """A REANA specification of one serial step per command."""
+    steps = [{"name": f"step{i}", "environment": "docker.io/library/bash:5", "commands": [c]}
+             for i, c in enumerate(commands)]
+    return {"version": "0.9.0", "workflow": {"type": "serial", "specification": {"steps": steps}}}
+
+
+def create(session, platform: Platform, name: str, spec: dict) -> str:
+    response = session.post(platform.url + "/api/workflows", params={"workflow_name": name},
+                            json=spec, timeout=120)
+    if response.status_code != 201:
+        raise RuntimeError(f"create {name}: {response.status_code} {response.text[:300]}")
+    return response.json()["workflow_id"]
+
+
+def start(session, platform: Platform, workflow_id: str) -> None:
+    response = session.post(f"{platform.url}/api/workflows/{workflow_id}/start", json={},
+                            timeout=120)
+    if response.status_code != 200:
+        raise RuntimeError(f"start {workflow_id}: {response.status_code} {response.text[:300]}")
+
+
+def wait_finished(session, platform: Platform, workflow_id: str, seconds: float = 300,
+                  interval: float = 0.1) -> dict:
+    """Poll the run's status until it ends; raises unless it finished."""
+    def ended():
+        body = session.get(f"{platform.url}/api/workflows/{workflow_id}/status",
+                           timeout=60).json()
+        return body if body.get("status") in TERMINAL else None
+
+    body = platform.wait_until(ended, seconds, f"run {workflow_id} to end", interval)
+    if body["status"] != "finished":
+        logs = session.get(f"{platform.url}/api/workflows/{workflow_id}/logs", timeout=60).text
+        raise RuntimeError(f"run {workflow_id} ended {body['status']}: {logs[-1500:]}")
+    return body
+
+
+def submit_to_running(platform: Platform, runs: int = 30) -> dict:
+    """Start request → the first job's command running (it writes its wall-clock time)."""
+    session = platform.session()
+    spec = serial_spec(["date +%s.%N > started"])
+    samples = []
+    for i in range(runs + 1):
+        workflow_id = create(session, platform, f"bench-latency-{i}", spec)
+        time.sleep(0.2)  # let the platform settle: an idle platform at the start request
+        sent = time.time()
+        start(session, platform, workflow_id)
+        wait_finished(session, platform, workflow_id)
+        stamp = session.get(f"{platform.url}/api/workflows/{workflow_id}/workspace/started",
+                            timeout=60).text
+        if i:  # the first run warms the services up (imports, connection pools)
+            samples.append((float(stamp) - sent) * 1000)
+    return {
+        "submit_to_running_ms_p50": rounded(percentile(samples, 0.50)),
+        "submit_to_running_ms_p99": rounded(percentile(samples, 0.99)),
+        "submit_to_running_ms_max": rounded(max(samples)),
+        "submit_to_running_runs": len(samples),
+    }
+
+
+def jobs_per_second(platform: Platform, runs: int = 20, steps: int = 50) -> dict:
+    """No-op jobs per second across ``runs`` concurrent serial runs of ``steps`` steps."""
+    from reana_db.database import new_session
+    from sqlalchemy import text
+
+    session = platform.session()
+    spec = serial_spec(["true"] * steps)
+    ids = [create(session, platform, f"bench-throughput-{i}", spec) for i in range(runs)]
+    started = time.monotonic()
+    with ThreadPoolExecutor(runs) as pool:
+        sessions = [platform.session() for _ in ids]
+        list(pool.map(lambda pair: start(pair[0], platform, pair[1]), zip(sessions, ids,
+                                                                              strict=True)))
+        list(pool.map(lambda pair: wait_finished(pair[0], platform, pair[1], 900, 0.5),
+                      zip(sessions, ids, strict=True)))
+    wall = time.monotonic() - started
+    with new_session() as db:
+        row = db.execute(text(
+            "SELECT count(*), EXTRACT(EPOCH FROM max(finished_at) - min(started_at)) FROM job "
+            "WHERE workflow_uuid = ANY(CAST(:ids AS uuid[])) AND status = 'finished'"
+        ), {"ids": ids}).one()
+    jobs, busy = int(row[0]), float(row[1] or 0)
+    if jobs != runs * steps:
+        print(f"[bench] expected {runs * steps} finished jobs, found {jobs}", file=sys.stderr)
+    return {
+        "jobs_per_s": rounded(jobs / busy if busy else 0.0, 1),
+        "jobs_per_s_wall": rounded(jobs / wall, 1),
+        "jobs_per_s_runs": runs,
+        "jobs_per_s_jobs": jobs,
+    }
+
+
+def admission(platform: Platform, runs: int = 800, clients: int = 16) -> dict:
+    """Runs created and started per second by ``clients`` keep-alive clients (scheduler stopped).
+
+    The scheduler is stopped so only admission is measured: each start leaves
+    the run ``queued`` with its submission in RabbitMQ.
+    """
+    platform.supervisorctl("stop", "scheduler")
+    spec = serial_spec(["true"])
+    counter = iter(range(runs))
+    lock = threading.Lock()
+    latencies: list[float] = []
+
+    def client(_index: int) -> None:
+        session = platform.session()
+        # One warm-up pair outside the timed window would skew nothing: keep-alive is the point.
+        while True:
+            with lock:
+                number = next(counter, None)
+            if number is None:
+                return
+            begin = time.perf_counter()
+            workflow_id = create(session, platform, f"bench-admission-{number}", spec)
+            start(session, platform, workflow_id)
+            with lock:
+                latencies.append((time.perf_counter() - begin) * 1000)
+
+    began = time.monotonic()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(client, range(clients)))
+    wall = time.monotonic() - began
+    return {
+        "admission_per_s": rounded(runs / wall, 1),
+        "admission_pair_ms_p50": rounded(percentile(latencies, 0.50)),
+        "admission_pair_ms_p99": rounded(percentile(latencies, 0.99)),
+        "admission_runs": runs,
+        "admission_clients": clients,
+        "admission_scheduler": "stopped (runs stay queued; admission only)",
+    }
