@@ -23,6 +23,9 @@ META_COMMANDS = [
     ["secrets-delete", "FOO"],
     ["list"],
     ["list", "--json"],
+    ["list", "-s"],
+    ["list", "--filter", "status=bogus"],
+    ["list", "--filter", "colour=red"],
     ["status", "-w", "nosuchworkflow"],
     ["ls", "-w", "nosuchworkflow"],
 ]
@@ -51,3 +54,11 @@ def test_errors(ours, args, code, text):
     result = ours(*args)
     assert result.exit_code == code
     assert text in result.output
+
+
+def test_bravado_backend_gives_the_same_answers(ours):
+    """The validating bravado client (REANA's way) accepts our server's answers."""
+    for args in (["ping"], ["info", "--json"], ["list", "--json"], ["secrets-list"]):
+        fast = ours(*args)
+        validated = ours(*args, env={"REANA_CLIENT_BRAVADO": "1"})
+        assert (validated.exit_code, validated.stdout) == (fast.exit_code, fast.stdout), args

@@ -368,7 +368,7 @@ def _default_workon(ctx, param, value):
 
 @click.command("diff")
 @click.argument("workflow_a", required=False, callback=_default_workon)
-@click.argument("workflow_b", callback=_default_workon)
+@click.argument("workflow_b")
 @click.option(
     "-q",
     "--brief",
