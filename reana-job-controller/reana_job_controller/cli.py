@@ -9,35 +9,10 @@ job controller adopts them; ``DELETE /shutdown`` is how jobs are stopped.
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import socket
 import sys
-from pathlib import Path
 
 import click
-
-
-def write_url_file(path: str, url: str) -> None:
-    """Write ``url`` to ``path`` atomically, so a reader never sees half a URL."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    temporary.write_text(url + "\n")
-    os.replace(temporary, target)
-
-
-def _no_delay(server) -> None:
-    """Answer without Nagle's delay: werkzeug writes headers and body separately, and a
-    small second write would wait for the client's delayed ACK (40 ms per request)."""
-    accept = server.get_request
-
-    def get_request():
-        connection, address = accept()
-        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return connection, address
-
-    server.get_request = get_request
 
 
 def _terminate(_signum, _frame):
@@ -56,10 +31,10 @@ def _terminate(_signum, _frame):
 def cli(workflow_uuid, workspace, host, port, url_file, resync_interval):
     """Serve the job controller API of one workflow run."""
     from reana_commons.config import get_config
-    from werkzeug.serving import make_server
 
     from reana_job_controller.app import create_app
     from reana_job_controller.controller import JobController
+    from reana_job_controller.server import build_server, write_url_file
 
     logging.basicConfig(
         level=get_config().log_level,
@@ -68,8 +43,7 @@ def cli(workflow_uuid, workspace, host, port, url_file, resync_interval):
     )
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     controller = JobController(workflow_uuid, workspace, resync_interval=resync_interval)
-    server = make_server(host, port, create_app(controller), threaded=True)
-    _no_delay(server)
+    server = build_server(host, port, create_app(controller))
     url = f"http://{host}:{server.server_port}"
     signal.signal(signal.SIGTERM, _terminate)
     controller.start_monitor()

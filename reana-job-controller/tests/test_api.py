@@ -147,3 +147,29 @@ def test_shutdown_stops_jobs_and_refuses_new(jc, job_fields):
     assert "started" in jc.logs(job_id)
     with pytest.raises(JobControllerUnavailable, match="shutting down"):
         jc.submit("true", **job_fields)
+
+
+@sqlite_only
+def test_connections_are_kept_alive(job_controller, job_fields):
+    import http.client
+    import json
+    from urllib.parse import urlsplit
+
+    url = urlsplit(job_controller.url)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    body = json.dumps(dict(job_fields, cmd=base64.b64encode(b"true").decode()))
+    connection.request("POST", "/jobs", body=body, headers={"Content-Type": "application/json"})
+    first = connection.getresponse()
+    job_id = json.loads(first.read())["job_id"]
+    sock = connection.sock
+    assert not first.will_close
+    connection.request("GET", f"/jobs/{job_id}?wait=10")
+    second = connection.getresponse()
+    assert json.loads(second.read())["status"] == "finished"
+    connection.request("POST", "/nowhere", body=b"ignored body")
+    third = connection.getresponse()
+    assert third.status == 404
+    third.read()
+    connection.request("GET", "/jobs")
+    assert job_id in json.loads(connection.getresponse().read())["jobs"]
+    assert connection.sock is sock

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 
 import pytest
-from reana_job_controller.cli import write_url_file
 from reana_job_controller.job_managers import UnknownBackend, known_backends, load_job_manager
 from reana_job_controller.quantities import InvalidQuantity, memory_bytes
+from reana_job_controller.server import write_url_file
 
 
 def test_url_file_is_written_atomically(tmp_path):
