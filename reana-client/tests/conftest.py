@@ -1,8 +1,8 @@
 """Fixtures of the reana-client tests.
 
-* ``platform``: reana-server and the workflow controller live on free ports
-  (threads), a fresh database and a user with a token; the client talks to it
-  over HTTP exactly as from a terminal.
+* ``platform``: the whole platform started by ``scripts/up.sh`` (``make up``) on
+  free ports in a temporary REANA_HOME; the client talks to it over HTTP exactly
+  as from a terminal.
 * ``ours``: runs our CLI in-process (click's runner) against the platform.
 * ``reference``: runs the real reana-client 0.9.6 (venv under ``.ci/venvs``,
   created once with a file lock) on the same platform, in one process per batch.
@@ -16,9 +16,7 @@ import os
 import socket
 import subprocess
 import sys
-import threading
-import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -35,30 +33,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-class ServerThread:
-    """A WSGI app served by werkzeug in a background thread."""
-
-    def __init__(self, app):
-        from werkzeug.serving import make_server
-
-        self.port = free_port()
-        self.server = make_server("127.0.0.1", self.port, app, threaded=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
 
 
 def _reference_python() -> Path | None:
@@ -111,81 +85,27 @@ class Platform:
     email: str
     env: dict
 
+    extra: dict = field(default_factory=dict)
+
     def client_env(self, **extra) -> dict:
         """Environment of a client process talking to this platform."""
-        env = {"REANA_SERVER_URL": self.url, "REANA_ACCESS_TOKEN": self.token}
+        env = {"REANA_SERVER_URL": self.url, "REANA_ACCESS_TOKEN": self.token, **self.extra}
         env.update(extra)
         return env
 
 
-def _database(home: Path) -> tuple[str, object]:
-    from reana_commons.pytest_plugin import (
-        POSTGRES_ADMIN_URI,
-        _reachable,
-        create_postgres_database,
-        drop_postgres_database,
-    )
+def _spec_env(home: Path) -> dict:
+    """Point the client at our generated spec if reana-commons does not ship one yet."""
+    from reana_client.api.client import spec_path
 
-    if _reachable(POSTGRES_ADMIN_URI, 5432):
-        uri = create_postgres_database()
-        return uri, lambda: drop_postgres_database(uri)
-    return f"sqlite:///{home / 'reana.db'}", lambda: None
-
-
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory):
-    """reana-server and the workflow controller on free ports, with one user."""
-    from reana_commons.config import reset_config
-
-    home = tmp_path_factory.mktemp("reana-home")
-    uri, drop = _database(home)
-    values = {
-        "REANA_HOME": str(home),
-        "REANA_SQLALCHEMY_DATABASE_URI": uri,
-        "SHARED_VOLUME_PATH": str(home / "shared"),
-        "REANA_SECRET_KEY": "test-secret-key",
-        "REANA_QUEUE_PREFIX": f"test-{uuid.uuid4().hex[:8]}-",
-    }
-    patch = pytest.MonkeyPatch()
-    for key, value in values.items():
-        patch.setenv(key, value)
-    reset_config()
-    from reana_db.database import get_engine, new_session, reset_engine
-    from reana_db.models import Base
-    from reana_db.users import create_user
-
-    reset_engine()
-    Base.metadata.create_all(get_engine())
-    session = new_session()
-    user, token = create_user(session, "jane@example.org", full_name="Jane Doe")
-    session.commit()
-    session.close()
-
+    if os.path.exists(spec_path()):
+        return {}
     from reana_server.app import create_app
-    from reana_workflow_controller.app import create_app as create_controller
+    from reana_server.spec import build_spec
 
-    with ServerThread(create_controller({"TESTING": True})) as controller:
-        app = create_app({"TESTING": True, "WORKFLOW_CONTROLLER_URL": controller.url})
-        _use_our_spec(app, home, patch)
-        with ServerThread(app) as server:
-            yield Platform(server.url, token, "jane@example.org", values)
-    reset_engine()
-    patch.undo()
-    reset_config()
-    drop()
-
-
-def _use_our_spec(app, home: Path, patch) -> None:
-    """Point the client at our generated spec until reana-commons ships the committed one."""
-    from reana_client.api.client import load_spec, spec_path
-
-    if not os.path.exists(spec_path()):
-        from reana_server.spec import build_spec
-
-        generated = home / "reana_server.json"
-        generated.write_text(json.dumps(build_spec(app)))
-        patch.setenv("REANA_CLIENT_SPEC_FILE", str(generated))
-    load_spec.cache_clear()
+    generated = home / "reana_server.json"
+    generated.write_text(json.dumps(build_spec(create_app({"TESTING": True}))))
+    return {"REANA_CLIENT_SPEC_FILE": str(generated)}
 
 
 @dataclass
@@ -265,13 +185,13 @@ def helloworld(tmp_path):
     return target
 
 
-@pytest.fixture(scope="module")
-def full_platform(tmp_path_factory):
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory):
     """The whole platform started with ``scripts/up.sh`` (``make up``) on free ports.
 
     Embedded profile in a temporary REANA_HOME: server, workflow controller,
     scheduler, job-status consumer; runs really execute. Stopped with
-    ``scripts/down.sh``.
+    ``scripts/down.sh``. One per test session; tests use their own workflow names.
     """
     home = tmp_path_factory.mktemp("reana-platform")
     env = dict(os.environ)
@@ -298,7 +218,9 @@ def full_platform(tmp_path_factory):
             for line in (home / "env").read_text().splitlines()
             if "=" in line
         )
-        yield Platform(values["REANA_SERVER_URL"], values["REANA_ACCESS_TOKEN"], "", env)
+        platform = Platform(values["REANA_SERVER_URL"], values["REANA_ACCESS_TOKEN"], "", env)
+        platform.extra = _spec_env(home)
+        yield platform
     finally:
         subprocess.run(
             ["bash", str(ROOT / "scripts" / "down.sh")], env=env, capture_output=True, timeout=120

@@ -55,93 +55,93 @@ def same(mine, theirs, what, swap=()):
     assert norm(mine.stderr).strip() == norm(theirs.stderr).strip(), what
 
 
-def test_runs_commands_match_reana_client(full_platform, reference_python, hello_dir):
+def test_runs_commands_match_reana_client(platform, reference_python, hello_dir):
     def ours(*args, **kw):
-        return invoke_ours(full_platform, *args, cwd=hello_dir, **kw)
+        return invoke_ours(platform, *args, cwd=hello_dir, **kw)
 
     def reference(commands, **kw):
-        return invoke_reference(reference_python, full_platform, commands, cwd=hello_dir, **kw)
+        return invoke_reference(reference_python, platform, commands, cwd=hello_dir, **kw)
 
-    mine = ours("run", "-w", "hw", "--follow")
+    mine = ours("run", "-w", "rn", "--follow")
     assert mine.exit_code == 0, mine.output
-    assert "hw.1 has finished" in mine.stdout
-    assert re.search(r"^hw\.1 (running|finished): \d/1 steps finished", mine.stdout, re.M)
-    [theirs] = reference([["run", "-w", "hw"]])
+    assert "rn.1 has finished" in mine.stdout
+    assert re.search(r"^rn\.1 (running|finished): \d/1 steps finished", mine.stdout, re.M)
+    [theirs] = reference([["run", "-w", "rn"]])
     assert theirs.exit_code == 0, theirs.output
-    follow_lines = re.compile(r"^(hw\.1 \w+: .*steps finished.*|==> SUCCESS: hw\.1 has finished)$")
+    follow_lines = re.compile(r"^(rn\.1 \w+: .*steps finished.*|==> SUCCESS: rn\.1 has finished)$")
     mine_lines = sorted(
         STATUS_AFTER_START.sub("<status>", line)
         for line in mine.stdout.splitlines()
         if not follow_lines.match(line)
     )
-    theirs_lines = theirs.stdout.replace("hw.2", "hw.1").splitlines()
+    theirs_lines = theirs.stdout.replace("rn.2", "rn.1").splitlines()
     assert mine_lines == sorted(STATUS_AFTER_START.sub("<status>", x) for x in theirs_lines)
-    assert wait_for(full_platform, "hw.2") == "finished"
+    assert wait_for(platform, "rn.2") == "finished"
 
     read_only = [
-        ["status", "-w", "hw.1"],
-        ["status", "-w", "hw.1", "-v"],
-        ["status", "-w", "hw.1", "--json"],
-        ["logs", "-w", "hw.1"],
-        ["logs", "-w", "hw.1", "--json"],
-        ["logs", "-w", "hw.1", "--filter", "status=finished"],
-        ["logs", "-w", "hw.1", "--filter", "step=nope"],
-        ["ls", "-w", "hw.1"],
-        ["ls", "-w", "hw.1", "--url"],
-        ["du", "-w", "hw.1", "-s", "-h"],
-        ["download", "-w", "hw.1", "-o", "-"],
-        ["download", "-w", "hw.1", "results", "-o", "-"],
-        ["download", "-w", "hw.1", "nope.txt"],
+        ["status", "-w", "rn.1"],
+        ["status", "-w", "rn.1", "-v"],
+        ["status", "-w", "rn.1", "--json"],
+        ["logs", "-w", "rn.1"],
+        ["logs", "-w", "rn.1", "--json"],
+        ["logs", "-w", "rn.1", "--filter", "status=finished"],
+        ["logs", "-w", "rn.1", "--filter", "step=nope"],
+        ["ls", "-w", "rn.1"],
+        ["ls", "-w", "rn.1", "--url"],
+        ["du", "-w", "rn.1", "-s", "-h"],
+        ["download", "-w", "rn.1", "-o", "-"],
+        ["download", "-w", "rn.1", "results", "-o", "-"],
+        ["download", "-w", "rn.1", "nope.txt"],
         ["list", "-v"],
         ["list", "--include-progress", "--include-duration", "--format", "name,progress"],
-        ["diff", "hw.1", "hw.2", "--brief"],
-        ["retention-rules-list", "-w", "hw.1"],
-        ["open", "-w", "hw.1"],
-        ["close", "-w", "hw.1"],
+        ["diff", "rn.1", "rn.2", "--brief"],
+        ["retention-rules-list", "-w", "rn.1"],
+        ["open", "-w", "rn.1"],
+        ["close", "-w", "rn.1"],
     ]
     theirs = reference(read_only)
     for args, ref in zip(read_only, theirs, strict=True):
         same(ours(*args), ref, args)
 
-    restart = ours("restart", "-w", "hw.1")
-    [ref_restart] = reference([["restart", "-w", "hw.2"]])
-    same(restart, ref_restart, "restart", swap=[("hw.2.1", "hw.1.1")])
-    assert "hw.1.1 has been queued" in restart.stdout
-    assert wait_for(full_platform, "hw.1.1") == "finished"
-    assert wait_for(full_platform, "hw.2.1") == "finished"
+    restart = ours("restart", "-w", "rn.1")
+    [ref_restart] = reference([["restart", "-w", "rn.2"]])
+    same(restart, ref_restart, "restart", swap=[("rn.2.1", "rn.1.1")])
+    assert STATUS_AFTER_START.search(restart.stdout.strip()) and "rn.1.1" in restart.stdout
+    assert wait_for(platform, "rn.1.1") == "finished"
+    assert wait_for(platform, "rn.2.1") == "finished"
 
     out = hello_dir / "downloaded"
-    download = ours("download", "-w", "hw.1", "-o", str(out))
+    download = ours("download", "-w", "rn.1", "-o", str(out))
     assert download.exit_code == 0, download.output
     assert (out / "results" / "greetings.txt").read_text().startswith("Hello Jane Doe!")
 
-    deleted = ours("delete", "-w", "hw", "--include-all-runs")
-    [ref_deleted] = reference([["delete", "-w", "hw", "--include-all-runs"]])
+    deleted = ours("delete", "-w", "rn", "--include-all-runs")
+    [ref_deleted] = reference([["delete", "-w", "rn", "--include-all-runs"]])
     same(deleted, ref_deleted, "delete --include-all-runs")
-    assert "All workflows named 'hw' have been deleted." in deleted.stdout
+    assert "All workflows named 'rn' have been deleted." in deleted.stdout
 
 
-def test_stop_a_running_workflow(full_platform, reference_python, hello_dir):
+def test_stop_a_running_workflow(platform, reference_python, hello_dir):
     def ours(*args, **kw):
-        return invoke_ours(full_platform, *args, cwd=hello_dir, **kw)
+        return invoke_ours(platform, *args, cwd=hello_dir, **kw)
 
     for _ in range(2):
         created = ours("run", "-w", "slow", "-p", "sleeptime=30")
         assert created.exit_code == 0, created.output
     for name in ("slow.1", "slow.2"):
-        wait_for(full_platform, name, statuses=("running",), timeout=120)
+        wait_for(platform, name, statuses=("running",), timeout=120)
     mine = ours("stop", "-w", "slow.1", "--force")
     [theirs] = invoke_reference(
-        reference_python, full_platform, [["stop", "-w", "slow.2", "--force"]], cwd=hello_dir
+        reference_python, platform, [["stop", "-w", "slow.2", "--force"]], cwd=hello_dir
     )
     same(mine, theirs, "stop", swap=[("slow.2", "slow.1")])
     assert "slow.1 has been stopped" in mine.stdout
-    assert wait_for(full_platform, "slow.1") == "stopped"
+    assert wait_for(platform, "slow.1") == "stopped"
     refused = ours("stop", "-w", "slow.1")
     assert refused.exit_code == 1 and "Graceful stop not implement yet" in refused.output
 
 
-def test_follow_exit_status_of_a_failing_run(full_platform, hello_dir):
+def test_follow_exit_status_of_a_failing_run(platform, hello_dir):
     spec = (
         (hello_dir / "reana.yaml")
         .read_text()
@@ -149,15 +149,15 @@ def test_follow_exit_status_of_a_failing_run(full_platform, hello_dir):
     )
     (hello_dir / "failing.yaml").write_text(spec)
     result = invoke_ours(
-        full_platform, "run", "-f", "failing.yaml", "-w", "broken", "--follow", cwd=hello_dir
+        platform, "run", "-f", "failing.yaml", "-w", "broken", "--follow", cwd=hello_dir
     )
     assert result.exit_code == 1, result.output
     assert "broken.1 has failed" in result.stderr
 
 
-def test_gherkin_tests_of_a_finished_run(full_platform, hello_dir):
+def test_gherkin_tests_of_a_finished_run(platform, hello_dir):
     def ours(*args, **kw):
-        return invoke_ours(full_platform, *args, cwd=hello_dir, **kw)
+        return invoke_ours(platform, *args, cwd=hello_dir, **kw)
 
     assert ours("run", "-w", "tested", "--follow").exit_code == 0
     passed = ours("test", "-w", "tested")

@@ -184,7 +184,7 @@ def restart(workflow, access_token, parameters, options, file):
         path = click.format_filename(file)
         spec = load(path)
         body["reana_specification"] = spec
-        from reana_client.cli.files import upload_paths
+        from reana_client.cli.transfers import upload_paths
 
         upload_paths(workflow, [path], access_token)
     try:
@@ -241,7 +241,7 @@ def run(file, name, skip_validation, access_token, parameters, options, follow):
 
       $ reana-client run -w myanalysis-test-big -p myparam=mybigvalue --follow
     """
-    from reana_client.cli.files import upload_inputs
+    from reana_client.cli.transfers import upload_inputs
     from reana_client.cli.workflows import _validate_name, create_workflow
 
     _validate_name(None, None, name)
