@@ -45,7 +45,20 @@ class FakeCluster:
         bin_dir = os.path.dirname(sys.executable)
         self.host_env = {k: os.environ[k] for k in HOST_ENV if k in os.environ}
         self.host_env["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin")
+        self._image_site()
         self._lock = threading.Lock()
+
+    def _image_site(self) -> None:
+        """Pods run with the platform's images' Python packages, i.e. without the test tools.
+
+        The images do not carry ``kubernetes-validate``; in this venv the official client
+        would import it (and jsonschema's format checkers, seconds of CPU) in every pod.
+        """
+        site = self.state_dir / "image-site"
+        site.mkdir(exist_ok=True)
+        (site / "kubernetes_validate.py").write_text(
+            'raise ImportError("kubernetes-validate is a test tool, not in the images")\n')
+        self.host_env["PYTHONPATH"] = str(site)
 
     def write_kubeconfig(self, url: str) -> Path:
         """A kubeconfig for ``url`` (given to clients, and to pods as their service account)."""

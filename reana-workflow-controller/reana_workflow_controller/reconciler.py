@@ -108,9 +108,11 @@ class Reconciler:
             manager = get_run_manager(runtime)
         except RunManagerError as error:
             return str(error)
-        if not manager.is_alive(handle):
-            return "its engine or job controller process is gone"
-        return None
+        try:
+            return manager.problem(handle)
+        except Exception as error:  # noqa: BLE001 - the runtime cannot answer: not a death
+            log.warning("could not check run handle %s: %s", handle, error)
+            return None
 
     def _engine_output(self, runtime: str | None, handle: dict | None) -> str:
         """The end of the engine's own output (a traceback, when it crashed)."""

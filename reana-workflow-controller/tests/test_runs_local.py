@@ -12,6 +12,7 @@ import time
 
 import psutil
 import pytest
+from k8s_double.pytest_plugin import k8s_cluster, reana_on_k8s  # noqa: F401 - fixtures
 from reana_commons.config import get_config
 from reana_commons.pytest_plugin import apply_env
 from reana_db.enums import JobStatus, RunStatus
@@ -26,6 +27,8 @@ from reana_workflow_controller.run_managers import (
 
 LOCAL_ONLY = ["local"]
 """Run managers that can run on this machine (kubernetes brings its own cluster fixture)."""
+CONFORMANCE = [*LOCAL_ONLY, "kubernetes"]
+"""Every run manager; kubernetes runs against the Kubernetes API double (k8s-double)."""
 
 
 def serial_spec(*commands):
@@ -91,15 +94,17 @@ def handle_of(db, workflow):
     return db.get(RunHandle, workflow.id_).handle
 
 
-@pytest.mark.parametrize("name", LOCAL_ONLY)
-def test_conformance_start_alive_stop(db, user, run_env, name):
+@pytest.mark.parametrize("name", CONFORMANCE)
+def test_conformance_start_alive_stop(db, user, run_env, name, request):
     """Every run manager: start gives a handle with a URL, is_alive, stop ends it all."""
-    assert set(LOCAL_ONLY) <= set(RUN_MANAGERS)
+    assert set(CONFORMANCE) <= set(RUN_MANAGERS)
+    if name == "kubernetes":
+        request.getfixturevalue("reana_on_k8s")
     manager = get_run_manager(name)
     workflow = make_workflow(db, user, "echo started > out.txt; sleep ${seconds}")
     handle = manager.start(workflow)
     try:
-        assert handle["job_controller_url"].startswith("http://127.0.0.1:")
+        assert handle["job_controller_url"].startswith(("http://127.0.0.1:", "http://localhost:"))
         assert manager.is_alive(handle)
         wait_for(lambda: running_job(db, workflow))
         wait_for(lambda: (os.path.exists(os.path.join(workflow.workspace_path, "out.txt"))))

@@ -8,6 +8,7 @@ from reana_workflow_controller.run_managers.base import RunManager, RunManagerEr
 
 RUN_MANAGERS = {
     "local": "reana_workflow_controller.run_managers.local:LocalRunManager",
+    "kubernetes": "reana_workflow_controller.run_managers.kubernetes:KubernetesRunManager",
 }
 """Name → ``module:class``; a new runtime registers itself here."""
 

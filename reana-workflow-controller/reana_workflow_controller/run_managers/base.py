@@ -53,6 +53,12 @@ class RunManager(ABC):
     def cleanup(self, handle: dict | None) -> None:
         """Release what an ended run still holds (processes, scratch files)."""
 
+    def problem(self, handle: dict | None) -> str | None:
+        """Why the run is dead (the reconciler writes it into the run's logs), or None."""
+        if self.is_alive(handle):
+            return None
+        return "its engine or job controller process is gone"
+
     def engine_logs(self, handle: dict | None) -> str:
         """The engine's own output so far ("" when the runtime keeps none)."""
         return ""

@@ -1,0 +1,274 @@
+"""Kubernetes runtime: each run is the ``batch/v1`` Job ``reana-run-batch-<uuid>`` (REANA §4.2).
+
+The Job's pod has two containers sharing the workspace (a subPath of the
+shared volume, mounted at its own path): ``workflow-engine`` runs the engine
+command, ``job-controller`` serves the run's jobs on a fixed port of the pod
+(``REANA_JOB_CONTROLLER_SERVICE_PORT_HTTP``, 5000), which the engine reaches at
+``http://localhost:<port>``. Deleting the Job (Background propagation) ends
+the pod; the job controller's ``preStop`` hook (``GET /shutdown``) first stops
+the run's jobs and stores their logs. :meth:`problem` tells the reconciler why
+a run is dead: its Job failed or vanished, a container ended, or its pod
+cannot start (image pull, unschedulable for too long).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shlex
+import time
+
+from reana_commons.config import get_config
+from reana_commons.k8s import api, objects
+from reana_db.models import Workflow
+
+from reana_workflow_controller.run_managers.base import (
+    RunManager,
+    RunManagerError,
+    engine_command,
+)
+
+log = logging.getLogger(__name__)
+
+JOB_PREFIX = "reana-run-batch-"
+WORKFLOW_LABEL = "reana-run-batch-workflow-uuid"
+ENGINE, JOB_CONTROLLER = "workflow-engine", "job-controller"
+FORWARDED_TO_JOB_CONTROLLER = {
+    "REANA_KUBERNETES_JOBS_MEMORY_LIMIT": "kubernetes_memory_limit",
+    "REANA_KUBERNETES_JOBS_MEMORY_REQUEST": "kubernetes_memory_request",
+    "REANA_KUBERNETES_JOBS_CPU_LIMIT": "kubernetes_cpu_limit",
+    "REANA_KUBERNETES_JOBS_CPU_REQUEST": "kubernetes_cpu_request",
+    "REANA_KUBERNETES_JOBS_TIMEOUT_LIMIT": "kubernetes_jobs_timeout_limit",
+    "REANA_KUBERNETES_JOBS_MAX_USER_TIMEOUT_LIMIT": "kubernetes_jobs_max_user_timeout_limit",
+    "REANA_KUBERNETES_JOBS_UNSCHEDULABLE_TIMEOUT": "kubernetes_unschedulable_timeout",
+    "REANA_RUNTIME_JOBS_KUBERNETES_NODE_LABEL": "runtime_jobs_node_label",
+    "REANA_STORAGE_BACKEND": "storage_backend",
+    "REANA_SHARED_PVC_NAME": "shared_pvc_name",
+    "REANA_USER_SECRET_MOUNT_PATH": "user_secret_mount_path",
+    "WORKFLOW_RUNTIME_USER_UID": "workflow_runtime_user_uid",
+    "WORKFLOW_RUNTIME_USER_GID": "workflow_runtime_user_gid",
+    "REANA_DEFAULT_COMPUTE_BACKEND": "default_compute_backend",
+}
+"""Settings the run's job controller needs, by env name → config field."""
+POD_BROKEN = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName",
+              "CreateContainerConfigError", "CreateContainerError")
+
+
+class KubernetesRunManager(RunManager):
+    """Runs the engine and job controller of a run as one Kubernetes Job."""
+
+    name = "kubernetes"
+
+    def __init__(self):
+        self._unschedulable_since: dict[str, float] = {}
+
+    # --- start ---------------------------------------------------------------------------
+    def start(self, workflow: Workflow) -> dict:
+        """Create the run's Job; the handle names it (the job controller is pod-local)."""
+        if not workflow.workspace_path:
+            raise RunManagerError(f"Workflow {workflow.id_} has no workspace.")
+        config = get_config()
+        try:
+            manifest = self.manifest(workflow)
+            api.batch_v1().create_namespaced_job(config.runtime_kubernetes_namespace, manifest,
+                                                 _preload_content=False)
+        except (objects.ManifestError, api.KubernetesUnavailable) as error:
+            raise RunManagerError(str(error)) from error
+        except Exception as error:  # noqa: BLE001 - the API's refusal, with its reason
+            raise RunManagerError(f"Kubernetes refused the run's Job: "
+                                  f"{getattr(error, 'body', None) or error}") from error
+        return {
+            "workflow_uuid": str(workflow.id_),
+            "namespace": config.runtime_kubernetes_namespace,
+            "job_name": manifest["metadata"]["name"],
+            "job_controller_url": f"http://localhost:{config.job_controller_port}",
+        }
+
+    def manifest(self, workflow: Workflow) -> dict:
+        """The batch Job of ``workflow``."""
+        config = get_config()
+        run_id = str(workflow.id_)
+        labels = {"reana_workflow_mode": "batch", WORKFLOW_LABEL: run_id}
+        port = config.job_controller_port
+        common = _common_env(workflow)
+        mounts = [objects.workspace_mount(workflow.workspace_path)]
+        security = {"runAsUser": config.workflow_runtime_user_uid,
+                    "runAsGroup": config.workflow_runtime_user_gid,
+                    "allowPrivilegeEscalation": False}
+        engine = {
+            "name": ENGINE,
+            "image": _engine_image(workflow.type_),
+            "command": ["/bin/bash", "-c"],
+            "args": [shlex.join(engine_command(workflow))],
+            "env": common + objects.env_list({
+                "REANA_JOB_CONTROLLER_URL": f"http://localhost:{port}",
+                "REANA_JOB_CONTROLLER_SERVICE_HOST": "localhost",
+                "REANA_JOB_CONTROLLER_SERVICE_PORT_HTTP": port,
+                "POLLING_INTERVAL": config.polling_interval,
+            }),
+            "volumeMounts": mounts,
+            "securityContext": security,
+        }
+        job_controller = {
+            "name": JOB_CONTROLLER,
+            "image": config.job_controller_image,
+            "command": ["reana-job-controller"],
+            "args": ["--workflow-uuid", run_id, "--workspace", str(workflow.workspace_path),
+                     "--host", "0.0.0.0", "--port", str(port)],
+            "ports": [{"containerPort": port, "name": "http", "protocol": "TCP"}],
+            "lifecycle": {"preStop": {"httpGet": {"path": "/shutdown", "port": port}}},
+            "env": common + _job_controller_env(config),
+            "volumeMounts": mounts,
+            "securityContext": security,
+        }
+        pod_spec = {
+            "restartPolicy": "Never",
+            "terminationGracePeriodSeconds": config.runtime_batch_termination_grace_period,
+            "serviceAccountName": config.runtime_kubernetes_serviceaccount_name or None,
+            "nodeSelector": objects.node_selector(config.runtime_batch_node_label),
+            "imagePullSecrets": objects.image_pull_secrets(),
+            "enableServiceLinks": False,
+            "containers": [engine, job_controller],
+            "volumes": [objects.shared_volume()],
+        }
+        return objects.prune({
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {"name": f"{JOB_PREFIX}{run_id}",
+                         "namespace": config.runtime_kubernetes_namespace, "labels": labels},
+            "spec": {"backoffLimit": 0,
+                     "template": {"metadata": {"labels": labels}, "spec": pod_spec}},
+        })
+
+    # --- follow --------------------------------------------------------------------------
+    def problem(self, handle: dict | None) -> str | None:
+        """Why the run's Job is dead (None while it runs or is starting)."""
+        if not handle or not handle.get("job_name"):
+            return "its runtime handle names no Kubernetes Job"
+        namespace, name = handle["namespace"], handle["job_name"]
+        try:
+            job = api.raw(api.batch_v1().read_namespaced_job(name, namespace,
+                                                             _preload_content=False))
+        except Exception as error:  # noqa: BLE001
+            if api.is_not_found(error):
+                return f"its Kubernetes Job {name} was deleted"
+            raise
+        status = job.get("status") or {}
+        for condition in status.get("conditions") or []:
+            ended = condition.get("status") == "True"
+            if ended and condition.get("type") in ("Failed", "Complete"):
+                verb = "failed" if condition["type"] == "Failed" else "ended"
+                return (f"its Kubernetes Job {name} {verb}: {condition.get('reason', '')} "
+                        f"{condition.get('message', '')}".strip())
+        pods = api.raw(api.core_v1().list_namespaced_pod(
+            namespace, label_selector=f"job-name={name}", _preload_content=False))["items"]
+        return self._pod_problem(name, pods[0]) if pods else None
+
+    def _pod_problem(self, name: str, pod: dict) -> str | None:
+        status = pod.get("status") or {}
+        for container in status.get("containerStatuses") or []:
+            state = container.get("state") or {}
+            if "terminated" in state:
+                ended = state["terminated"]
+                return (f"its {container['name']} container ended ({ended.get('reason')}, "
+                        f"exit code {ended.get('exitCode')})")
+            waiting = state.get("waiting") or {}
+            if waiting.get("reason") in POD_BROKEN:
+                return (f"its {container['name']} container cannot start: {waiting['reason']}: "
+                        f"{waiting.get('message', '')}".rstrip(": "))
+        for condition in status.get("conditions") or []:
+            if condition.get("reason") == "Unschedulable" and condition.get("status") == "False":
+                since = self._unschedulable_since.setdefault(name, time.monotonic())
+                limit = get_config().kubernetes_unschedulable_timeout
+                if time.monotonic() - since >= limit:
+                    return (f"its pod could not be scheduled for {limit:g} s: "
+                            f"{condition.get('message', '')}")
+                return None
+        self._unschedulable_since.pop(name, None)
+        return None
+
+    def is_alive(self, handle: dict | None) -> bool:
+        """The Job exists, has not ended, and both containers run (or are starting)."""
+        return self.problem(handle) is None
+
+    def engine_logs(self, handle: dict | None) -> str:
+        """The ``workflow-engine`` container's output, while its pod exists."""
+        if not handle or not handle.get("job_name"):
+            return ""
+        try:
+            pods = api.raw(api.core_v1().list_namespaced_pod(
+                handle["namespace"], label_selector=f"job-name={handle['job_name']}",
+                _preload_content=False))["items"]
+            if not pods:
+                return ""
+            response = api.core_v1().read_namespaced_pod_log(
+                pods[0]["metadata"]["name"], handle["namespace"], container=ENGINE,
+                _preload_content=False)
+            return response.data.decode(errors="replace")
+        except Exception:  # noqa: BLE001 - the output is a bonus
+            return ""
+
+    # --- stop ----------------------------------------------------------------------------
+    def stop(self, workflow: Workflow | None, handle: dict | None) -> None:
+        """Delete the Job (Background): the pod's preStop hook stops the run's jobs."""
+        if handle and handle.get("job_name"):
+            _delete_job(handle["namespace"], handle["job_name"])
+
+    def cleanup(self, handle: dict | None) -> None:
+        """Delete what is left of the Job (idempotent)."""
+        if handle and handle.get("job_name"):
+            self._unschedulable_since.pop(handle["job_name"], None)
+            _delete_job(handle["namespace"], handle["job_name"])
+
+
+def _delete_job(namespace: str, name: str) -> None:
+    try:
+        api.batch_v1().delete_namespaced_job(name, namespace, propagation_policy="Background",
+                                             _preload_content=False)
+    except Exception as error:  # noqa: BLE001
+        if not api.is_not_found(error):
+            raise RunManagerError(f"Could not delete the Kubernetes Job {name}: {error}") \
+                from error
+
+
+def _engine_image(type_: str) -> str:
+    image = getattr(get_config(), f"workflow_engine_image_{type_}", None)
+    if not image:
+        raise RunManagerError(f"No engine image is configured for {type_} workflows.")
+    return image
+
+
+def _common_env(workflow: Workflow) -> list[dict]:
+    """What both processes need: database, broker, workspace root, secret key (a Secret)."""
+    config = get_config()
+    values = {
+        "REANA_SQLALCHEMY_DATABASE_URI": config.database_uri,
+        "RABBIT_MQ": config.broker_url,
+        "SHARED_VOLUME_PATH": str(config.shared_volume_path),
+        "REANA_COMPONENT_PREFIX": config.component_prefix,
+        "REANA_RUNTIME_KUBERNETES_NAMESPACE": config.runtime_kubernetes_namespace,
+        "REANA_USER_ID": str(workflow.owner_id),
+        "REANA_WORKFLOW_UUID": str(workflow.id_),
+        "REANA_LOG_LEVEL": config.log_level,
+        "REANA_HOME": "/tmp/reana",
+    }
+    if config.queue_prefix:
+        values["REANA_QUEUE_PREFIX"] = config.queue_prefix
+    return objects.env_list(values) + [{
+        "name": "REANA_SECRET_KEY",
+        "valueFrom": {"secretKeyRef": {"name": config.secrets_name, "key": "REANA_SECRET_KEY"}},
+    }]
+
+
+def _job_controller_env(config) -> list[dict]:
+    values = {"REANA_COMPUTE_BACKENDS": json.dumps(list(config.compute_backends))}
+    for env_name, field in FORWARDED_TO_JOB_CONTROLLER.items():
+        value = getattr(config, field)
+        if value not in (None, ""):
+            values[env_name] = value
+    if config.image_pull_secrets:
+        values["IMAGE_PULL_SECRETS"] = ",".join(config.image_pull_secrets)
+    if config.runtime_keep_alive_jobs_with_statuses:
+        values["REANA_RUNTIME_KUBERNETES_KEEP_ALIVE_JOBS_WITH_STATUSES"] = ",".join(
+            config.runtime_keep_alive_jobs_with_statuses)
+    return objects.env_list(values)
