@@ -58,6 +58,9 @@ def run_serial_workflow(workflow_uuid, workflow_workspace, workflow_json, workfl
         jobs.wait_until_ready(timeout=job_controller_wait)
         status = engine.run()
     except Exception as error:  # noqa: BLE001 - any error fails the run with its text
-        engine.fail(f"Workflow failed: {getattr(error, 'message', None) or error}")
+        try:
+            engine.fail(f"Workflow failed: {getattr(error, 'message', None) or error}")
+        except Exception as publish_error:  # noqa: BLE001 - e.g. the broker is down too
+            engine.log.error("could not publish the failure: %s", publish_error)
         sys.exit(1)
     sys.exit(0 if status == 2 else 1)

@@ -47,7 +47,10 @@ class SerialEngine:
 
     def plan(self) -> list[tuple[int, dict, str]]:
         """``(step index, step, expanded command)`` of every job to run, in order."""
-        steps = self.specification.get("steps") or []
+        spec = self.specification
+        if "steps" not in spec:  # also accept a whole reana.yaml (workflow.specification.steps)
+            spec = (spec.get("workflow") or {}).get("specification") or spec
+        steps = spec.get("steps") or []
         return [
             (index, step, _expand(command, self.parameters))
             for index, step in targeted_steps(steps, self.options)

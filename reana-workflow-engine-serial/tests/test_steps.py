@@ -29,3 +29,17 @@ def test_job_request_passes_step_resources():
                        "job_name": "fit", "prettified_cmd": "x", "compute_backend": "slurmcern",
                        "kubernetes_memory_limit": "1Gi", "unpacked_img": True}
     assert job_request({"commands": ["y"]}, "y", "u", "/w")["job_name"] == ""
+
+
+def test_plan_expands_parameters_and_accepts_a_whole_reana_yaml():
+    import pytest
+    from reana_commons.errors import REANAValidationError
+    from reana_workflow_engine_serial.engine import SerialEngine
+
+    spec = {"workflow": {"type": "serial", "specification": {"steps": [
+        {"name": "a", "commands": ["echo ${x} $y", "echo $$z"]}]}}}
+    engine = SerialEngine("uuid", "/ws", spec, {"x": 1, "y": "two"}, {}, jobs=None)
+    assert [command for _, _, command in engine.plan()] == ["echo 1 two", "echo $z"]
+    engine.parameters = {}
+    with pytest.raises(REANAValidationError, match="'x'"):
+        engine.plan()
