@@ -119,9 +119,9 @@ def test_reana_server_process_migrates_and_serves(reana_env, database_uri):
         deadline = time.monotonic() + 60
         while True:
             try:
-                response = requests.get(f"http://127.0.0.1:{port}/api/ping", timeout=2)
+                response = requests.get(f"http://127.0.0.1:{port}/api/ping", timeout=10)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 assert process.poll() is None, process.stderr.read().decode()
                 assert time.monotonic() < deadline, "reana-server did not start"
                 time.sleep(0.2)

@@ -101,14 +101,21 @@ def test_upload_escapes_are_refused(client, auth, workflow, upload, reana_home, 
     assert not list(reana_home.rglob("x.txt"))
 
 
-@pytest.mark.parametrize("name", ["..%2F..%2Freana.db", "%2e%2e/%2e%2e/reana.db", "a/..%2F..%2Fb"])
+UP = "..%2F" * 5  # from <home>/shared/users/<user>/workflows/<run> back to <home>
+
+
+@pytest.mark.parametrize(
+    "name",
+    [UP + "sentinel.txt", "%2e%2e/" * 5 + "sentinel.txt", "a/" + UP + "../sentinel.txt"],
+)
 def test_download_delete_escapes_are_refused(client, auth, workflow, name, reana_home):
+    (reana_home / "sentinel.txt").write_text("s3ntinel-content")
     download = client.get(f"/api/workflows/helloworld.1/workspace/{name}", query_string=auth)
     assert download.status_code in (400, 404)
-    assert b"SQLite" not in download.data
+    assert b"s3ntinel-content" not in download.data
     deleted = client.delete(f"/api/workflows/helloworld.1/workspace/{name}", query_string=auth)
     assert deleted.status_code in (403, 404)
-    assert (reana_home / "reana.db").exists()
+    assert (reana_home / "sentinel.txt").read_text() == "s3ntinel-content"
 
 
 def test_absolute_and_escaping_moves_are_refused(client, auth, workflow, upload):
