@@ -12,8 +12,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import requests
-import yaml
 from reana_commons.config import Config
+from reana_commons.errors import REANAError
+from reana_commons.specification import load_reana_spec
 
 from reana_server.errors import BadRequest
 
@@ -126,15 +127,8 @@ def load_spec(directory: Path, name: str | None) -> tuple[Path, dict]:
     """The reana.yaml of the analysis, loaded (the workflow file is read for file-based types)."""
     spec_path = _find_spec(directory, name)
     try:
-        from reana_commons.specification import load_reana_spec
-    except ImportError:  # pragma: no cover - older reana-commons
-        load_reana_spec = None
-    try:
-        if load_reana_spec is not None:
-            spec = load_reana_spec(str(spec_path), workspace_path=str(directory))
-        else:
-            spec = yaml.safe_load(spec_path.read_text())
-    except Exception as error:  # noqa: BLE001 - any loader failure is the user's input
+        spec = load_reana_spec(str(spec_path), workspace_path=str(directory))
+    except (REANAError, ValueError, OSError) as error:
         raise BadRequest(f"The specification {spec_path.name} is not valid: {error}") from error
     if not isinstance(spec, dict):
         raise BadRequest(f"The specification {spec_path.name} is not valid.")

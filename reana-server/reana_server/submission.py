@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+from reana_commons.specification import validate_reana_spec
 from reana_db.enums import RunStatus, WorkspaceRetentionRuleStatus
 from reana_db.models import User, Workflow, WorkspaceRetentionRule
 from reana_db.run_numbers import next_run_number
@@ -18,10 +19,6 @@ RESTARTABLE = (RunStatus.finished, RunStatus.failed)
 
 def validate_specification(spec: dict) -> None:
     """JSON-schema validation of reana.yaml (400 with REANA's message)."""
-    try:
-        from reana_commons.specification import validate_reana_spec
-    except ImportError:  # reana-commons without reana.yaml validation: nothing to check against
-        return
     try:
         validate_reana_spec(spec)
     except ValueError as error:

@@ -6,6 +6,7 @@ import os
 import uuid
 
 from reana_commons.config import Config
+from reana_commons.specification import validate_operational_options as check_operational_options
 from reana_db.models import User, Workflow
 from reana_db.quota import has_exceeded_quota
 from reana_db.run_numbers import WorkflowNotFound, get_workflow_by_uuid_or_name
@@ -123,11 +124,7 @@ def validate_operational_options(workflow_type: str, options) -> dict:
     if not isinstance(options, dict):
         raise BadRequest("Operational options must be a mapping.")
     try:
-        from reana_commons.specification import validate_operational_options as check
-    except ImportError:  # reana-commons without reana.yaml validation: nothing to check against
-        return options
-    try:
-        return check(workflow_type, options)
+        return check_operational_options(workflow_type, options)
     except ValueError as error:
         raise BadRequest(str(error)) from error
 

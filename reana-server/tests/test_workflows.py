@@ -270,3 +270,36 @@ def test_interactive_sessions_are_not_available(client, auth, workflow):
     assert "not available" in opened.get_json()["message"]
     closed = client.post("/api/workflows/helloworld.1/close/", query_string=auth)
     assert closed.status_code == 404
+
+
+def test_start_validates_the_specification(client, auth, create_workflow, helloworld_spec):
+    broken = json.loads(json.dumps(helloworld_spec))
+    del broken["workflow"]["specification"]["steps"][0]["environment"]
+    create_workflow(spec=broken)
+    response = client.post("/api/workflows/helloworld.1/start", query_string=auth, json={})
+    assert response.status_code == 400
+    assert "'environment' is a required property" in response.get_json()["message"]
+
+
+def test_operational_options_are_checked(client, auth, workflow):
+    unknown = client.post(
+        "/api/workflows/helloworld.1/start",
+        query_string=auth,
+        json={"operational_options": {"NOPE": "1"}},
+    )
+    assert unknown.status_code == 400
+    assert unknown.get_json() == {"message": 'Operational option "NOPE" not supported.'}
+    wrong_engine = client.post(
+        "/api/workflows/helloworld.1/start",
+        query_string=auth,
+        json={"operational_options": {"report": "r.html"}},
+    )
+    assert wrong_engine.get_json() == {
+        "message": 'Operational option "report" not supported for serial workflows.'
+    }
+    accepted = client.post(
+        "/api/workflows/helloworld.1/start",
+        query_string=auth,
+        json={"operational_options": {"TARGET": "step0"}},
+    )
+    assert accepted.status_code == 200
