@@ -20,6 +20,8 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.update(config or {})
     app.json.sort_keys = False
+    # Percent-decoded workspace paths may start with "/": route them, never redirect.
+    app.url_map.merge_slashes = False
     register_error_handlers(app)
     register_api(app)
     return app

@@ -118,6 +118,19 @@ def test_download_delete_escapes_are_refused(client, auth, workflow, name, reana
     assert (reana_home / "sentinel.txt").read_text() == "s3ntinel-content"
 
 
+@pytest.mark.parametrize("name", ["%2Fetc%2Fpasswd", "/etc/passwd", "%2F" + "..%2F" * 8 + "etc"])
+def test_absolute_paths_are_refused(client, auth, workflow, name):
+    download = client.get(f"/api/workflows/helloworld.1/workspace/{name}", query_string=auth)
+    assert download.status_code in (400, 404), download.data  # 404: no route for "//"
+    assert b"root:" not in download.data
+    deleted = client.delete(f"/api/workflows/helloworld.1/workspace/{name}", query_string=auth)
+    assert deleted.status_code in (403, 404)
+    listed = client.get(
+        "/api/workflows/helloworld.1/workspace", query_string={**auth, "file_name": "/../../etc/*"}
+    )
+    assert listed.status_code == 400
+
+
 def test_absolute_and_escaping_moves_are_refused(client, auth, workflow, upload):
     upload("helloworld.1", "a.txt", b"a")
     for source, target in [("a.txt", "../../a.txt"), ("../../reana.db", "b.txt")]:
