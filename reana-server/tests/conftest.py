@@ -106,9 +106,12 @@ class ReanaSpecValidator:
         self.routes.sort(key=lambda r: -r[0])
 
     def operation(self, method: str, path: str):
-        for _, regex, template, operations in self.routes:
-            if regex.match(path) and method.lower() in operations:
-                return template, operations[method.lower()]
+        # REANA serves /api/secrets and /api/secrets/ (and close with or without "/") alike.
+        variants = (path, path.rstrip("/"), path.rstrip("/") + "/")
+        for candidate in variants:
+            for _, regex, template, operations in self.routes:
+                if regex.match(candidate) and method.lower() in operations:
+                    return template, operations[method.lower()]
         return None, None
 
     def check(self, method: str, path: str, status: int, content_type: str, body: bytes):

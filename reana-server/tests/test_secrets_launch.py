@@ -66,6 +66,18 @@ def test_secrets_lifecycle(client, auth, other_user, server_env):
     assert bad.status_code == 400
 
 
+def test_trailing_slash_variants(client, auth, workflow):
+    assert client.get("/api/secrets/", query_string=auth).status_code == 200
+    added = client.post(
+        "/api/secrets", query_string=auth, json={"A": {"value": _b64("1"), "type": "env"}}
+    )
+    assert added.status_code == 201
+    assert client.delete("/api/secrets", query_string=auth, json=["A"]).get_json() == ["A"]
+    closed = client.post("/api/workflows/helloworld.1/close", query_string=auth)
+    assert closed.status_code == 404
+    assert "not available" in closed.get_json()["message"]
+
+
 @pytest.fixture
 def analysis(tmp_path, helloworld_spec):
     """A helloworld analysis as a directory, a zip, a git repository and a served folder."""

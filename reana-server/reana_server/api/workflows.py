@@ -262,7 +262,7 @@ def open_interactive_session(workflow_id_or_name, interactive_session_type, body
     raise NotFound(SESSIONS_UNAVAILABLE)
 
 
-@blueprint.post(W + "/close/")
+@blueprint.post(W + "/close/", strict_slashes=False)
 @operation(
     "close_interactive_session",
     "Close an interactive session (not available yet: 404).",
