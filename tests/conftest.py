@@ -156,9 +156,52 @@ class LivePlatform:
                 raise AssertionError(f"{workflow} still {body['status']} after {seconds}s")
             time.sleep(0.2)
 
+    def create_user(self, email: str) -> str:
+        """A new user of this platform (``reana-admin user-create``); returns its token."""
+        env = dict(self.env, REANA_SECRET_KEY=(self.home / "secret-key").read_text().strip())
+        result = subprocess.run(
+            [str(ROOT / ".venv/bin/reana-admin"), "user-create", "--email", email],
+            env=env, capture_output=True, text=True, timeout=120, check=True,
+        )
+        return result.stdout.strip().splitlines()[-1]
+
+    def submit(self, spec: dict, name: str, token: str | None = None,
+               parameters: dict | None = None) -> str:
+        """Create and start a run through the REST API (what reana-client run does)."""
+        params = {"access_token": token or self.token, "workflow_name": name}
+        created = requests.post(self.url + "/api/workflows", params=params, json=spec, timeout=120)
+        assert created.status_code == 201, created.text
+        run_id = created.json()["workflow_id"]
+        started = requests.post(
+            f"{self.url}/api/workflows/{run_id}/start",
+            params={"access_token": token or self.token},
+            json={"input_parameters": parameters or {}, "operational_options": {}},
+            timeout=120,
+        )
+        assert started.status_code == 200, started.text
+        return run_id
+
     def stop(self) -> None:
         subprocess.run([str(ROOT / "scripts/down.sh")], env=self.env, capture_output=True,
                        timeout=120)
+
+
+def serial_spec(*commands: str) -> dict:
+    """A serial reana.yaml (as JSON) with one step per command."""
+    return {
+        "version": "0.9.0",
+        "inputs": {"parameters": {}},
+        "workflow": {
+            "type": "serial",
+            "specification": {
+                "steps": [
+                    {"name": f"s{i}", "environment": "docker.io/library/bash:5.2",
+                     "commands": [command]}
+                    for i, command in enumerate(commands)
+                ]
+            },
+        },
+    }
 
 
 def start_platform(home: Path, profile: str, extra: dict | None = None) -> LivePlatform:

@@ -19,9 +19,9 @@ import uuid
 
 from reana_commons.config import get_config
 from reana_db.database import new_session
-from reana_db.enums import RunStatus
-from reana_db.models import RunHandle, Workflow
-from reana_db.status import set_workflow_status
+from reana_db.enums import JobStatus, RunStatus
+from reana_db.models import Job, RunHandle, Workflow
+from reana_db.status import set_job_status, set_workflow_status
 from sqlalchemy import select
 
 from reana_workflow_controller.locking import lock_run
@@ -33,6 +33,17 @@ NO_HANDLE = "its runtime handle was never recorded (the start did not complete)"
 ENGINE_OUTPUT_TAIL = 4000
 START_GRACE = 45.0
 """Seconds a run may stay without a handle: a start waits up to 30 s for its job controller."""
+
+
+def abandon_jobs(session, run_id: uuid.UUID, reason: str) -> int:
+    """Fail the run's jobs that nobody follows any more (their processes are ended)."""
+    count = 0
+    alive = Job.status.not_in(list(JobStatus.terminal()))
+    for job in session.scalars(select(Job).where(Job.workflow_uuid == run_id, alive)):
+        set_job_status(job, JobStatus.failed)
+        job.logs = (job.logs or "") + f"\n[reana] {reason}: job abandoned.\n"
+        count += 1
+    return count
 
 
 class Reconciler:
@@ -134,6 +145,7 @@ class Reconciler:
             if output:
                 message += "\nLast output of the engine:\n" + output
             set_workflow_status(session, workflow, RunStatus.failed, logs=message)
+            abandon_jobs(session, run_id, reason)
             session.commit()
             log.warning("run %s failed: %s", run_id, reason)
             return True

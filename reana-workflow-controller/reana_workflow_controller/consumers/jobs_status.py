@@ -24,7 +24,7 @@ from reana_db.database import new_session
 from sqlalchemy.exc import SQLAlchemyError
 
 from reana_workflow_controller.consumers.status_updates import BatchResult, apply_batch
-from reana_workflow_controller.reconciler import Reconciler
+from reana_workflow_controller.reconciler import Reconciler, abandon_jobs
 from reana_workflow_controller.run_managers import get_run_manager
 
 log = logging.getLogger(__name__)
@@ -167,8 +167,14 @@ class JobStatusConsumer(BaseConsumer):
 
 
 def _cleanup_run(run_id, runtime: str, handle: dict) -> None:
+    """End an ended run's processes: its job controller stops what still runs first."""
     try:
-        get_run_manager(runtime).cleanup(handle)
+        manager = get_run_manager(runtime)
+        manager.stop(None, handle)
+        manager.cleanup(handle)
+        with new_session() as session:
+            if abandon_jobs(session, run_id, "the run ended before this job"):
+                session.commit()
     except Exception:  # noqa: BLE001 - best effort: the run's status is already final
         log.exception("cleanup of run %s failed", run_id)
 

@@ -60,6 +60,11 @@ def _child(request: dict, listener: socket.socket, conn: socket.socket) -> None:
     os.dup2(fd, 2)
     os.close(fd)
     os.close(null)
+    try:  # `ps -o comm` shows what this fork became (its cmdline stays the zygote's)
+        with open("/proc/self/comm", "w") as comm:
+            comm.write(os.path.basename(request["argv"][0])[:15])
+    except OSError:
+        pass
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
