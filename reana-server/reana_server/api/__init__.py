@@ -32,6 +32,15 @@ def declared_codes() -> set[int]:
     return set(op.responses) if op else {200, 500}
 
 
+def _closest_declared(status: int, declared: set[int], success_codes: tuple[int, ...]) -> int:
+    """A declared code for an undeclared answer: client errors stay client errors."""
+    if 400 <= status < 500 and status not in success_codes:
+        for candidate in (400, 409, 403, 404):
+            if candidate in declared:
+                return candidate
+    return 500
+
+
 def forward(upstream, success_codes: tuple[int, ...] = (200,)):
     """Answer with the workflow controller's JSON and status (undeclared codes become 500)."""
     status = upstream.status_code
@@ -39,12 +48,11 @@ def forward(upstream, success_codes: tuple[int, ...] = (200,)):
         body = upstream.json()
     except ValueError:
         body = {"message": upstream.text.strip() or f"Workflow controller answered {status}."}
-    if status not in declared_codes():
+    declared = declared_codes()
+    if status not in declared:
         message = body.get("message") if isinstance(body, dict) else None
         body = {"message": message or f"Workflow controller answered {status}."}
-        status = 500 if status >= 500 or status in success_codes else 400
-        if 400 not in declared_codes():
-            status = 500
+        status = _closest_declared(status, declared, success_codes)
     if status >= 400 and not isinstance(body, dict):
         body = {"message": str(body)}
     response = jsonify(body)

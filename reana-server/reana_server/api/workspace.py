@@ -11,7 +11,7 @@ from reana_server.api import controller, current_user, forward
 from reana_server.api.operations import operation
 from reana_server.errors import BadRequest, Forbidden
 from reana_server.schemas import Message
-from reana_server.workflows import check_quota
+from reana_server.workflows import check_quota, get_user_workflow
 
 blueprint = Blueprint("workspace", __name__)
 
@@ -68,10 +68,12 @@ def upload_file(workflow_id_or_name, args):
     if "application/octet-stream" not in (request.content_type or ""):
         raise BadRequest(f"Wrong Content-Type {request.content_type} use application/octet-stream")
     relative = checked_path(file_name.lstrip("/"), "File name")
+    # Known before the body is streamed: the controller would answer mid-upload otherwise.
+    workflow = get_user_workflow(db_session(), current_user(), workflow_id_or_name, 404)
     check_quota(db_session(), current_user())
     length = request.content_length
     body = _SizedStream(request.stream, length) if length is not None else _chunks(request.stream)
-    upstream = controller().upload_file(current_user().id_, workflow_id_or_name, relative, body)
+    upstream = controller().upload_file(current_user().id_, workflow.id_, relative, body)
     if upstream.status_code == 200:
         return {"message": f"{file_name} has been successfully uploaded."}
     return forward(upstream)
