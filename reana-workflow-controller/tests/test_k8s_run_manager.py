@@ -1,0 +1,96 @@
+"""The kubernetes run manager: its batch Job, and why a run is dead (against the k8s double)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from k8s_double.pytest_plugin import k8s_cluster, reana_on_k8s  # noqa: F401 - fixtures
+from k8s_double.validation import validate
+from reana_commons.k8s import api
+from reana_commons.pytest_plugin import apply_env
+from reana_db.models import Workflow
+from reana_workflow_controller.run_managers import get_run_manager
+
+pytestmark = pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
+
+
+def make_workflow(db, user, reana_env):
+    from pathlib import Path
+
+    spec = {"version": "0.9.0", "workflow": {"type": "serial", "specification": {
+        "steps": [{"environment": "docker.io/library/bash", "commands": ["sleep 30"]}]}}}
+    workflow = Workflow(name="wf", owner_id=user.id_, type_="serial", run_number_major=1,
+                        reana_specification=spec)
+    db.add(workflow)
+    db.flush()
+    path = Path(reana_env["SHARED_VOLUME_PATH"]) / "users" / str(user.id_) / "workflows" / str(
+        workflow.id_)
+    path.mkdir(parents=True)
+    workflow.workspace_path = str(path)
+    db.commit()
+    return workflow
+
+
+def test_batch_job_manifest(db, user, reana_env, monkeypatch):
+    apply_env(monkeypatch, {
+        "REANA_RUNTIME_KUBERNETES_SERVICEACCOUNT_NAME": "reana-runtime",
+        "REANA_RUNTIME_BATCH_KUBERNETES_NODE_LABEL": "reana.io/system=runtimebatch",
+        "REANA_RUNTIME_BATCH_TERMINATION_GRACE_PERIOD": "90",
+        "REANA_STORAGE_BACKEND": "network", "REANA_SHARED_PVC_NAME": "shared-pvc",
+        "REANA_COMPUTE_BACKENDS": '["kubernetes","slurm"]', "IMAGE_PULL_SECRETS": "regcred",
+        "REANA_KUBERNETES_JOBS_MEMORY_LIMIT": "4Gi"})
+    workflow = make_workflow(db, user, reana_env)
+    manifest = get_run_manager("kubernetes").manifest(workflow)
+    validate(manifest, "1.30")
+    run_id = str(workflow.id_)
+    assert manifest["metadata"]["name"] == f"reana-run-batch-{run_id}"
+    assert manifest["metadata"]["labels"] == {"reana_workflow_mode": "batch",
+                                              "reana-run-batch-workflow-uuid": run_id}
+    assert manifest["spec"]["backoffLimit"] == 0
+    pod = manifest["spec"]["template"]["spec"]
+    assert pod["restartPolicy"] == "Never" and pod["terminationGracePeriodSeconds"] == 90
+    assert pod["serviceAccountName"] == "reana-runtime"
+    assert pod["nodeSelector"] == {"reana.io/system": "runtimebatch"}
+    assert pod["imagePullSecrets"] == [{"name": "regcred"}]
+    assert pod["volumes"] == [{"name": "reana-shared-volume",
+                               "persistentVolumeClaim": {"claimName": "shared-pvc"}}]
+    engine, controller = pod["containers"]
+    assert engine["command"] == ["/bin/bash", "-c"]
+    assert engine["args"][0].startswith(f"run-serial-workflow --workflow-uuid {run_id} ")
+    assert engine["securityContext"] == {"runAsUser": 1000, "runAsGroup": 0,
+                                         "allowPrivilegeEscalation": False}
+    env = {e["name"]: e for e in engine["env"]}
+    assert env["REANA_JOB_CONTROLLER_URL"]["value"] == "http://localhost:5000"
+    assert env["REANA_SECRET_KEY"] == {"name": "REANA_SECRET_KEY", "valueFrom": {
+        "secretKeyRef": {"name": "reana-secrets", "key": "REANA_SECRET_KEY"}}}
+    assert "test-secret-key" not in str(manifest)
+    assert controller["lifecycle"]["preStop"]["httpGet"] == {"path": "/shutdown", "port": 5000}
+    assert controller["ports"][0]["containerPort"] == 5000
+    jc_env = {e["name"]: e.get("value") for e in controller["env"]}
+    assert jc_env["REANA_COMPUTE_BACKENDS"] == '["kubernetes", "slurm"]'
+    assert jc_env["REANA_KUBERNETES_JOBS_MEMORY_LIMIT"] == "4Gi"
+    assert jc_env["REANA_SQLALCHEMY_DATABASE_URI"] == reana_env["REANA_SQLALCHEMY_DATABASE_URI"]
+    for container in (engine, controller):
+        (mount,) = container["volumeMounts"]
+        assert mount["mountPath"] == workflow.workspace_path
+        assert mount["subPath"] == f"users/{user.id_}/workflows/{run_id}"
+
+
+def test_problem_names_the_reason(db, user, reana_env, reana_on_k8s, monkeypatch):  # noqa: F811
+    manager = get_run_manager("kubernetes")
+    assert "names no Kubernetes Job" in manager.problem({"job_controller_url": "x"})
+    apply_env(monkeypatch, {"REANA_WORKFLOW_ENGINE_IMAGE_SERIAL": "unpullable.example/e:1"})
+    workflow = make_workflow(db, user, reana_env)
+    handle = manager.start(workflow)
+    deadline = time.monotonic() + 30
+    while (problem := manager.problem(handle)) is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert "workflow-engine container cannot start: " in problem
+    assert "ErrImagePull" in problem or "ImagePullBackOff" in problem
+    api.batch_v1().delete_namespaced_job(handle["job_name"], "default",
+                                         propagation_policy="Background")
+    assert manager.problem(handle) == f"its Kubernetes Job {handle['job_name']} was deleted"
+    assert not manager.is_alive(handle)
+    manager.cleanup(handle)  # nothing left: no error
