@@ -66,9 +66,14 @@ def test_runs_commands_match_reana_client(platform, reference_python, hello_dir)
     assert mine.exit_code == 0, mine.output
     assert "rn.1 has finished" in mine.stdout
     assert re.search(r"^rn\.1 (running|finished): \d/1 steps finished", mine.stdout, re.M)
+    listing = mine.stdout.split("==> Listing workflow output files...\n")[1]
+    assert f"{platform.url}/api/workflows/rn.1/workspace/results/greetings.txt" in listing
     [theirs] = reference([["run", "-w", "rn"]])
     assert theirs.exit_code == 0, theirs.output
-    follow_lines = re.compile(r"^(rn\.1 \w+: .*steps finished.*|==> SUCCESS: rn\.1 has finished)$")
+    follow_lines = re.compile(
+        r"^(rn\.1 \w+: .*steps finished.*|==> SUCCESS: rn\.1 has finished"
+        r"|==> Listing workflow output files...|http://.*/workspace/.*)$"
+    )
     mine_lines = sorted(
         STATUS_AFTER_START.sub("<status>", line)
         for line in mine.stdout.splitlines()

@@ -106,7 +106,13 @@ def start_workflow(workflow, access_token, parameters, options, follow) -> None:
     if follow:
         from reana_client.follow import follow_run
 
-        sys.exit(follow_run(workflow, access_token))
+        code = follow_run(workflow, access_token)
+        if code == 0:  # as reana-client 0.9.6 --follow does at the end
+            from reana_client.cli.files import list_files
+
+            message("Listing workflow output files...", "info")
+            list_files(workflow, output_format="url", access_token=access_token)
+        sys.exit(code)
 
 
 def _show_status(workflow, status):
