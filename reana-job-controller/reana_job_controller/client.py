@@ -26,6 +26,14 @@ class JobControllerUnavailable(RuntimeError):
     """The job controller did not answer, or answered with an error."""
 
 
+class JobControllerRefused(JobControllerUnavailable):
+    """The job controller answered with an error status (``status_code``)."""
+
+    def __init__(self, status_code: int, message: str):
+        super().__init__(f"The job controller answered {status_code}: {message}")
+        self.status_code = status_code
+
+
 class JobControllerClient:
     """Calls of one run's job controller."""
 
@@ -91,8 +99,22 @@ class JobControllerClient:
                 message = json.loads(data).get("message", data.decode(errors="replace"))
             except ValueError:
                 message = data.decode(errors="replace")
-            raise JobControllerUnavailable(f"The job controller answered {status}: {message}")
+            raise JobControllerRefused(status, message)
         return data
+
+    def _call_retrying(self, method: str, path: str, timeout: float, retry_for: float) -> bytes:
+        give_up = time.monotonic() + retry_for
+        delay = 0.05
+        while True:
+            try:
+                return self._call(method, path, timeout=timeout)
+            except JobControllerRefused:
+                raise
+            except JobControllerUnavailable:
+                if time.monotonic() + delay > give_up:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
 
     # --- API -------------------------------------------------------------------------------
     def wait_until_ready(self, timeout: float = 30.0, interval: float = 0.05) -> None:
@@ -117,14 +139,19 @@ class JobControllerClient:
     def get(self, job_id: str) -> dict:
         return json.loads(self._call("GET", f"/jobs/{job_id}"))
 
-    def wait(self, job_id: str, timeout: float | None = None, chunk: float = 60.0) -> dict:
-        """The job once terminal (long-poll in chunks), or as it is after ``timeout``."""
+    def wait(self, job_id: str, timeout: float | None = None, chunk: float = 60.0,
+             unreachable_for: float = 10.0) -> dict:
+        """The job once terminal (long-poll in chunks), or as it is after ``timeout``.
+
+        An unreachable job controller is retried for ``unreachable_for`` seconds (the
+        question is idempotent) before :class:`JobControllerUnavailable` is raised.
+        """
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             wait = chunk if deadline is None else max(0.0, min(chunk, deadline - time.monotonic()))
             query = urlencode({"wait": f"{wait:g}"})
-            job = json.loads(self._call("GET", f"/jobs/{job_id}?{query}",
-                                        timeout=wait + self.timeout))
+            job = json.loads(self._call_retrying("GET", f"/jobs/{job_id}?{query}",
+                                                 wait + self.timeout, unreachable_for))
             if job["status"] in TERMINAL_STATUSES:
                 return job
             if deadline is not None and time.monotonic() >= deadline:

@@ -37,7 +37,9 @@ class UserSecrets:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             os.chmod(self.directory, 0o700)
             for name, value in files:
-                path = self.directory / Path(name).name  # a secret name is never a path
+                if Path(name).name in ("", ".", ".."):
+                    continue  # a secret name is never a path
+                path = self.directory / Path(name).name
                 descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 with os.fdopen(descriptor, "wb") as handle:
                     handle.write(value)

@@ -138,3 +138,23 @@ def test_unreachable_job_controller_fails_the_run(platform):
     (message,) = platform.messages(timeout=0.5)
     assert message["status"] == 3
     assert "not reachable" in message["logs"] or "did not answer" in message["logs"]
+
+
+@pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("broker", ["embedded"], indirect=True)
+def test_job_controller_killed_mid_run_fails_the_run(platform):
+    spec = {"steps": [{"name": "long", "environment": "img", "commands": ["sleep 60"]}]}
+    process = platform.start_engine(spec)
+    url = platform.job_controller.url + "/jobs"
+    deadline = time.monotonic() + 30
+    while not requests.get(url, timeout=5).json()["jobs"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    platform.job_controller.kill()
+    started = time.monotonic()
+    process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert time.monotonic() - started < 30  # bounded: ~10 s of retries, then the failure
+    messages = platform.messages(timeout=0.5)
+    assert messages[-1]["status"] == 3
+    assert "not reachable" in messages[-1]["logs"]

@@ -31,6 +31,8 @@ from reana_job_controller.job_managers.base import BackendState, JobManager, Job
 from reana_job_controller.quantities import memory_bytes
 
 STOP_GRACE_SECONDS = 2.0
+MAX_LOG_BYTES = 32 * 1024 * 1024
+"""Logs kept per job (the end of the output when it is longer)."""
 HOST_ENV_KEEP = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ",
                  "TMPDIR", "SHELL", "XDG_RUNTIME_DIR", "CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF")
 
@@ -243,9 +245,14 @@ class LocalJobManager(JobManager):
     def logs(self, job: JobRecord) -> str:
         try:
             with open(self.log_path(job.id), "rb") as log:
-                return log.read().decode(errors="replace")
+                size = os.fstat(log.fileno()).st_size
+                if size <= MAX_LOG_BYTES:
+                    return log.read().decode(errors="replace")
+                log.seek(size - MAX_LOG_BYTES)
+                tail = log.read().decode(errors="replace")
         except FileNotFoundError:
             return ""
+        return f"[reana] log truncated: first {size - MAX_LOG_BYTES} bytes omitted\n{tail}"
 
     def stop(self, backend_job_id: str) -> None:
         pid_text, ticks, job_id = (backend_job_id.split(":", 2) + ["", ""])[:3]
