@@ -95,6 +95,10 @@ def measure(home: Path, count: int) -> dict:
     job_controller = JobControllerProcess(workflow.id_, workflow.workspace_path,
                                           home / "run" / str(workflow.id_), extra_args=())
     job_controller.start()
+    import psutil
+
+    jc_process = psutil.Process(job_controller.process.pid)
+    idle_rss = jc_process.memory_info().rss
     finished_at: list[float] = []
 
     def timed_publish(workflow_uuid, status, logs="", message=None):
@@ -113,6 +117,7 @@ def measure(home: Path, count: int) -> dict:
         status = engine.run()
         total_s = time.perf_counter() - started
         baseline_after = bare_spawn_ms(max(count // 2, 10))
+        busy_rss = jc_process.memory_info().rss
     finally:
         job_controller.kill()
         close_shared_connections()
@@ -128,6 +133,8 @@ def measure(home: Path, count: int) -> dict:
         "job_cycle_ms_p99": round(sorted(cycles)[int(len(cycles) * 0.99) - 1], 2),
         "bare_spawn_ms_p50": round(bare, 2),
         "serial_run_jobs_per_s": round(count / total_s, 1),
+        "job_controller_rss_mb_idle": round(idle_rss / 2**20, 1),
+        "job_controller_rss_mb_after_run": round(busy_rss / 2**20, 1),
     }
 
 

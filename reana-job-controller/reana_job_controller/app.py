@@ -20,7 +20,6 @@ def _messages(errors) -> str:
 def create_app(controller) -> Flask:
     """An app serving ``controller`` (a :class:`~reana_job_controller.controller.JobController`)."""
     from reana_job_controller.api.jobs import blueprint
-    from reana_job_controller.apispec import build_apispec
 
     app = Flask("reana_job_controller")
     app.extensions["job_controller"] = controller
@@ -28,6 +27,8 @@ def create_app(controller) -> Flask:
 
     @app.get("/apispec")
     def apispec():
+        from reana_job_controller.apispec import build_apispec  # imported on first use only
+
         return jsonify(build_apispec())
 
     @app.errorhandler(JobControllerError)

@@ -13,7 +13,6 @@ import time
 import uuid
 
 from reana_commons.config import get_config
-from reana_db.crypto import decrypt
 from reana_db.database import build_engine
 from reana_db.enums import JobStatus
 from reana_db.models import Job, UserSecret, Workflow, utcnow
@@ -199,11 +198,13 @@ class JobStore:
             .order_by(UserSecret.name)
         )
         with self._session() as session:
-            return [
-                (secret.name, getattr(secret.type_, "value", secret.type_),
-                 decrypt(secret.value_encrypted))
-                for secret in session.scalars(query)
-            ]
+            rows = [(secret.name, getattr(secret.type_, "value", secret.type_),
+                     secret.value_encrypted) for secret in session.scalars(query)]
+        if not rows:
+            return []
+        from reana_db.crypto import decrypt  # cryptography costs 7 MB: only when needed
+
+        return [(name, type_, decrypt(value)) for name, type_, value in rows]
 
 
 class _Tracked:
