@@ -52,7 +52,7 @@ def test_long_poll_returns_at_job_end(jc, job_fields):
     job = jc.wait(job_id, timeout=20)
     elapsed = time.monotonic() - start
     assert job["status"] == "finished"
-    assert 0.3 < elapsed < 0.5 + 0.3
+    assert 0.4 < elapsed < 0.5 + 3.0  # at the job's end, not at the end of the poll
 
 
 @sqlite_only
@@ -62,7 +62,7 @@ def test_wait_times_out_on_running_job(jc, job_fields, job_controller):
     body = requests.get(f"{job_controller.url}/jobs/{job_id}", params={"wait": "0.3"},
                         timeout=5).json()
     assert body["status"] == "running"
-    assert 0.25 < time.monotonic() - start < 2
+    assert 0.25 < time.monotonic() - start < 5
     jc.stop(job_id)
 
 
