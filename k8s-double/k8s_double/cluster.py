@@ -97,6 +97,8 @@ class FakeCluster:
             body = _secret_with_string_data(body)
         if resource == "jobs":
             return self._create_job(namespace, body)
+        if resource == "pods":
+            body = {**body, "status": {"phase": "Pending", "qosClass": "BestEffort"}}
         created = self.store.create(resource, namespace, body)
         if resource == "pods":
             self._start_pod(namespace, created)
@@ -148,6 +150,7 @@ class FakeCluster:
             "spec": template["spec"],
         }
         self.validate("pods", pod)
+        pod["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
         created = self.store.create("pods", namespace, pod)
         self._start_pod(namespace, created)
         return job
@@ -182,11 +185,6 @@ class FakeCluster:
         runner = PodRunner(self, namespace, pod["metadata"]["name"])
         with self._lock:
             self.runners[(namespace, pod["metadata"]["name"])] = runner
-
-        def pending(p):
-            p["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
-
-        self.store.update("pods", namespace, pod["metadata"]["name"], pending)
         runner.start()
 
     def _delete_pod(self, namespace: str, pod: dict, grace) -> dict:
