@@ -225,3 +225,20 @@ def duration_seconds(workflow: dict) -> int | None:
     now = datetime.now(UTC).replace(tzinfo=None)
     end_time = parse(end) if end else now
     return round((end_time - parse(started)).total_seconds())
+
+
+def spec_file_option(func):
+    """``-f/--file`` defaulting to ./reana.yaml (or reana.yml)."""
+
+    def default():
+        from reana_client.specification import default_spec_path
+
+        return default_spec_path()
+
+    return click.option(
+        "-f",
+        "--file",
+        type=click.Path(exists=True, resolve_path=True),
+        default=default,
+        help="REANA specification file describing the workflow to execute. [default=reana.yaml]",
+    )(func)

@@ -14,11 +14,11 @@ from reana_client.cli.common import (
     fail,
     format_options,
     key_value_pairs,
+    spec_file_option,
     split_name,
     status_change_message,
     workflow_option,
 )
-from reana_client.cli.workflows import spec_file_option
 from reana_client.output import display_formatted_output, message
 
 FAILED_STATUSES = ("deleted", "failed", "stopped")

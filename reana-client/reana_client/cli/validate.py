@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from reana_client.cli.common import MISSING_TOKEN, server_url
+from reana_client.cli.common import MISSING_TOKEN, server_url, spec_file_option
 from reana_client.output import message
 
 
@@ -19,13 +19,7 @@ def _requires_environments(ctx, param, value):
 
 
 @click.command("validate")
-@click.option(
-    "-f",
-    "--file",
-    type=click.Path(exists=True, resolve_path=True),
-    default=lambda: __import__("reana_client.specification", fromlist=["x"]).default_spec_path(),
-    help="REANA specification file describing the workflow to execute. [default=reana.yaml]",
-)
+@spec_file_option
 @click.option(
     "--environments",
     is_flag=True,

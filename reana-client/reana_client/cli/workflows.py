@@ -19,6 +19,7 @@ from reana_client.cli.common import (
     pagination_options,
     parse_filters,
     server_url,
+    spec_file_option,
     split_name,
     status_change_message,
     workflow_option,
@@ -252,19 +253,6 @@ def create_workflow(spec_file, name, skip_validation, access_token) -> str:
 
     upload_paths(full_name, [spec_file], access_token)
     return full_name
-
-
-def spec_file_option(func):
-    """``-f/--file`` defaulting to ./reana.yaml (or reana.yml)."""
-    from reana_client.specification import default_spec_path
-
-    return click.option(
-        "-f",
-        "--file",
-        type=click.Path(exists=True, resolve_path=True),
-        default=lambda: default_spec_path(),
-        help="REANA specification file describing the workflow to execute. [default=reana.yaml]",
-    )(func)
 
 
 @click.command("create")
