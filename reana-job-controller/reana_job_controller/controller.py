@@ -39,11 +39,12 @@ from reana_job_controller.job_managers import (
 )
 from reana_job_controller.quantities import InvalidQuantity, memory_bytes
 from reana_job_controller.secrets import UserSecrets
-from reana_job_controller.store import JobStore
+from reana_job_controller.store import IDLE_RELEASE_SECONDS, JobStore
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_WAIT_SECONDS = 10.0
+IDLE_RESYNC_SECONDS = 15.0
 
 
 class JobController:
@@ -252,7 +253,7 @@ class JobController:
     def resync(self) -> None:
         """One level-triggered pass: ask the backends about every non-terminal job."""
         groups: dict[str, list[JobRecord]] = defaultdict(list)
-        for job in self.store.list(alive_only=True):
+        for job in self.store.list(alive_only=True, activity=False):
             if not job.backend_job_id:
                 self._fail_if_orphan(job)
                 continue
@@ -294,7 +295,11 @@ class JobController:
                 self.resync()
             except Exception:  # noqa: BLE001 - keep following; the next pass retries
                 log.exception("job monitor pass failed")
-            self._stop.wait(self.resync_interval)
+            # A quiet run (no job activity for a while) is resynced rarely: its ends still
+            # arrive as events, and each pass opens a database connection again.
+            idle = self.store.idle_seconds() >= IDLE_RELEASE_SECONDS
+            self._stop.wait(max(self.resync_interval, IDLE_RESYNC_SECONDS) if idle
+                            else self.resync_interval)
 
     def close(self) -> None:
         """Stop the monitor and release resources; running jobs are left running."""

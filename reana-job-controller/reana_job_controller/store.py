@@ -22,7 +22,10 @@ from sqlalchemy.orm import sessionmaker
 
 from reana_job_controller.job_managers.base import BackendState, JobRecord
 
+APPLICATION_NAME = "reana-job-controller"
+"""How the job controller's PostgreSQL sessions show in ``pg_stat_activity``."""
 IDLE_RELEASE_SECONDS = 5.0
+"""Pooled connections are closed after this long without job activity."""
 _TERMINAL = sorted(JobStatus.terminal())
 
 # Built once: a statement's cache key (and its types' keys) is then computed once, not per job.
@@ -51,7 +54,8 @@ def _engine(uri: str):
         return build_engine(uri).execution_options(isolation_level="AUTOCOMMIT")
     return create_engine(uri, pool_size=2, max_overflow=16, pool_pre_ping=False,
                          isolation_level="AUTOCOMMIT",
-                         connect_args={"options": "-c synchronous_commit=off"})
+                         connect_args={"options": "-c synchronous_commit=off",
+                                       "application_name": APPLICATION_NAME})
 
 
 def _record(row: Job) -> JobRecord:
@@ -87,19 +91,26 @@ class JobStore:
         self._busy = 0
         self._lock = threading.Lock()
 
-    def _session(self):
+    def _session(self, activity: bool = True):
         with self._lock:
             self._busy += 1
-            self._last_use = time.monotonic()
-        return _Tracked(self, self._sessions())
+            if activity:
+                self._last_use = time.monotonic()
+        return _Tracked(self, self._sessions(), activity)
 
-    def _done(self):
+    def _done(self, activity: bool = True):
         with self._lock:
             self._busy -= 1
-            self._last_use = time.monotonic()
+            if activity:
+                self._last_use = time.monotonic()
+
+    def idle_seconds(self) -> float:
+        """Seconds since the last job write or API read (the monitor's reads do not count)."""
+        with self._lock:
+            return time.monotonic() - self._last_use
 
     def release_if_idle(self, idle_seconds: float = IDLE_RELEASE_SECONDS) -> bool:
-        """Close pooled connections when the database was not used for a while."""
+        """Close pooled connections when no job activity happened for a while."""
         with self._lock:
             if self._busy or time.monotonic() - self._last_use < idle_seconds:
                 return False
@@ -181,12 +192,15 @@ class JobStore:
                 return None
             return _record(row)
 
-    def list(self, alive_only: bool = False) -> list[JobRecord]:
-        """Jobs of this run in creation order (only non-terminal ones with ``alive_only``)."""
+    def list(self, alive_only: bool = False, activity: bool = True) -> list[JobRecord]:
+        """Jobs of this run in creation order (only non-terminal ones with ``alive_only``).
+
+        ``activity=False`` (the monitor) does not count as use for :meth:`release_if_idle`.
+        """
         query = select(Job).where(Job.workflow_uuid == self.workflow_uuid)
         if alive_only:
             query = query.where(Job.status.not_in(_TERMINAL))
-        with self._session() as session:
+        with self._session(activity) as session:
             return [_record(row) for row in session.scalars(query.order_by(Job.created))]
 
     def owner_secrets(self) -> list[tuple[str, str, bytes]]:
@@ -210,9 +224,10 @@ class JobStore:
 class _Tracked:
     """A session that tells the store when it is done (for the idle release)."""
 
-    def __init__(self, store: JobStore, session):
+    def __init__(self, store: JobStore, session, activity: bool = True):
         self.store = store
         self.session = session
+        self.activity = activity
 
     def __enter__(self):
         return self.session
@@ -223,5 +238,5 @@ class _Tracked:
                 self.session.rollback()
             self.session.close()
         finally:
-            self.store._done()
+            self.store._done(self.activity)
         return False

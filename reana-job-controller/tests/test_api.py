@@ -173,3 +173,28 @@ def test_connections_are_kept_alive(job_controller, job_fields):
     connection.request("GET", "/jobs")
     assert job_id in json.loads(connection.getresponse().read())["jobs"]
     assert connection.sock is sock
+
+
+@pytest.mark.parametrize("database_uri", ["postgresql"], indirect=True)
+def test_idle_job_controller_holds_no_database_connection(jc, job_fields, database_uri):
+    import sqlalchemy as sa
+    from reana_commons.pytest_plugin import POSTGRES_ADMIN_URI
+
+    admin = sa.create_engine(POSTGRES_ADMIN_URI, poolclass=sa.pool.NullPool)
+    name = database_uri.rsplit("/", 1)[1]
+
+    def connections():
+        with admin.connect() as connection:
+            return connection.execute(sa.text(
+                "select count(*) from pg_stat_activity where datname = :name "
+                "and application_name = 'reana-job-controller'"), {"name": name}).scalar()
+
+    job_id = jc.submit("sleep 30", **job_fields)  # a long job: the run stays alive
+    assert connections() >= 1
+    deadline = time.monotonic() + 20
+    while connections():
+        assert time.monotonic() < deadline, "the idle job controller kept its connection"
+        time.sleep(0.5)
+    jc.stop(job_id)  # and it reconnects when needed
+    assert jc.get(job_id)["status"] == "stopped"
+    admin.dispose()

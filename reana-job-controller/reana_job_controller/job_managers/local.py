@@ -20,7 +20,7 @@ import select
 import signal
 import subprocess
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import psutil
@@ -72,12 +72,15 @@ def _state_for(exit_code: int | None, reason: str = "") -> BackendState:
 
 
 class _Reaper:
-    """One thread learning every job's exit through pidfds (no thread per job)."""
+    """One thread learning process exits through pidfds (no thread per job).
 
-    def __init__(self, on_exit):
-        self.on_exit = on_exit
+    Works for our children and for processes adopted from a previous job
+    controller alike (a pidfd needs no parenthood).
+    """
+
+    def __init__(self):
         self.epoll = select.epoll()
-        self.watched: dict[int, tuple[str, subprocess.Popen]] = {}
+        self.watched: dict[int, Callable[[], None]] = {}
         self.wakeup_read, self.wakeup_write = os.pipe()
         self.epoll.register(self.wakeup_read, select.EPOLLIN)
         self.thread = threading.Thread(target=self._run, name="job-reaper", daemon=True)
@@ -89,26 +92,26 @@ class _Reaper:
         os.write(self.wakeup_write, b"x")
         self.thread.join(timeout=5)
 
-    def watch(self, job_id: str, proc: subprocess.Popen) -> None:
+    def watch(self, pid: int, on_exit: Callable[[], None]) -> bool:
+        """Call ``on_exit()`` (on the reaper thread) once ``pid`` has exited."""
         try:
-            fd = os.pidfd_open(proc.pid)
-        except OSError:  # already reaped, or pidfds refused: wait in a thread
-            threading.Thread(target=lambda: self.on_exit(job_id, proc.wait()),
-                             daemon=True).start()
-            return
-        self.watched[fd] = (job_id, proc)  # before register: the event may come at once
+            fd = os.pidfd_open(pid)
+        except OSError:
+            return False
+        self.watched[fd] = on_exit  # before register: the event may come at once
         self.epoll.register(fd, select.EPOLLIN)
+        return True
 
     def _run(self) -> None:
         while True:
             for fd, _events in self.epoll.poll():
                 if fd == self.wakeup_read:
                     return
-                job_id, proc = self.watched.pop(fd)
+                on_exit = self.watched.pop(fd)
                 self.epoll.unregister(fd)
                 os.close(fd)
                 try:
-                    self.on_exit(job_id, proc.wait())
+                    on_exit()
                 except Exception:  # noqa: BLE001 - the resync catches what was missed
                     pass
 
@@ -131,6 +134,7 @@ class LocalJobManager(JobManager):
         self._lock = threading.Lock()
         self._base_env = {k: v for k, v in os.environ.items() if k in HOST_ENV_KEEP}
         self._reaper: _Reaper | None = None
+        self._adopted: set[str] = set()
 
     # --- paths ---------------------------------------------------------------------------
     def log_path(self, job_id: str) -> Path:
@@ -191,24 +195,36 @@ class LocalJobManager(JobManager):
             proc = self._procs.get(job.backend_job_id)
         if proc is None:
             return
-        if self._reaper is not None:
-            self._reaper.watch(job.id, proc)
-        else:
-            threading.Thread(target=self._wait, args=(job.id, proc),
-                             name=f"job-{job.id[:8]}", daemon=True).start()
+        job_id = job.id
+
+        def on_exit():
+            self._ended(job_id, proc.wait())
+
+        if self._reaper is None or not self._reaper.watch(proc.pid, on_exit):
+            threading.Thread(target=on_exit, name=f"job-{job_id[:8]}", daemon=True).start()
+
+    def _adopt(self, backend_job_id: str, pid: int) -> None:
+        """Follow a running job of a previous job controller through a pidfd."""
+        if self._reaper is None or backend_job_id in self._adopted:
+            return
+        job_id = backend_job_id.split(":", 2)[2]
+
+        def on_exit():
+            if self._on_completion is not None:
+                self._on_completion(job_id, self._status(backend_job_id))
+
+        if self._reaper.watch(pid, on_exit):
+            self._adopted.add(backend_job_id)
 
     def start(self, on_completion) -> None:
         super().start(on_completion)
         if hasattr(os, "pidfd_open"):
-            self._reaper = _Reaper(self._ended)
+            self._reaper = _Reaper()
             self._reaper.start()
 
     def close(self) -> None:
         if self._reaper is not None:
             self._reaper.stop()
-
-    def _wait(self, job_id: str, proc: subprocess.Popen) -> None:
-        self._ended(job_id, proc.wait())
 
     def _ended(self, job_id: str, returncode: int) -> None:
         if self._on_completion is not None:
@@ -231,6 +247,7 @@ class LocalJobManager(JobManager):
         except ValueError:
             return BackendState(JobStatus.failed, reason=f"unknown local job {backend_job_id}")
         if _start_ticks(int(pid)) == ticks:
+            self._adopt(backend_job_id, int(pid))
             return BackendState(JobStatus.running)
         try:
             text = self.exit_path(job_id).read_text().strip()
@@ -297,6 +314,7 @@ class LocalJobManager(JobManager):
     def cleanup(self, job: JobRecord) -> None:
         with self._lock:
             self._procs.pop(job.backend_job_id or "", None)
+        self._adopted.discard(job.backend_job_id or "")
         for path in (self.log_path(job.id), self.exit_path(job.id)):
             try:
                 path.unlink()
