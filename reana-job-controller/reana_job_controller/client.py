@@ -117,7 +117,7 @@ class JobControllerClient:
             delay = min(delay * 2, 1.0)
 
     # --- API -------------------------------------------------------------------------------
-    def wait_until_ready(self, timeout: float = 30.0, interval: float = 0.05) -> None:
+    def wait_until_ready(self, timeout: float = 30.0, interval: float = 0.02) -> None:
         """Block until ``GET /jobs`` answers (bounded by ``timeout`` seconds)."""
         deadline = time.monotonic() + timeout
         while True:
