@@ -24,8 +24,8 @@ from reana_db.enums import JobStatus, RunStatus
 from reana_db.models import Job, Workflow
 from reana_workflow_controller import runs
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)]
+pytestmark = pytest.mark.slow
+SQLITE = pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
 IMAGE = "docker.io/library/python:3.11"
 
 
@@ -86,7 +86,26 @@ def batch_jobs(cluster):
             if j["metadata"]["name"].startswith("reana-run-batch-")]
 
 
+@SQLITE
 def test_serial_run_end_to_end(db, user, platform):
+    _serial_run(db, user, platform)
+
+
+@pytest.fixture
+def rabbitmq_env(monkeypatch, reana_env, broker):
+    url, prefix = broker
+    apply_env(monkeypatch, {"RABBIT_MQ": url, "REANA_QUEUE_PREFIX": prefix})
+
+
+@pytest.mark.postgres
+@pytest.mark.rabbitmq
+@pytest.mark.parametrize("database_uri", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("broker", ["rabbitmq"], indirect=True)
+def test_serial_run_on_postgresql_and_rabbitmq(rabbitmq_env, db, user, platform):
+    _serial_run(db, user, platform)
+
+
+def _serial_run(db, user, platform):
     workflow = make_run(db, user, [
         step("first", "echo ${greeting} > a.txt", "echo first-out"),
         step("second", "cat a.txt > b.txt && echo second-out", kubernetes_memory_limit="512Mi"),
@@ -124,6 +143,7 @@ def _failed_run(db, user, platform, steps):
     return run, jobs[-1]
 
 
+@SQLITE
 def test_oom_killed_step_fails_the_run(db, user, platform):
     run, job = _failed_run(db, user, platform, [step(
         "hungry", "python3 -c 'x = bytearray(400 * 2**20); import time; time.sleep(30)'",
@@ -131,6 +151,7 @@ def test_oom_killed_step_fails_the_run(db, user, platform):
     assert "OOMKilled" in job.logs and job.exit_code == 137
 
 
+@SQLITE
 def test_image_pull_error_fails_the_run(db, user, platform):
     run, job = _failed_run(db, user, platform, [
         {"name": "bad-image", "environment": "unpullable.example/analysis:1",
@@ -138,18 +159,21 @@ def test_image_pull_error_fails_the_run(db, user, platform):
     assert "ErrImagePull" in job.logs or "ImagePullBackOff" in job.logs
 
 
+@SQLITE
 def test_deadline_exceeded_fails_the_run(db, user, platform):
     run, job = _failed_run(db, user, platform, [step("slow", "sleep 60",
                                                     kubernetes_job_timeout=1)])
     assert "DeadlineExceeded" in job.logs and "time limit" in job.logs
 
 
+@SQLITE
 def test_unschedulable_step_fails_the_run(db, user, platform, monkeypatch):
     apply_env(monkeypatch, {"REANA_RUNTIME_JOBS_KUBERNETES_NODE_LABEL": "gpu=yes"})
     run, job = _failed_run(db, user, platform, [step("gpu", "true")])
     assert "could not be scheduled" in job.logs and "didn't match" in job.logs
 
 
+@SQLITE
 def test_unschedulable_batch_pod_is_failed_by_the_reconciler(db, user, platform, monkeypatch):
     apply_env(monkeypatch, {"REANA_RUNTIME_BATCH_KUBERNETES_NODE_LABEL": "pool=batch"})
     workflow = make_run(db, user, [step("never", "true")])
@@ -159,6 +183,7 @@ def test_unschedulable_batch_pod_is_failed_by_the_reconciler(db, user, platform,
     assert "could not be scheduled" in run.logs and "reconciler" in run.logs
 
 
+@SQLITE
 def test_job_deleted_under_a_running_run(db, user, platform):
     from reana_commons.k8s import api
 
@@ -191,6 +216,7 @@ def test_job_deleted_under_a_running_run(db, user, platform):
         time.sleep(0.1)
 
 
+@SQLITE
 def test_stop_a_running_run(db, user, platform):
     workflow = make_run(db, user, [step("long", "sleep 120")])
     runs.start_run(db, workflow, {}, {})
