@@ -32,7 +32,7 @@ nodeSelector:
 - name: REANA_COMPONENT_PREFIX
   value: {{ $prefix | quote }}
 - name: REANA_DB_HOST
-  value: {{ .Values.components.reana_db.enabled | ternary (printf "%s-db" $prefix) .Values.db_env_config.REANA_DB_HOST | quote }}
+  value: {{ .Values.components.reana_db.enabled | ternary (printf "%s-db.%s.svc" $prefix .Release.Namespace) .Values.db_env_config.REANA_DB_HOST | quote }}
 - name: REANA_DB_PORT
   value: {{ .Values.db_env_config.REANA_DB_PORT | default "5432" | quote }}
 - name: REANA_DB_NAME
@@ -48,7 +48,7 @@ nodeSelector:
       name: {{ $prefix }}-db-secrets
       key: password
 - name: RABBIT_MQ_HOST
-  value: {{ .Values.components.reana_message_broker.enabled | ternary (printf "%s-message-broker" $prefix) .Values.message_broker_env_config.RABBIT_MQ_HOST | quote }}
+  value: {{ .Values.components.reana_message_broker.enabled | ternary (printf "%s-message-broker.%s.svc" $prefix .Release.Namespace) .Values.message_broker_env_config.RABBIT_MQ_HOST | quote }}
 - name: RABBIT_MQ_PORT
   value: {{ .Values.message_broker_env_config.RABBIT_MQ_PORT | default "5672" | quote }}
 - name: RABBIT_MQ_USER
@@ -73,7 +73,7 @@ nodeSelector:
 - name: REANA_SHARED_PVC_NAME
   value: {{ printf "%s-shared-persistent-volume" $prefix | quote }}
 - name: REANA_WORKFLOW_CONTROLLER_URL
-  value: {{ printf "http://%s-workflow-controller" $prefix | quote }}
+  value: {{ printf "http://%s-workflow-controller.%s.svc" $prefix .Release.Namespace | quote }}
 - name: REANA_COMPUTE_BACKENDS
   value: {{ .Values.compute_backends | toJson | quote }}
 - name: REANA_DEFAULT_COMPUTE_BACKEND
