@@ -17,18 +17,20 @@ wait_port() {
   return 1
 }
 
-# pid_alive PIDFILE: true when the pidfile names a running process.
+# pid_alive PIDFILE [NAME]: true when the pidfile names a running process (called NAME, if given:
+# a stale pidfile left by a killed daemon may name a pid that was reused since).
 pid_alive() {
   local pid
   [[ -s $1 ]] || return 1
   pid=$(cat "$1")
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null
+  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 1
+  [[ -z ${2:-} ]] || [[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$2" ]]
 }
 
-# stop_pidfile NAME PIDFILE: TERM the process named in PIDFILE and wait for it to exit.
+# stop_pidfile NAME PIDFILE: TERM the process in PIDFILE (only if it is called NAME) and wait.
 stop_pidfile() {
   local name=$1 file=$2 pid i
-  if ! pid_alive "$file"; then
+  if ! pid_alive "$file" "$name"; then
     log "$name: not running"
     return 0
   fi

@@ -56,12 +56,12 @@ up() {
   install -d -o slurm -g slurm /var/lib/slurm /var/lib/slurm/slurmctld /var/lib/slurm/slurmd /var/log/slurm
   [[ -s /etc/munge/munge.key ]] || die "/etc/munge/munge.key is missing (reinstall munge)"
 
-  if pid_alive $MUNGE_PID; then log "munged: already running"; else
+  if pid_alive $MUNGE_PID munged; then log "munged: already running"; else
     runuser -u munge -- /usr/sbin/munged
     log "munged: started"
   fi
   setup_accounting_db
-  if pid_alive /run/slurmdbd.pid; then log "slurmdbd: already running"; else
+  if pid_alive /run/slurmdbd.pid slurmdbd; then log "slurmdbd: already running"; else
     slurmdbd
     wait_port 127.0.0.1 6819 20 || die "slurmdbd did not listen on 6819 (see /var/log/slurm/slurmdbd.log)"
     log "slurmdbd: started"
@@ -70,14 +70,14 @@ up() {
     sacctmgr -i add cluster "$CLUSTER" >/dev/null
     log "slurmdbd: cluster $CLUSTER registered"
   fi
-  if pid_alive /run/slurmctld.pid; then
+  if pid_alive /run/slurmctld.pid slurmctld; then
     log "slurmctld: already running"
     if [[ $CONF_CHANGED == 1 ]]; then scontrol reconfigure && log "slurmctld: reconfigured"; fi
   else
     slurmctld
     log "slurmctld: started"
   fi
-  if pid_alive /run/slurmd.pid; then log "slurmd: already running"; else
+  if pid_alive /run/slurmd.pid slurmd; then log "slurmd: already running"; else
     slurmd -N localhost
     log "slurmd: started"
   fi

@@ -28,7 +28,7 @@ up() {
   install -d -m 0700 -o "$SSH_USER" -g "$SSH_USER" "$home/.ssh"
   install -m 0600 -o "$SSH_USER" -g "$SSH_USER" "$STATE/client_ed25519.pub" "$home/.ssh/authorized_keys"
   sed -e "s|@STATE@|$STATE|g" -e "s|@USER@|$SSH_USER|g" "$ROOT/deploy/slurm/sshd_config" >"$STATE/sshd_config"
-  if pid_alive $PIDFILE; then log "sshd: already running on 127.0.0.1:$PORT"; return 0; fi
+  if pid_alive $PIDFILE sshd; then log "sshd: already running on 127.0.0.1:$PORT"; return 0; fi
   install -d -m 0755 /run/sshd
   /usr/sbin/sshd -t -f "$STATE/sshd_config"
   /usr/sbin/sshd -f "$STATE/sshd_config"
