@@ -6,7 +6,7 @@ import time
 import uuid
 from datetime import timedelta
 
-from bench_platform import Platform
+from bench_platform import CpuMeter, Platform
 from bench_stats import percentile, rounded
 
 
@@ -81,6 +81,7 @@ def list_10k(platform: Platform, runs: int = 10_000, requests_count: int = 200) 
         raise RuntimeError(f"unexpected listing: total {body.get('total')}, "
                            f"{len(body.get('items', []))} items")
     samples = []
+    meter = CpuMeter(platform)
     for _ in range(requests_count):
         begin = time.perf_counter()
         response = session.get(url, params=params, timeout=60)
@@ -90,6 +91,7 @@ def list_10k(platform: Platform, runs: int = 10_000, requests_count: int = 200) 
         "list_10k_p99_ms": rounded(percentile(samples, 0.99)),
         "list_10k_p50_ms": rounded(percentile(samples, 0.50)),
         "list_10k_requests": requests_count,
+        "list_10k_cpu_ms_per_request": meter.per_operation_ms(requests_count),
     }
 
 
@@ -103,7 +105,7 @@ def _queue_state(name: str) -> tuple[int, int]:
         return ok.message_count, ok.consumer_count
 
 
-def status_messages(platform: Platform, messages: int = 20_000, runs: int = 100) -> dict:
+def status_messages(platform: Platform, messages: int = 20_000, runs: int = 40) -> dict:
     """jobs-status messages applied per second by the consumer, from a pre-filled queue.
 
     The consumer is stopped, ``messages`` progress messages (a job started, a
@@ -144,6 +146,7 @@ def status_messages(platform: Platform, messages: int = 20_000, runs: int = 100)
     platform.supervisorctl("start", "consumer")
     platform.wait_until(lambda: _queue_state(queue)[1] >= 1, 120, "the consumer", 0.01)
     attached = time.monotonic()
+    meter = CpuMeter(platform)
 
     def applied() -> bool:
         with new_session() as session:
@@ -160,4 +163,5 @@ def status_messages(platform: Platform, messages: int = 20_000, runs: int = 100)
         "status_msgs": sent,
         "status_msgs_runs": runs,
         "status_msgs_publish_per_s": rounded(sent / publish_s),
+        "status_msgs_cpu_ms_per_msg": meter.per_operation_ms(sent),
     }

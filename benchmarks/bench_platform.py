@@ -141,3 +141,59 @@ class Platform:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"timed out after {seconds} s waiting for {what}")
             time.sleep(interval)
+
+
+def _cpu_seconds(process: psutil.Process) -> float:
+    try:
+        times = process.cpu_times()
+    except psutil.Error:
+        return 0.0
+    return times.user + times.system + times.children_user + times.children_system
+
+
+class CpuMeter:
+    """CPU seconds spent by each service (and this database's PostgreSQL backends) in a step.
+
+    On a shared machine wall-clock numbers move with everyone else's load; the
+    CPU cost per operation does not, so each step reports it next to its rate.
+    """
+
+    def __init__(self, platform: Platform):
+        self.platform = platform
+        self.before = self.snapshot()
+
+    def snapshot(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for name, processes in self.platform.service_processes().items():
+            if name == "zygote":
+                processes = processes[:1]
+            totals[name] = sum(_cpu_seconds(p) for p in processes)
+        for backend in self._postgres_backends():
+            totals[f"pg:{backend.pid}"] = _cpu_seconds(backend)
+        return totals
+
+    def _postgres_backends(self) -> list[psutil.Process]:
+        from reana_db.database import new_session
+        from sqlalchemy import text
+
+        with new_session() as session:
+            pids = session.execute(text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()")).scalars().all()
+        found = []
+        for pid in pids:
+            try:
+                found.append(psutil.Process(pid))
+            except psutil.Error:
+                continue
+        return found
+
+    def per_operation_ms(self, operations: int) -> dict[str, float]:
+        """CPU milliseconds per operation since construction, by service (non-zero only)."""
+        after = self.snapshot()
+        spent: dict[str, float] = {}
+        for name, value in after.items():
+            key = "postgres" if name.startswith("pg:") else name
+            spent[key] = spent.get(key, 0.0) + max(value - self.before.get(name, 0.0), 0.0)
+        return {name: round(value * 1000 / operations, 3) for name, value in spent.items()
+                if value > 0}

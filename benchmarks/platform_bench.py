@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -93,6 +94,7 @@ def main() -> int:
     wanted = set(filter(None, args.only.split(","))) or {
         "latency", "rss", "jobs", "list", "status", "admission"}
     results: dict = {}
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="reana-bench-") as tmp:
         platform = Platform(Path(tmp) / "home")
         platform.configure_this_process()
@@ -127,6 +129,9 @@ def main() -> int:
         finally:
             platform.stop()
     results["platform_bench_profile"] = "postgresql+rabbitmq"
+    # The machine's 1-minute load average before and after: other work on a shared machine
+    # slows every wall-clock number down (the *_cpu_ms_* values are per-operation costs).
+    results["platform_bench_loadavg"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
     print(summary(results), file=sys.stderr)
     print(json.dumps(results))
     return 0
