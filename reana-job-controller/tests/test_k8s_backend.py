@@ -170,3 +170,18 @@ def test_pods_are_watched_not_polled(controller, workflow, k8s_env):
     watches = [path for method, path in k8s_env.requests if path.endswith("/pods?watch")]
     assert len(watches) == 1 and len(pod_calls) == 1, k8s_env.requests
     assert not k8s_env.store.list("jobs", "default")[0], "ended Jobs are deleted"
+
+
+def test_the_watch_resyncs_after_its_timeout(monkeypatch, k8s_env, workflow):
+    apply_env(monkeypatch, {"REANA_KUBERNETES_WATCH_TIMEOUT": "1"})
+    controller = JobController(workflow.id_, workflow.workspace_path, resync_interval=5)
+    controller.start_monitor()
+    try:
+        time.sleep(2.5)  # the first watches end; the informer lists and watches again
+        ended, logs = run(controller, workflow, "sleep 1.5; echo late")
+    finally:
+        controller.shutdown()
+        controller.close()
+    assert ended.status == JobStatus.finished and "late" in logs
+    lists = [p for m, p in k8s_env.requests if m == "GET" and p.endswith("/pods")]
+    assert len(lists) >= 2
