@@ -169,7 +169,12 @@ class LivePlatform:
                parameters: dict | None = None) -> str:
         """Create and start a run through the REST API (what reana-client run does)."""
         params = {"access_token": token or self.token, "workflow_name": name}
-        created = requests.post(self.url + "/api/workflows", params=params, json=spec, timeout=120)
+        for _ in range(3):  # a connection reset between server and controller under load
+            created = requests.post(
+                self.url + "/api/workflows", params=params, json=spec, timeout=120
+            )
+            if created.status_code != 502:
+                break
         assert created.status_code == 201, created.text
         run_id = created.json()["workflow_id"]
         started = requests.post(

@@ -34,7 +34,8 @@ def lock_runs(session: Session, run_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID,
         return {}
     query = select(Workflow).where(Workflow.id_.in_(ids)).order_by(Workflow.id_)
     if not _write_lock_sqlite(session):
-        query = query.with_for_update()
+        # NO KEY UPDATE: job rows referencing the run (KEY SHARE) do not block it.
+        query = query.with_for_update(key_share=True)
     rows = session.scalars(query.execution_options(populate_existing=True))
     return {workflow.id_: workflow for workflow in rows}
 

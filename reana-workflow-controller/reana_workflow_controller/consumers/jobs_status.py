@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 MAX_FAILURES = 5
 """Attempts at one message that fails for a reason of its own before it is dropped (logged)."""
+SLOW_BATCH = 0.5
+"""Seconds after which applying a batch is logged as slow (lock waits, a loaded database)."""
 DELIVERY_MARGIN = 0.2
 """Seconds a published message may take to reach the consumer's socket."""
 TRANSIENT_BACKOFF = 0.5
@@ -61,8 +63,12 @@ class JobStatusConsumer(BaseConsumer):
         batch, self.batch = self.batch, []
         if not batch:
             return 0
+        started = time.monotonic()
         try:
             result = self._apply([body for body, _ in batch])
+            took = time.monotonic() - started
+            if took > SLOW_BATCH:
+                log.warning("applying %d messages took %.2fs", len(batch), took)
         except Exception:  # noqa: BLE001 - retried one by one below
             log.exception("batch of %d failed; retrying one by one", len(batch))
             return sum(self._apply_alone(body, message) for body, message in batch)

@@ -127,8 +127,10 @@ class LocalRunManager(RunManager):
         """End what is left of the run's processes; keep their logs in the run folder."""
         if not handle:
             return
+        orphans_possible = not _process_alive(handle.get("job_controller"))
         _terminate([handle.get("engine"), handle.get("job_controller")])
-        if handle.get("workflow_uuid"):
+        if orphans_possible and handle.get("workflow_uuid"):
+            # The job controller died without stopping its jobs: find them by their tag.
             _terminate(_leftovers(handle["workflow_uuid"]))
         folder = handle.get("run_dir")
         if folder and Path(folder).parent == get_config().home / "runs":

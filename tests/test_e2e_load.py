@@ -1,0 +1,77 @@
+"""1,000 runs of 3 users submitted at once all finish; the user with one run is not starved.
+
+PostgreSQL + RabbitMQ. The scheduler is paused (supervisorctl) while the runs are submitted,
+so all 1,000 are queued at once, the single run of the third user last of all; then it starts.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import serial_spec, start_platform, stop_platform
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.rabbitmq]
+
+CONCURRENCY = 30
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory):
+    live = start_platform(
+        tmp_path_factory.mktemp("load") / "reana-home",
+        "services",
+        {"REANA_MAX_CONCURRENT_BATCH_WORKFLOWS": str(CONCURRENCY)},
+    )
+    yield live
+    stop_platform(live)
+
+
+def test_thousand_runs_of_three_users(platform):
+    tokens = {
+        "many": platform.token,
+        "some": platform.create_user("some@example.org"),
+        "one": platform.create_user("one@example.org"),
+    }
+    spec = serial_spec("true")
+    platform.supervisorctl("stop", "scheduler")
+    plan = [("many", f"a{i}") for i in range(600)] + [("some", f"b{i}") for i in range(399)]
+    plan.sort(key=lambda item: int(item[1][1:]))  # the two users interleaved
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda item: platform.submit(spec, item[1], tokens[item[0]]), plan))
+    single = platform.submit(spec, "single", tokens["one"])
+    started = time.monotonic()
+    platform.supervisorctl("start", "scheduler")
+
+    engine = sa.create_engine(platform.env["REANA_SQLALCHEMY_DATABASE_URI"])
+    try:
+        deadline = started + 240
+        while True:
+            with engine.connect() as connection:
+                counts = dict(
+                    connection.execute(
+                        sa.text("SELECT status, count(*) FROM workflow GROUP BY status")
+                    ).all()
+                )
+            if counts.get("finished", 0) + counts.get("failed", 0) == 1000:
+                break
+            assert time.monotonic() < deadline, f"not all runs ended: {counts}"
+            time.sleep(1)
+        elapsed = time.monotonic() - started
+        assert counts.get("finished") == 1000, counts
+        with engine.connect() as connection:
+            before = connection.execute(
+                sa.text(
+                    "SELECT count(*) FROM workflow WHERE run_started_at < "
+                    "(SELECT run_started_at FROM workflow WHERE id_ = :id)"
+                ),
+                {"id": single.replace("-", "") if engine.dialect.name == "sqlite" else single},
+            ).scalar()
+        # Fair share: the lone run goes with the first wave, not after 999 older runs.
+        assert before < CONCURRENCY, before
+        print(f"\n1000 runs in {elapsed:.1f}s ({1000 / elapsed:.1f} runs/s); {before} before")
+    finally:
+        engine.dispose()
