@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
@@ -35,18 +36,34 @@ def start(session, platform: Platform, workflow_id: str) -> None:
         raise RuntimeError(f"start {workflow_id}: {response.status_code} {response.text[:300]}")
 
 
-def wait_finished(session, platform: Platform, workflow_id: str, seconds: float = 300,
-                  interval: float = 0.1) -> dict:
-    """Poll the run's status until it ends; raises unless it finished."""
+def wait_ended(session, platform: Platform, workflow_id: str, seconds: float = 300,
+               interval: float = 0.1) -> dict:
+    """Poll the run's status until it ends; returns the status body."""
     def ended():
         body = session.get(f"{platform.url}/api/workflows/{workflow_id}/status",
                            timeout=60).json()
         return body if body.get("status") in TERMINAL else None
 
-    body = platform.wait_until(ended, seconds, f"run {workflow_id} to end", interval)
+    return platform.wait_until(ended, seconds, f"run {workflow_id} to end", interval)
+
+
+def failure_reason(session, platform: Platform, workflow_id: str) -> str:
+    """The last lines of a run's workflow logs."""
+    logs = session.get(f"{platform.url}/api/workflows/{workflow_id}/logs", timeout=60).json()
+    try:
+        workflow_logs = json.loads(logs["logs"]).get("workflow_logs") or ""
+    except (KeyError, TypeError, ValueError):
+        workflow_logs = str(logs)
+    return workflow_logs.strip().splitlines()[-1] if workflow_logs.strip() else "(no logs)"
+
+
+def wait_finished(session, platform: Platform, workflow_id: str, seconds: float = 300,
+                  interval: float = 0.1) -> dict:
+    """Poll the run's status until it ends; raises unless it finished."""
+    body = wait_ended(session, platform, workflow_id, seconds, interval)
     if body["status"] != "finished":
-        logs = session.get(f"{platform.url}/api/workflows/{workflow_id}/logs", timeout=60).text
-        raise RuntimeError(f"run {workflow_id} ended {body['status']}: {logs[-1500:]}")
+        reason = failure_reason(session, platform, workflow_id)
+        raise RuntimeError(f"run {workflow_id} ended {body['status']}: {reason}")
     return body
 
 
@@ -91,9 +108,12 @@ def jobs_per_second(platform: Platform, runs: int = 20, steps: int = 50) -> dict
         sessions = [platform.session() for _ in ids]
         list(pool.map(lambda pair: start(pair[0], platform, pair[1]), zip(sessions, ids,
                                                                               strict=True)))
-        list(pool.map(lambda pair: wait_finished(pair[0], platform, pair[1], 900, 0.5),
-                      zip(sessions, ids, strict=True)))
+        ends = list(pool.map(lambda pair: wait_ended(pair[0], platform, pair[1], 900, 0.5),
+                             zip(sessions, ids, strict=True)))
     wall = time.monotonic() - started
+    # A run that did not finish is reported, not hidden; its jobs still count if they finished.
+    unfinished = [(i, e["status"]) for i, e in zip(ids, ends, strict=True)
+                  if e["status"] != "finished"]
     with new_session() as db:
         row = db.execute(text(
             "SELECT count(*), EXTRACT(EPOCH FROM max(finished_at) - min(started_at)) FROM job "
@@ -108,6 +128,10 @@ def jobs_per_second(platform: Platform, runs: int = 20, steps: int = 50) -> dict
         "jobs_per_s_runs": runs,
         "jobs_per_s_jobs": jobs,
         "jobs_cpu_ms_per_job": meter.per_operation_ms(jobs),
+        "jobs_runs_not_finished": len(unfinished),
+        "jobs_runs_not_finished_reason": (
+            f"{unfinished[0][1]}: {failure_reason(session, platform, unfinished[0][0])}"
+            if unfinished else None),
     }
 
 

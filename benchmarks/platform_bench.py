@@ -62,6 +62,15 @@ def summary(results: dict) -> str:
     if isinstance(results.get("idle_rss_mb"), dict):
         per = ", ".join(f"{k} {v}" for k, v in results["idle_rss_mb"].items())
         lines.append(f"  idle RSS per process (MB): {per}")
+    if results.get("jobs_runs_not_finished"):
+        lines.append(f"  WARNING: {results['jobs_runs_not_finished']} throughput runs did not "
+                     f"finish ({results.get('jobs_runs_not_finished_reason')})")
+    if results.get("admission_errors"):
+        lines.append(f"  WARNING: {results['admission_errors']} admission errors "
+                     f"({results.get('admission_first_error')})")
+    for key, value in results.items():
+        if key.endswith("_error"):
+            lines.append(f"  ERROR {key}: {value}")
     if "admission_scheduler" in results:
         lines.append(f"  admission: scheduler {results['admission_scheduler']}")
     return "\n".join(lines)
