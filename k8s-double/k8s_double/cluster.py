@@ -46,6 +46,7 @@ class FakeCluster:
         self.host_env = {k: os.environ[k] for k in HOST_ENV if k in os.environ}
         self.host_env["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin")
         self._image_site()
+        self._all_runners: list[PodRunner] = []
         self._lock = threading.Lock()
 
     def _image_site(self) -> None:
@@ -185,6 +186,7 @@ class FakeCluster:
         runner = PodRunner(self, namespace, pod["metadata"]["name"])
         with self._lock:
             self.runners[(namespace, pod["metadata"]["name"])] = runner
+            self._all_runners.append(runner)
         runner.start()
 
     def _delete_pod(self, namespace: str, pod: dict, grace) -> dict:
@@ -223,16 +225,20 @@ class FakeCluster:
         """Kill every pod's processes (end of a test)."""
         self.store.close()
         with self._lock:
-            runners = list(self.runners.values())
+            runners = list(self._all_runners)  # also the pods being deleted
             self.runners.clear()
         for runner in runners:
             runner.deleting.set()
             for proc in runner.procs.values():
+                if proc.poll() is not None:
+                    continue  # reaped: its pid may belong to someone else now
                 try:
                     os.killpg(proc.pid, 9)
                 except OSError:
                     pass
             for proc in runner.procs.values():
+                if proc.returncode is not None:
+                    continue
                 try:
                     proc.wait(5)
                 except Exception:  # noqa: BLE001

@@ -277,7 +277,8 @@ class PodRunner:
             if deadline and pod_reason is None and time.monotonic() - started > deadline:
                 pod_reason = "DeadlineExceeded"
                 for proc in self.procs.values():
-                    _kill_group(proc.pid, signal.SIGKILL)
+                    if proc.poll() is None:
+                        _kill_group(proc.pid, signal.SIGKILL)
             if len(ended) < len(containers):
                 time.sleep(TICK)
         self._finish(containers, ended, pod_reason)
@@ -317,7 +318,8 @@ class PodRunner:
                     except requests.RequestException:
                         pass
             for proc in self.procs.values():
-                _kill_group(proc.pid, signal.SIGTERM)
+                if proc.poll() is None:
+                    _kill_group(proc.pid, signal.SIGTERM)
             end = time.monotonic() + grace
             while time.monotonic() < end and any(p.poll() is None for p in self.procs.values()):
                 time.sleep(TICK)
