@@ -6,7 +6,9 @@ import json
 import sys
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from bench_platform import CpuMeter, Platform
 from bench_stats import percentile, rounded
@@ -67,22 +69,61 @@ def wait_finished(session, platform: Platform, workflow_id: str, seconds: float 
     return body
 
 
+def _workspace(workflow_id: str) -> Path:
+    from reana_db.database import new_session
+    from reana_db.models import Workflow
+
+    with new_session() as db:
+        return Path(db.get(Workflow, uuid.UUID(workflow_id)).workspace_path)
+
+
+def _stages(timed: list[tuple[str, float, float]]) -> dict:
+    """Median milliseconds of each stage, from the run and job rows (naive UTC timestamps)."""
+    from reana_db.database import new_session
+    from sqlalchemy import text
+
+    epoch = "EXTRACT(EPOCH FROM {} AT TIME ZONE 'UTC')"
+    with new_session() as db:
+        rows = dict((str(r[0]), r[1:]) for r in db.execute(text(
+            f"SELECT w.id_, {epoch.format('w.run_started_at')}, "
+            f"min({epoch.format('j.created')}) FROM workflow w JOIN job j "
+            "ON j.workflow_uuid = w.id_ WHERE w.id_ = ANY(CAST(:ids AS uuid[])) "
+            "GROUP BY w.id_, w.run_started_at"), {"ids": [t[0] for t in timed]}))
+    scheduled, engine, spawn = [], [], []
+    for workflow_id, sent, running in timed:
+        run_started, job_created = (float(v) for v in rows[workflow_id])
+        scheduled.append((run_started - sent) * 1000)
+        engine.append((job_created - run_started) * 1000)
+        spawn.append((running - job_created) * 1000)
+    return {"start_request_to_run_started": rounded(percentile(scheduled, 0.5)),
+            "run_started_to_first_job_created": rounded(percentile(engine, 0.5)),
+            "job_created_to_command_running": rounded(percentile(spawn, 0.5))}
+
+
 def submit_to_running(platform: Platform, runs: int = 30) -> dict:
-    """Start request → the first job's command running (it writes its wall-clock time)."""
+    """Start request → the first job's command running (it writes its wall-clock time).
+
+    The command's file is watched on disk (the workspace is local), so no API
+    polling loads the platform while a run starts.
+    """
     session = platform.session()
     spec = serial_spec(["date +%s.%N > started"])
     samples = []
+    timed = []
     meter = None
     for i in range(runs + 1):
         workflow_id = create(session, platform, f"bench-latency-{i}", spec)
-        time.sleep(0.2)  # let the platform settle: an idle platform at the start request
+        stamp_file = _workspace(workflow_id) / "started"
+        time.sleep(0.3)  # an idle platform at the start request
         sent = time.time()
         start(session, platform, workflow_id)
-        wait_finished(session, platform, workflow_id)
-        stamp = session.get(f"{platform.url}/api/workflows/{workflow_id}/workspace/started",
-                            timeout=60).text
+        platform.wait_until(lambda f=stamp_file: f.exists() and f.read_text().strip(),
+                            120, f"the first job of {workflow_id}", 0.005)
+        running = float(stamp_file.read_text())
+        wait_finished(session, platform, workflow_id, interval=0.25)
         if i:  # the first run warms the services up (imports, connection pools)
-            samples.append((float(stamp) - sent) * 1000)
+            samples.append((running - sent) * 1000)
+            timed.append((workflow_id, sent, running))
         else:
             meter = CpuMeter(platform)
     return {
@@ -91,6 +132,7 @@ def submit_to_running(platform: Platform, runs: int = 30) -> dict:
         "submit_to_running_ms_p99": rounded(percentile(samples, 0.99)),
         "submit_to_running_ms_max": rounded(max(samples)),
         "submit_to_running_runs": len(samples),
+        "submit_to_running_stages_ms_p50": _stages(timed),
     }
 
 
