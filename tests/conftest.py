@@ -232,6 +232,9 @@ def start_platform(home: Path, profile: str, extra: dict | None = None) -> LiveP
                 "REANA_SQLALCHEMY_DATABASE_URI": database,
                 "RABBIT_MQ": RABBITMQ_URL,
                 "REANA_QUEUE_PREFIX": prefix,
+                # Several platforms share one PostgreSQL (max_connections 100) in the tests.
+                "SQLALCHEMY_POOL_SIZE": "2",
+                "SQLALCHEMY_MAX_OVERFLOW": "8",
             }
         )
         cleanup.append(lambda: drop_postgres_database(database))

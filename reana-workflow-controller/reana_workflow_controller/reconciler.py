@@ -26,10 +26,13 @@ from sqlalchemy import select
 
 from reana_workflow_controller.locking import lock_run
 from reana_workflow_controller.run_managers import RunManagerError, get_run_manager
+from reana_workflow_controller.run_managers.base import ENGINE_ENDED_CLEANLY
 
 log = logging.getLogger(__name__)
 
 NO_HANDLE = "its runtime handle was never recorded (the start did not complete)"
+FINAL_STATUS_GRACE = 60.0
+"""Seconds the consumer gets to apply the final status of an engine that exited with 0."""
 ENGINE_OUTPUT_TAIL = 4000
 START_GRACE = 45.0
 """Seconds a run may stay without a handle: a start waits up to 30 s for its job controller."""
@@ -97,7 +100,12 @@ class Reconciler:
                 self.suspects.pop(run_id, None)
                 continue
             first = self.suspects.setdefault(run_id, now)
-            grace = max(self.grace, START_GRACE) if reason == NO_HANDLE else self.grace
+            grace = self.grace
+            if reason == NO_HANDLE:
+                grace = max(self.grace, START_GRACE)
+            elif reason == ENGINE_ENDED_CLEANLY:
+                # Its final status was published: the consumer gets time to apply it.
+                grace = max(self.grace, FINAL_STATUS_GRACE)
             drained = self.drained_at is None or self.drained_at() > first
             if now - first >= grace and drained:
                 dead.append((run_id, runtime, handle, reason))

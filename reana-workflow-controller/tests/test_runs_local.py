@@ -207,3 +207,21 @@ def _run_processes(workflow):
         except (psutil.Error, OSError):
             continue
     return found
+
+
+def test_reconciler_waits_for_the_final_status_of_an_engine_that_succeeded(db, user, run_env):
+    workflow = make_workflow(db, user, "true")
+    runs.start_run(db, workflow, {}, {})
+    handle = handle_of(db, workflow)
+    exit_file = os.path.join(handle["run_dir"], "engine.exit")
+    wait_for(lambda: os.path.exists(exit_file) and open(exit_file).read().strip())
+    assert open(exit_file).read().strip() == "0"
+    manager = get_run_manager()
+    assert not manager.is_alive(handle) and manager.engine_exited_cleanly(handle)
+    # No consumer runs here: the final "finished" is still in the queue. Not a dead run.
+    reconciler = Reconciler(grace=0.2, interval=0.1)
+    reconciler.reconcile_once()
+    time.sleep(0.5)
+    assert reconciler.reconcile_once() == []
+    assert _status(db, workflow) == RunStatus.pending
+    manager.cleanup(handle)

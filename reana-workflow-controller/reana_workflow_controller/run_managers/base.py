@@ -24,6 +24,10 @@ ENGINE_COMMANDS = {
 """Console script of each workflow engine type (one place for engine knowledge)."""
 
 
+ENGINE_ENDED_CLEANLY = "its engine ended successfully but its final status never arrived"
+"""The reconciler's reason for a run whose engine exited with 0: it waits longer for it."""
+
+
 class RunManagerError(RuntimeError):
     """The runtime could not start or stop a run (the message says why)."""
 
@@ -57,7 +61,13 @@ class RunManager(ABC):
         """Why the run is dead (the reconciler writes it into the run's logs), or None."""
         if self.is_alive(handle):
             return None
+        if self.engine_exited_cleanly(handle):
+            return ENGINE_ENDED_CLEANLY
         return "its engine or job controller process is gone"
+
+    def engine_exited_cleanly(self, handle: dict | None) -> bool:
+        """Whether the engine ended by itself with success (so its final status is on the way)."""
+        return False
 
     def engine_logs(self, handle: dict | None) -> str:
         """The engine's own output so far ("" when the runtime keeps none)."""

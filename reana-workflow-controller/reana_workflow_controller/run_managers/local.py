@@ -61,6 +61,8 @@ class LocalRunManager(RunManager):
         url_file = folder / "job-controller.url"
         for attempt in range(1, START_ATTEMPTS + 1):
             url_file.unlink(missing_ok=True)
+            for name in ("engine.exit", "job-controller.exit"):
+                (folder / name).unlink(missing_ok=True)
             port = _free_port()
             url = f"http://127.0.0.1:{port}"
             env = {
@@ -136,6 +138,15 @@ class LocalRunManager(RunManager):
         if folder and Path(folder).parent == get_config().home / "runs":
             # The process logs stay for diagnosis; the pid list goes (nothing left to stop).
             (Path(folder) / "handle.json").unlink(missing_ok=True)
+
+    def engine_exited_cleanly(self, handle: dict | None) -> bool:
+        """The engine wrote exit code 0 (a kill -9 leaves no exit file)."""
+        if not handle or not handle.get("run_dir"):
+            return False
+        try:
+            return (Path(handle["run_dir"]) / "engine.exit").read_text().strip() == "0"
+        except OSError:
+            return False
 
     def engine_logs(self, handle: dict | None) -> str:
         """The engine's stdout/stderr so far."""

@@ -30,8 +30,16 @@ def zygote_address(home: Path | None = None) -> str:
     return f"\0reana-zygote-{digest}"
 
 
+def exit_file_of(log_file: Path) -> Path:
+    """Where the exit code of the process logging to ``log_file`` is written when it ends."""
+    return log_file.with_suffix(".exit")
+
+
 def spawn(argv: list[str], env: dict, log_file: Path, cwd: Path) -> dict:
-    """Start ``argv`` (console script + args) with extra ``env``; ``{pid, create_time}``."""
+    """Start ``argv`` (console script + args) with extra ``env``; ``{pid, create_time}``.
+
+    When the process ends by itself its exit code is written to :func:`exit_file_of`.
+    """
     full_env = dict(os.environ)
     full_env.update(env)
     full_env["PYTHONUNBUFFERED"] = "1"
@@ -43,9 +51,12 @@ def spawn(argv: list[str], env: dict, log_file: Path, cwd: Path) -> dict:
 
 def _spawn_cold(argv, env, log_file: Path, cwd: Path) -> dict:
     executable = shutil.which(argv[0]) or str(Path(sys.executable).parent / argv[0])
+    # bash records the exit code (a killed process leaves none); kills reach both (one group).
+    record = 'code=0; "$@" || code=$?; echo "$code" > "$REANA_EXIT_FILE"; exit "$code"'
+    env = dict(env, REANA_EXIT_FILE=str(exit_file_of(log_file)))
     with open(log_file, "ab") as out:
         process = subprocess.Popen(
-            [executable, *argv[1:]],
+            ["bash", "-c", record, argv[0], executable, *argv[1:]],
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -58,7 +69,13 @@ def _spawn_cold(argv, env, log_file: Path, cwd: Path) -> dict:
 
 
 def _spawn_from_zygote(argv, env, log_file: Path, cwd: Path) -> dict | None:
-    request = {"argv": argv, "env": env, "log": str(log_file), "cwd": str(cwd)}
+    request = {
+        "argv": argv,
+        "env": env,
+        "log": str(log_file),
+        "cwd": str(cwd),
+        "exit_file": str(exit_file_of(log_file)),
+    }
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(10)

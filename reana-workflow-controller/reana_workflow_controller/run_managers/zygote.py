@@ -86,6 +86,12 @@ def _child(request: dict, listener: socket.socket, conn: socket.socket) -> None:
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
+    if request.get("exit_file"):
+        try:
+            with open(request["exit_file"], "w") as exit_file:
+                exit_file.write(f"{code}\n")
+        except OSError:
+            pass
     os._exit(code)
 
 
