@@ -34,6 +34,7 @@ def platform(monkeypatch, reana_on_k8s, tmp_path):  # noqa: F811
     """The double plus a job-status consumer (with its reconciler) as a real process."""
     apply_env(monkeypatch, {"REANA_RECONCILE_INTERVAL": "0.3", "REANA_RECONCILE_GRACE": "1",
                             "REANA_KUBERNETES_JOBS_UNSCHEDULABLE_TIMEOUT": "1"})
+    _declare_queues()
     log = open(tmp_path / "consumer.log", "wb")  # noqa: SIM115 - closed below
     command = os.path.join(os.path.dirname(sys.executable), "reana-workflow-controller")
     env = dict(os.environ, PYTHONPATH=reana_on_k8s.host_env["PYTHONPATH"])  # as in its image
@@ -44,6 +45,15 @@ def platform(monkeypatch, reana_on_k8s, tmp_path):  # noqa: F811
     consumer.terminate()
     consumer.wait(30)
     log.close()
+
+
+def _declare_queues():
+    """Declare the status queue before the consumer and engines race to (the embedded
+    transport can fail one of two simultaneous declarations with a UNIQUE violation)."""
+    from reana_commons.messaging import get_connection, jobs_status_queue
+
+    with get_connection() as connection:
+        jobs_status_queue()(connection.default_channel).declare()
 
 
 def make_run(db, user, steps, name="k8s"):
