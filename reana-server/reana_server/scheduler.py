@@ -145,6 +145,8 @@ class Scheduler:
                 "restart": bool(workflow.restart) if workflow else False,
             }
         self.not_before.pop(run_id, None)
+        source = "submission" if run_id in self.held else "database scan"
+        log.info("starting run %s of user %s (from its %s)", run_id, owner_id, source)
         self.in_flight[run_id] = self.pool.submit(self._start, run_id, owner_id, parameters)
 
     def _start(self, run_id: uuid.UUID, owner_id: uuid.UUID, parameters: dict) -> StartOutcome:
