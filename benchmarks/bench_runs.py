@@ -85,19 +85,19 @@ def _stages(timed: list[tuple[str, float, float]]) -> dict:
     epoch = "EXTRACT(EPOCH FROM {} AT TIME ZONE 'UTC')"
     with new_session() as db:
         rows = dict((str(r[0]), r[1:]) for r in db.execute(text(
-            f"SELECT w.id_, {epoch.format('w.run_started_at')}, "
+            f"SELECT w.id_, {epoch.format('h.created')}, {epoch.format('w.run_started_at')}, "
             f"min({epoch.format('j.created')}) FROM workflow w JOIN job j "
-            "ON j.workflow_uuid = w.id_ WHERE w.id_ = ANY(CAST(:ids AS uuid[])) "
-            "GROUP BY w.id_, w.run_started_at"), {"ids": [t[0] for t in timed]}))
-    scheduled, engine, spawn = [], [], []
+            "ON j.workflow_uuid = w.id_ JOIN run_handle h ON h.workflow_id = w.id_ "
+            "WHERE w.id_ = ANY(CAST(:ids AS uuid[])) "
+            "GROUP BY w.id_, h.created, w.run_started_at"), {"ids": [t[0] for t in timed]}))
+    stages: dict[str, list[float]] = {
+        "start_request_to_pending": [], "pending_to_running": [],
+        "run_running_to_first_job_created": [], "job_created_to_command_running": []}
     for workflow_id, sent, running in timed:
-        run_started, job_created = (float(v) for v in rows[workflow_id])
-        scheduled.append((run_started - sent) * 1000)
-        engine.append((job_created - run_started) * 1000)
-        spawn.append((running - job_created) * 1000)
-    return {"start_request_to_run_started": rounded(percentile(scheduled, 0.5)),
-            "run_started_to_first_job_created": rounded(percentile(engine, 0.5)),
-            "job_created_to_command_running": rounded(percentile(spawn, 0.5))}
+        points = [sent, *(float(v) for v in rows[workflow_id]), running]
+        for name, begin, end in zip(stages, points, points[1:], strict=False):
+            stages[name].append((end - begin) * 1000)
+    return {name: rounded(percentile(values, 0.5)) for name, values in stages.items()}
 
 
 def submit_to_running(platform: Platform, runs: int = 30) -> dict:
