@@ -9,6 +9,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${REANA_BIN:-$ROOT/.venv/bin}
+[ -x "$BIN/supervisord" ] || { echo "No platform in $BIN: run 'make install' first." >&2; exit 1; }
 export REANA_HOME=${REANA_HOME:-$ROOT/.reana}
 mkdir -p "$REANA_HOME/logs"
 REANA_HOME=$(cd "$REANA_HOME" && pwd)
@@ -71,8 +72,9 @@ for _ in $(seq 1 100); do
     sleep 0.05
 done
 
-for _ in $(seq 1 600); do
-    if curl -fsS "$SERVER_URL/api/ping" > /dev/null 2>&1; then
+for _ in $(seq 1 300); do
+    if "$BIN/python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+        "$SERVER_URL/api/ping" > /dev/null 2>&1; then
         echo "REANA is up at $SERVER_URL (logs: $REANA_HOME/logs/)"
         echo "Run: source $ENVFILE"
         exit 0
@@ -80,7 +82,7 @@ for _ in $(seq 1 600); do
     if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
         break
     fi
-    sleep 0.1
+    sleep 0.2
 done
 echo "REANA did not come up; last lines of its logs in $REANA_HOME/logs:" >&2
 tail -n 15 "$REANA_HOME"/logs/*.log >&2 || true
