@@ -24,7 +24,7 @@ lint:
 clean:
 	rm -rf $(VENV) .reana
 
-# The platform in the background (honcho + Procfile; docs/adr/0004). Embedded profile unless
+# The platform in the background (supervisord; docs/adr/0004). Embedded profile unless
 # REANA_SQLALCHEMY_DATABASE_URI / RABBIT_MQ are set; REANA_HOME defaults to .reana.
 up:
 	scripts/up.sh
