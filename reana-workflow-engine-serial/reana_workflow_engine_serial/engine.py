@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import shlex
 import threading
 from collections.abc import Callable
@@ -35,6 +36,7 @@ class SerialEngine:
         self.options = options or {}
         self.jobs = jobs
         self._publish_status = publish
+        self._seq = itertools.count(1)
         self.log, self.pending_logs = engine_logger()
         self._lock = threading.Lock()
         self.done = False
@@ -43,7 +45,9 @@ class SerialEngine:
     def publish(self, status: int | None, message: dict | None = None, logs: str = "") -> None:
         """Publish a status/progress update carrying the engine lines logged since the last."""
         text = self.pending_logs.drain() + logs
-        self._publish_status(self.workflow_uuid, status, logs=text, message=message)
+        self._publish_status(
+            self.workflow_uuid, status, logs=text, message=message, seq=next(self._seq)
+        )
 
     def plan(self) -> list[tuple[int, dict, str]]:
         """``(step index, step, expanded command)`` of every job to run, in order."""

@@ -184,10 +184,20 @@ def publish_workflow_submission(
 
 
 def publish_workflow_status(
-    workflow_uuid, status: int | None, logs: str = "", message: dict | None = None
+    workflow_uuid,
+    status: int | None,
+    logs: str = "",
+    message: dict | None = None,
+    seq: int | None = None,
 ) -> None:
-    """Send a workflow status and/or progress update to the job-status consumer."""
+    """Send a workflow status and/or progress update to the job-status consumer.
+
+    ``seq`` (a per-run counter from 1) lets the consumer apply each log chunk exactly
+    once even when the broker redelivers the message.
+    """
     body = {"workflow_uuid": str(workflow_uuid), "status": status, "logs": logs, "message": message}
+    if seq is not None:
+        body["seq"] = seq
     publish(jobs_status_queue(), body)
 
 
