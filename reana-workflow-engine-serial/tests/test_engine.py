@@ -33,6 +33,8 @@ def test_runs_steps_in_order_and_publishes_progress(platform):
     messages = platform.messages()
     assert all(m["workflow_uuid"] == str(platform.workflow.id_) for m in messages)
     assert [m["status"] for m in messages] == [1, 1, 1, 1, 1, 1, 2]
+    # Numbered from 1, so the consumer applies each log chunk once even if redelivered.
+    assert [m["seq"] for m in messages] == list(range(1, len(messages) + 1))
     assert _progress(messages[0], "total") == {"total": 3, "job_ids": []}
     job_ids = [_progress(m, "running")["job_ids"][0] for m in messages[1::2]]
     assert [_progress(m, "finished")["job_ids"] for m in messages[2::2]] == [[j] for j in job_ids]
