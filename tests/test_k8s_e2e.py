@@ -129,7 +129,13 @@ def _serial_run(db, user, platform):
     assert [j.job_name for j in jobs] == ["first", "first", "second"]
     assert all(JobStatus(j.status) == JobStatus.finished for j in jobs)
     assert {j.compute_backend for j in jobs} == {"kubernetes"}
-    assert "first-out" in jobs[1].logs and "second-out" in jobs[2].logs
+    # Logs are collected from the pod right after the end; give that write a bounded moment.
+    deadline = time.monotonic() + 10
+    while not ("first-out" in (jobs[1].logs or "") and "second-out" in (jobs[2].logs or "")):
+        assert time.monotonic() < deadline, [j.logs for j in jobs]
+        time.sleep(0.2)
+        db.expire_all()
+        jobs = jobs_of(db, workflow)
     sent = platform.sent("Job")
     assert [j["metadata"]["name"] for j in sent][0] == f"reana-run-batch-{workflow.id_}"
     assert len(sent) == 4 and len({j["metadata"]["name"] for j in sent}) == 4
