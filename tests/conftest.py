@@ -24,6 +24,7 @@ import pytest
 import requests
 from reana_commons.pytest_plugin import (
     RABBITMQ_URL,
+    SHARED_DIR,
     create_postgres_database,
     delete_rabbitmq_queues,
     drop_postgres_database,
@@ -32,7 +33,7 @@ from reana_commons.pytest_plugin import (
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENT_VENV = Path(os.environ.get("REANA_CLIENT_096_VENV", ROOT / ".ci/venvs/reana-client-0.9.6"))
-DEMOS = Path(os.environ.get("REANA_DEMOS", "/work/shared/demos"))
+DEMOS = Path(os.environ.get("REANA_DEMOS", str(SHARED_DIR / "demos")))
 HELLOWORLD = DEMOS / "reana-demo-helloworld"
 CLIENT_MAIN = "import sys; from reana_client.cli import cli; sys.argv[0] = 'reana-client'; cli()"
 SERVICES = ("server", "controller", "scheduler", "consumer", "zygote")

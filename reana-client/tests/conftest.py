@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from reana_commons.pytest_plugin import SHARED_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE_VENV = ROOT / ".ci" / "venvs" / "reana-client-0.9.6"
 RUNNER = Path(__file__).with_name("reference_runner.py")
-DEMOS = Path(os.environ.get("REANA_DEMOS", "/work/shared/demos"))
+DEMOS = Path(os.environ.get("REANA_DEMOS", str(SHARED_DIR / "demos")))
 HELLOWORLD = DEMOS / "reana-demo-helloworld"
 
 

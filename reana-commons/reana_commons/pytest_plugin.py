@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -26,6 +27,10 @@ POSTGRES_ADMIN_URI = os.environ.get(
     "REANA_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 )
 RABBITMQ_URL = os.environ.get("REANA_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672//")
+SHARED_DIR = Path(
+    os.environ.get("REANA_SHARED", Path(__file__).resolve().parents[2].parent / "shared")
+)
+"""The ``shared/`` folder beside the repository (REANA's reference specs and demos)."""
 
 
 def _reachable(url: str, default_port: int) -> bool:

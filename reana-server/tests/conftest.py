@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from reana_commons.pytest_plugin import SHARED_DIR
 
-REFERENCE = Path(os.environ.get("REANA_REFERENCE", "/work/shared/reference/reana-0.9"))
+REFERENCE = Path(os.environ.get("REANA_REFERENCE", str(SHARED_DIR / "reference" / "reana-0.9")))
 REANA_SPEC_PATH = REFERENCE / "spec" / "reana_server.json"
-HELLOWORLD_DEMO = Path(os.environ.get("REANA_DEMOS", "/work/shared/demos")) / (
+HELLOWORLD_DEMO = Path(os.environ.get("REANA_DEMOS", str(SHARED_DIR / "demos"))) / (
     "reana-demo-helloworld"
 )
 

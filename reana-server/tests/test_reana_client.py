@@ -15,10 +15,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from reana_commons.pytest_plugin import SHARED_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_VENV = Path(os.environ.get("REANA_CLIENT_096_VENV", ROOT / ".ci/venvs/reana-client-0.9.6"))
-DEMO = Path(os.environ.get("REANA_DEMOS", "/work/shared/demos")) / "reana-demo-helloworld"
+DEMO = Path(os.environ.get("REANA_DEMOS", str(SHARED_DIR / "demos"))) / "reana-demo-helloworld"
 
 pytestmark = pytest.mark.slow
 

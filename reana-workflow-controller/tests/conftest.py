@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from reana_commons.pytest_plugin import SHARED_DIR
 
-REFERENCE = Path(os.environ.get("REANA_REFERENCE", "/work/shared/reference/reana-0.9"))
+REFERENCE = Path(os.environ.get("REANA_REFERENCE", str(SHARED_DIR / "reference" / "reana-0.9")))
 RWC_SPEC_PATH = REFERENCE / "spec" / "reana_workflow_controller.json"
 # webargs' argument errors: REANA answers 400 on any operation without declaring it.
 UNDECLARED_BUT_REANA = {400}
