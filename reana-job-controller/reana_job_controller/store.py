@@ -17,7 +17,7 @@ from reana_db.database import build_engine
 from reana_db.enums import JobStatus
 from reana_db.models import Job, UserSecret, Workflow, utcnow
 from reana_db.status import set_job_status
-from sqlalchemy import bindparam, create_engine, insert, select, update
+from sqlalchemy import bindparam, case, create_engine, insert, select, update
 from sqlalchemy.orm import sessionmaker
 
 from reana_job_controller.job_managers.base import BackendState, JobRecord
@@ -30,11 +30,16 @@ _TERMINAL = sorted(JobStatus.terminal())
 
 # Built once: a statement's cache key (and its types' keys) is then computed once, not per job.
 _INSERT_JOB = insert(Job)
+_ENDED = Job.status.in_(_TERMINAL)
+# The backend id is always recorded: a job can end (a Kubernetes watch event) before its
+# submission call returns; its status and times are then the end's, and stay.
 _RECORD_SUBMISSION = (
     update(Job)
-    .where(Job.id_ == bindparam("job_id"), Job.status.not_in(_TERMINAL))
-    .values(backend_job_id=bindparam("backend_job_id"), status=bindparam("status"),
-            started_at=bindparam("started_at"), finished_at=bindparam("finished_at"))
+    .where(Job.id_ == bindparam("job_id"))
+    .values(backend_job_id=bindparam("backend_job_id"),
+            status=case((_ENDED, Job.status), else_=bindparam("status", type_=Job.status.type)),
+            started_at=case((_ENDED, Job.started_at), else_=bindparam("started_at", type_=Job.started_at.type)),
+            finished_at=case((_ENDED, Job.finished_at), else_=bindparam("finished_at", type_=Job.finished_at.type)))
 )
 _FINISH = (
     update(Job)

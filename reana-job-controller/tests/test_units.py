@@ -38,3 +38,27 @@ def test_registry_loads_lazily_by_name():
     assert load_job_manager("local").name == "local"
     with pytest.raises(UnknownBackend):
         load_job_manager("nope")
+
+
+def test_an_end_seen_before_submit_returned_keeps_its_status(workflow, database_uri):
+    # A Kubernetes watch can report a job's end before the create call returned: the
+    # submission then records the backend id and leaves the end as it is.
+    import uuid
+
+    from reana_db.enums import JobStatus
+    from reana_job_controller.job_managers.base import BackendState, JobRecord
+    from reana_job_controller.store import JobStore
+
+    store = JobStore(str(workflow.id_), database_uri)
+    job = JobRecord(id=str(uuid.uuid4()), workflow_uuid=str(workflow.id_),
+                    status=JobStatus.created, cmd="true", docker_img="img", job_name="s",
+                    prettified_cmd="true", compute_backend="kubernetes", env_vars={},
+                    cvmfs_mounts="", spec={})
+    store.insert(job)
+    assert store.finish(job, BackendState(JobStatus.finished, 0), "hello\n")
+    job.backend_job_id = "reana-run-job-x"
+    store.record_submission(job, JobStatus.running)
+    stored = store.get(job.id)
+    assert (stored.status, stored.backend_job_id, stored.logs) == (
+        JobStatus.finished, "reana-run-job-x", "hello\n")
+    assert stored.finished_at is not None

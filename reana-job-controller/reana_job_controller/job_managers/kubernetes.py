@@ -250,7 +250,7 @@ class KubernetesJobManager(JobManager):
         """Output of every container of the job's pod (waiting reasons for unstarted ones)."""
         with self._cache_lock:
             pods = [p for p in self._pods.values()
-                    if (p["metadata"].get("labels") or {}).get("job-name") == job.backend_job_id]
+                    if (p["metadata"].get("labels") or {}).get("job-name") == _job_name(job)]
         if not pods:
             return job.logs or ""
         core = api.core_v1()
@@ -275,12 +275,12 @@ class KubernetesJobManager(JobManager):
 
     def cleanup(self, job: JobRecord) -> None:
         keep = self.config.runtime_keep_alive_jobs_with_statuses
-        if job.status.name in keep or not job.backend_job_id:
+        if job.status.name in keep:
             return
         try:
-            _delete_job(self.namespace, job.backend_job_id)
+            _delete_job(self.namespace, _job_name(job))
         except Exception:  # noqa: BLE001 - a leftover Job is harmless
-            log.warning("could not delete Job %s", job.backend_job_id, exc_info=True)
+            log.warning("could not delete Job %s", _job_name(job), exc_info=True)
 
     def close(self) -> None:
         self._closing.set()
@@ -342,3 +342,8 @@ def _owner_secrets(workflow_uuid: str):
         return owner, store.owner_secrets()
     finally:
         store.close()
+
+
+def _job_name(job: JobRecord) -> str:
+    """The Kubernetes Job of ``job``, known even when its end is seen before submit returned."""
+    return job.backend_job_id or f"{JOB_PREFIX}{job.id}"
