@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from reana_workflow_controller.locking import lock_runs
+from reana_workflow_controller.run_managers import end_cause_of
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,12 @@ def apply_batch(session: Session, bodies: list[dict], engine_logs=None) -> Batch
             if extra:
                 append_workflow_logs(workflow, extra)
             runtime = handle.runtime if handle else None
+            cause = None
+            if handle and RunStatus(workflow.status) == RunStatus.failed:
+                # An engine killed from outside only knows it was terminated: the runtime says why.
+                cause = end_cause_of(runtime, handle.handle)
+            if cause:
+                append_workflow_logs(workflow, f"Workflow {workflow.full_name} failed: {cause}.")
             result.ended.append((workflow.id_, runtime, handle.handle if handle else None))
     return result
 

@@ -2,9 +2,11 @@
 
 A run manager owns the runtime side of a run (REANA's "batch pod"): it starts
 the run's engine and job controller, tells whether they are still alive, stops
-them and cleans up. It never writes statuses; :mod:`reana_workflow_controller.runs`
-does, around these calls. A manager describes a started run with a JSON-able
-*handle* dict, stored in ``reana_db.models.RunHandle``.
+them and cleans up. It never writes statuses ("backends report, the controller
+writes"): :mod:`reana_workflow_controller.runs` does, around these calls, and the
+status writer and the reconciler record the reasons a manager reports
+(:meth:`RunManager.end_cause`, :meth:`RunManager.problem`). A manager describes a
+started run with a JSON-able *handle* dict, stored in ``reana_db.models.RunHandle``.
 """
 
 from __future__ import annotations
@@ -56,6 +58,19 @@ class RunManager(ABC):
     @abstractmethod
     def cleanup(self, handle: dict | None) -> None:
         """Release what an ended run still holds (processes, scratch files)."""
+
+    @abstractmethod
+    def end_cause(self, handle: dict | None) -> str | None:
+        """What ended the run's runtime from outside the run (its Job deleted...), or None.
+
+        Asked when an engine reports its run failed: an engine ended by a
+        SIGTERM only knows it was terminated ("Workflow exited unexpectedly."),
+        while the runtime can tell who pulled the plug. The status writer puts
+        the answer into the run's logs after the engine's words. None while the
+        runtime is intact: the run failed for a reason of its own. A user stop
+        also ends the runtime, but the run is already ``stopped`` by then, so
+        nobody asks.
+        """
 
     def problem(self, handle: dict | None) -> str | None:
         """Why the run is dead (the reconciler writes it into the run's logs), or None."""

@@ -8,7 +8,8 @@ command, ``job-controller`` serves the run's jobs on a fixed port of the pod
 the pod; the job controller's ``preStop`` hook (``GET /shutdown``) first stops
 the run's jobs and stores their logs. :meth:`problem` tells the reconciler why
 a run is dead: its Job failed or vanished, a container ended, or its pod
-cannot start (image pull, unschedulable for too long).
+cannot start (image pull, unschedulable for too long); :meth:`end_cause` tells
+the status writer that the Job (or its pod) was deleted under a failing run.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ FORWARDED_TO_JOB_CONTROLLER = {
     "REANA_DEFAULT_COMPUTE_BACKEND": "default_compute_backend",
 }
 """Settings the run's job controller needs, by env name → config field."""
+CAUSE_TIMEOUT = 5.0
+"""Seconds :meth:`KubernetesRunManager.end_cause` waits for the API server."""
 POD_BROKEN = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName",
               "CreateContainerConfigError", "CreateContainerError")
 
@@ -141,18 +144,38 @@ class KubernetesRunManager(RunManager):
         })
 
     # --- follow --------------------------------------------------------------------------
+    def end_cause(self, handle: dict | None) -> str | None:
+        """The run's Job or pod deleted (or the pod evicted) by someone else, or None.
+
+        When the engine's SIGTERM report arrives, a deleted Job is already
+        gone from the API (Background propagation) or marked for deletion
+        (Foreground); a pod deleted or evicted on its own is marked or
+        ``Evicted``. Requests time out quickly: the caller holds a transaction.
+        """
+        if not handle or not handle.get("job_name"):
+            return None
+        namespace, name = handle["namespace"], handle["job_name"]
+        job = _read_job(namespace, name, timeout=CAUSE_TIMEOUT)
+        if job is None or (job.get("metadata") or {}).get("deletionTimestamp"):
+            return _deleted(name)
+        for pod in _pods(namespace, name, timeout=CAUSE_TIMEOUT):
+            pod_name = pod["metadata"]["name"]
+            if pod["metadata"].get("deletionTimestamp"):
+                return f"its pod {pod_name} (Kubernetes Job {name}) was deleted"
+            status = pod.get("status") or {}
+            if status.get("reason") == "Evicted":
+                return (f"its pod {pod_name} (Kubernetes Job {name}) was evicted: "
+                        f"{status.get('message', '')}".rstrip(": "))
+        return None
+
     def problem(self, handle: dict | None) -> str | None:
         """Why the run's Job is dead (None while it runs or is starting)."""
         if not handle or not handle.get("job_name"):
             return "its runtime handle names no Kubernetes Job"
         namespace, name = handle["namespace"], handle["job_name"]
-        try:
-            job = api.raw(api.batch_v1().read_namespaced_job(name, namespace,
-                                                             _preload_content=False))
-        except Exception as error:  # noqa: BLE001
-            if api.is_not_found(error):
-                return f"its Kubernetes Job {name} was deleted"
-            raise
+        job = _read_job(namespace, name)
+        if job is None or (job.get("metadata") or {}).get("deletionTimestamp"):
+            return _deleted(name)
         status = job.get("status") or {}
         for condition in status.get("conditions") or []:
             ended = condition.get("status") == "True"
@@ -160,8 +183,7 @@ class KubernetesRunManager(RunManager):
                 verb = "failed" if condition["type"] == "Failed" else "ended"
                 return (f"its Kubernetes Job {name} {verb}: {condition.get('reason', '')} "
                         f"{condition.get('message', '')}".strip())
-        pods = api.raw(api.core_v1().list_namespaced_pod(
-            namespace, label_selector=f"job-name={name}", _preload_content=False))["items"]
+        pods = _pods(namespace, name)
         return self._pod_problem(name, pods[0]) if pods else None
 
     def _pod_problem(self, name: str, pod: dict) -> str | None:
@@ -196,9 +218,7 @@ class KubernetesRunManager(RunManager):
         if not handle or not handle.get("job_name"):
             return ""
         try:
-            pods = api.raw(api.core_v1().list_namespaced_pod(
-                handle["namespace"], label_selector=f"job-name={handle['job_name']}",
-                _preload_content=False))["items"]
+            pods = _pods(handle["namespace"], handle["job_name"])
             if not pods:
                 return ""
             response = api.core_v1().read_namespaced_pod_log(
@@ -219,6 +239,29 @@ class KubernetesRunManager(RunManager):
         if handle and handle.get("job_name"):
             self._unschedulable_since.pop(handle["job_name"], None)
             _delete_job(handle["namespace"], handle["job_name"])
+
+
+def _deleted(name: str) -> str:
+    return f"its Kubernetes Job {name} was deleted"
+
+
+def _read_job(namespace: str, name: str, timeout: float | None = None) -> dict | None:
+    """The Job, or None when it no longer exists."""
+    options = {"_request_timeout": timeout} if timeout else {}
+    try:
+        return api.raw(api.batch_v1().read_namespaced_job(name, namespace,
+                                                          _preload_content=False, **options))
+    except Exception as error:  # noqa: BLE001
+        if api.is_not_found(error):
+            return None
+        raise
+
+
+def _pods(namespace: str, job_name: str, timeout: float | None = None) -> list[dict]:
+    options = {"_request_timeout": timeout} if timeout else {}
+    return api.raw(api.core_v1().list_namespaced_pod(
+        namespace, label_selector=f"job-name={job_name}", _preload_content=False,
+        **options))["items"]
 
 
 def _delete_job(namespace: str, name: str) -> None:

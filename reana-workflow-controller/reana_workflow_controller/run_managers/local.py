@@ -139,6 +139,26 @@ class LocalRunManager(RunManager):
             # The process logs stay for diagnosis; the pid list goes (nothing left to stop).
             (Path(folder) / "handle.json").unlink(missing_ok=True)
 
+    def end_cause(self, handle: dict | None) -> str | None:
+        """The job controller process gone while the engine reports failure, or None.
+
+        The job controller never exits on its own before its run has ended, so
+        an engine failing because its job controller vanished (killed, or
+        crashed) gets that said in the run's logs. A gone engine is no cause:
+        it exits right after reporting.
+        """
+        if not handle or not handle.get("job_controller"):
+            return None
+        process = handle["job_controller"]
+        if _process_alive(process):
+            return None
+        try:
+            code = (Path(handle["run_dir"]) / "job-controller.exit").read_text().strip()
+        except (KeyError, OSError):
+            code = ""  # killed: only a process that ends by itself records its exit code
+        ended = f"exited with code {code}" if code else "is gone"
+        return f"its job controller process (pid {process.get('pid')}) {ended}"
+
     def engine_exited_cleanly(self, handle: dict | None) -> bool:
         """The engine wrote exit code 0 (a kill -9 leaves no exit file)."""
         if not handle or not handle.get("run_dir"):
