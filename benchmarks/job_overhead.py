@@ -101,8 +101,8 @@ def measure(home: Path, count: int) -> dict:
     idle_rss = jc_process.memory_info().rss
     finished_at: list[float] = []
 
-    def timed_publish(workflow_uuid, status, logs="", message=None):
-        publish_workflow_status(workflow_uuid, status, logs=logs, message=message)
+    def timed_publish(workflow_uuid, status, logs="", message=None, seq=None):
+        publish_workflow_status(workflow_uuid, status, logs=logs, message=message, seq=seq)
         if message and "finished" in message.get("progress", {}):
             finished_at.append(time.perf_counter())
 
