@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 
-from jsonschema import Draft7Validator
-from jsonschema.exceptions import ValidationError, best_match
+# jsonschema imports its optional IRI format checker (``rfc3987_syntax``) when installed:
+# bravado-core's ``jsonschema[format-nongpl]`` brings it along, and it compiles lark grammars
+# at import (~16 MB of memory in every service process, seconds of CPU on a busy machine).
+# The reana.yaml schema uses no IRI format and no format checker is enabled here, so
+# jsonschema goes without it (its own ImportError fallback).
+if "jsonschema" not in sys.modules:
+    sys.modules.setdefault("rfc3987_syntax", None)
 
-from reana_commons.errors import REANAValidationError
+from jsonschema import Draft7Validator  # noqa: E402
+from jsonschema.exceptions import ValidationError, best_match  # noqa: E402
+
+from reana_commons.errors import REANAValidationError  # noqa: E402
 
 SCHEMA_FILE = "reana_analysis_schema.json"
 
