@@ -46,14 +46,28 @@ def skip_slow_format_checkers() -> None:
         sys.modules.setdefault("rfc3987_syntax", None)
 
 
+def _load_cwl(workflow_file, _analysis_dir) -> dict:
+    from reana_client.workflow_loaders.cwl import pack
+
+    return pack(workflow_file)
+
+
 def load(path: str) -> dict:
-    """Read reana.yaml and complete it (serial ``workflow.file``; yadage spec → null)."""
+    """Read reana.yaml and complete it as reana-client 0.9.6 does before sending it.
+
+    Serial: ``workflow.file`` loaded; cwl: the workflow packed (``cwltool --pack``
+    form); snakemake: the Snakefile read with ``inputs.parameters`` as its
+    config (steps and job dependencies); yadage: specification ``null``.
+    """
     skip_slow_format_checkers()
     from reana_commons.errors import REANAValidationError
     from reana_commons.specification import load_reana_spec
 
     try:
-        spec = load_reana_spec(path, skip_validation=True)
+        spec = load_reana_spec(path, skip_validation=True, loaders={"cwl": _load_cwl})
+        workflow = spec.get("workflow") or {}
+        if workflow.get("type") == "snakemake" and workflow.get("file"):
+            _load_snakemake(spec, path)
     except REANAValidationError as error:
         raise SpecificationError(error.message) from error
     workflow = spec.get("workflow") or {}
@@ -61,6 +75,28 @@ def load(path: str) -> dict:
         # REANA sends no yadage specification: the engine loads workflow.file at start.
         workflow["specification"] = None
     return spec
+
+
+def _load_snakemake(spec: dict, path: str) -> None:
+    """Snakemake needs the config (the loaded ``inputs.parameters``), so it comes second."""
+    from reana_commons.errors import REANAValidationError, WorkspaceFileNotFound
+    from reana_commons.workspace import resolve
+
+    from reana_client.workflow_loaders.snakemake import load as load_snakefile
+
+    workflow = spec["workflow"]
+    if workflow.get("specification"):
+        return
+    try:
+        snakefile = resolve(os.path.dirname(os.path.abspath(path)), workflow["file"], True)
+    except WorkspaceFileNotFound as error:
+        raise REANAValidationError(f"Workflow file '{workflow['file']}' does not exist.") from error
+    parameters = (spec.get("inputs") or {}).get("parameters")
+    workflow["specification"] = load_snakefile(
+        snakefile,
+        parameters if isinstance(parameters, dict) else {},
+        workdir=os.path.dirname(os.path.abspath(path)),
+    )
 
 
 def schema_warnings(spec: dict) -> list[str]:
