@@ -1,4 +1,9 @@
-"""The kubernetes run manager: its batch Job, and why a run is dead (against the k8s double)."""
+"""The kubernetes run manager: its batch Job, why a run is dead, and who ended it (k8s double).
+
+A run whose Job is deleted under it ends ``failed`` with the Job named in its
+logs, whether the engine's SIGTERM report or the reconciler gets there first;
+after a user stop the engine's report changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,9 @@ from k8s_double.pytest_plugin import k8s_cluster, reana_on_k8s  # noqa: F401 - f
 from k8s_double.validation import validate
 from reana_commons.k8s import api
 from reana_commons.pytest_plugin import apply_env
-from reana_db.models import Workflow
+from reana_db.enums import RunStatus
+from reana_db.models import RunHandle, Workflow
+from reana_workflow_controller.consumers.status_updates import apply_batch
 from reana_workflow_controller.run_managers import get_run_manager
 
 pytestmark = pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
@@ -94,3 +101,109 @@ def test_problem_names_the_reason(db, user, reana_env, reana_on_k8s, monkeypatch
     assert manager.problem(handle) == f"its Kubernetes Job {handle['job_name']} was deleted"
     assert not manager.is_alive(handle)
     manager.cleanup(handle)  # nothing left: no error
+
+
+def _running_batch_pod(cluster, handle):
+    """The run's pod, once its engine has submitted the step (both containers are up)."""
+    deadline = time.monotonic() + 30
+    while True:
+        jobs = cluster.store.list("jobs", "default")[0]
+        pods = cluster.store.list("pods", "default", f"job-name={handle['job_name']}")[0]
+        if pods and any(not j["metadata"]["name"].startswith("reana-run-batch-") for j in jobs):
+            return pods[0]
+        assert time.monotonic() < deadline, pods
+        time.sleep(0.05)
+
+
+def test_end_cause_names_a_deleted_pod_then_job(db, user, reana_env,
+                                                reana_on_k8s):  # noqa: F811
+    manager = get_run_manager("kubernetes")
+    assert manager.end_cause(None) is None
+    workflow = make_workflow(db, user, reana_env)
+    handle = manager.start(workflow)
+    name = _running_batch_pod(reana_on_k8s, handle)["metadata"]["name"]
+    assert manager.end_cause(handle) is None  # intact: a failure would be the run's own
+    api.core_v1().delete_namespaced_pod(name, "default")
+    # Asked while the pod terminates (its engine's SIGTERM report is sent meanwhile).
+    assert manager.end_cause(handle) == (f"its pod {name} (Kubernetes Job "
+                                         f"{handle['job_name']}) was deleted")
+    api.batch_v1().delete_namespaced_job(handle["job_name"], "default",
+                                         propagation_policy="Background")
+    assert manager.end_cause(handle) == f"its Kubernetes Job {handle['job_name']} was deleted"
+    manager.cleanup(handle)
+
+
+def test_end_cause_names_an_evicted_pod(db, user, reana_env, reana_on_k8s):  # noqa: F811
+    manager = get_run_manager("kubernetes")
+    handle = manager.start(make_workflow(db, user, reana_env))
+    name = _running_batch_pod(reana_on_k8s, handle)["metadata"]["name"]
+
+    def evicted(pod):  # what a kubelet under node pressure writes (the double never evicts)
+        pod["status"].update(reason="Evicted", message="The node was low on resource: memory.")
+
+    reana_on_k8s.store.update("pods", "default", name, evicted)
+    assert manager.end_cause(handle) == (f"its pod {name} (Kubernetes Job {handle['job_name']}) "
+                                         "was evicted: The node was low on resource: memory.")
+    manager.cleanup(handle)
+
+
+def _started_run(db, user, reana_env, cluster):
+    from reana_workflow_controller import runs
+
+    workflow = make_workflow(db, user, reana_env)
+    runs.start_run(db, workflow, {}, {})
+    handle = db.get(RunHandle, workflow.id_).handle
+    _running_batch_pod(cluster, handle)
+    return workflow, handle
+
+
+def _engine_reports_sigterm(db, workflow):
+    """What the serial engine publishes when its container gets SIGTERM."""
+    apply_batch(db, [{"workflow_uuid": str(workflow.id_), "status": RunStatus.failed.value,
+                      "logs": "Workflow exited unexpectedly.\n", "seq": 99}])
+    db.commit()
+    db.expire_all()
+    return db.get(Workflow, workflow.id_)
+
+
+def test_engine_report_of_a_deleted_job_names_the_job(db, user, reana_env,
+                                                      reana_on_k8s):  # noqa: F811
+    workflow, handle = _started_run(db, user, reana_env, reana_on_k8s)
+    api.batch_v1().delete_namespaced_job(handle["job_name"], "default",
+                                         propagation_policy="Background")
+    run = _engine_reports_sigterm(db, workflow)
+    assert RunStatus(run.status) == RunStatus.failed
+    assert run.logs.endswith(f"Workflow exited unexpectedly.\nWorkflow {run.full_name} failed: "
+                             f"its Kubernetes Job {handle['job_name']} was deleted.\n")
+    get_run_manager("kubernetes").cleanup(handle)
+
+
+def test_engine_report_after_a_user_stop_changes_nothing(db, user, reana_env,
+                                                         reana_on_k8s):  # noqa: F811
+    from reana_workflow_controller import runs
+
+    workflow, handle = _started_run(db, user, reana_env, reana_on_k8s)
+    runs.stop_run(db, workflow)  # deletes the Job too
+    run = _engine_reports_sigterm(db, workflow)
+    assert RunStatus(run.status) == RunStatus.stopped
+    assert "was deleted" not in run.logs
+
+
+def test_reconciler_names_a_deleted_job(db, user, reana_env, reana_on_k8s):  # noqa: F811
+    from reana_workflow_controller.reconciler import Reconciler
+
+    workflow, handle = _started_run(db, user, reana_env, reana_on_k8s)
+    reconciler = Reconciler(grace=0, interval=1)
+    assert reconciler.reconcile_once() == []
+    api.batch_v1().delete_namespaced_job(handle["job_name"], "default",
+                                         propagation_policy="Background")
+    assert reconciler.reconcile_once() == [workflow.id_]
+    db.expire_all()
+    run = db.get(Workflow, workflow.id_)
+    assert RunStatus(run.status) == RunStatus.failed
+    assert (f"Workflow {run.full_name} failed: its Kubernetes Job {handle['job_name']} was "
+            "deleted (detected by the reconciler") in run.logs
+    # The engine's SIGTERM report, arriving second, adds its words and nothing else.
+    run = _engine_reports_sigterm(db, workflow)
+    assert RunStatus(run.status) == RunStatus.failed
+    assert run.logs.count("was deleted") == 1
