@@ -113,7 +113,7 @@ class Config:
     container_runtime: str = ""
     server_url: str = "http://127.0.0.1:30080"
     workflow_controller_url: str = "http://127.0.0.1:30081"
-    job_status_consumer_prefetch: int = 100
+    job_status_consumer_prefetch: int = 1000
     reconcile_interval: float = 2.0
     reconcile_grace: float = 10.0
     polling_interval: float = 0.05
@@ -212,7 +212,7 @@ def load_config(environ=None) -> Config:
             environ, "REANA_WORKFLOW_CONTROLLER_URL", "http://127.0.0.1:30081"
         ),
         job_status_consumer_prefetch=_int(
-            environ, "REANA_JOB_STATUS_CONSUMER_PREFETCH_COUNT", 100
+            environ, "REANA_JOB_STATUS_CONSUMER_PREFETCH_COUNT", 1000
         ),
         reconcile_interval=_float(environ, "REANA_RECONCILE_INTERVAL", 2.0),
         reconcile_grace=_float(environ, "REANA_RECONCILE_GRACE", 10.0),

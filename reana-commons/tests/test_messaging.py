@@ -177,6 +177,35 @@ def test_manual_ack_leaves_settling_to_the_handler(mq):
     assert Submissions().drain(timeout=0.3) == 0
 
 
+def test_ack_all_settles_a_batch_at_once(mq, reana_home):
+    for n in range(6):
+        messaging.publish_workflow_status(f"wf-{n}", None)
+
+    class Batcher(Recorder):
+        manual_ack = True
+
+        def __init__(self):
+            super().__init__()
+            self.held = []
+
+        def handle(self, body, message):
+            super().handle(body, message)
+            self.held.append(message)
+            if len(self.held) == 5:
+                messaging.ack_all(self.held)  # the sixth is still to come: not acked
+
+    batcher = Batcher()
+    assert batcher.drain(timeout=2, limit=6) == 6
+    assert all(m.acknowledged for m in batcher.held[:5])
+    messaging.ack_all(batcher.held[:5])  # nothing is acknowledged twice
+    successor = Recorder()
+    assert successor.drain(timeout=2) == 1
+    assert successor.bodies == [batcher.bodies[5]]
+    if mq == "embedded":
+        with sqlite3.connect(reana_home / "broker.db") as db:
+            assert db.execute("SELECT count(*) FROM kombu_message").fetchone() == (0,)
+
+
 DYING_CONSUMER = """
 import os
 from reana_commons import messaging

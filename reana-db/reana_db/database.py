@@ -40,8 +40,14 @@ def build_engine(uri: str | None = None) -> Engine:
         engine = create_engine(uri, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    options = {}
+    if uri.startswith(("postgresql://", "postgresql+psycopg2://", "postgres://")):
+        # Many-row UPDATEs (a status batch touches many runs) go in pages, not a round
+        # trip per row.
+        options["executemany_mode"] = "values_plus_batch"
     return create_engine(
         uri,
+        **options,
         pool_size=config.pool_size,
         max_overflow=config.max_overflow,
         pool_recycle=config.pool_recycle,

@@ -8,8 +8,10 @@ rules) is triggered here, in the same transaction as the status change.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
+from sqlalchemy import Text, bindparam, func, update
 from sqlalchemy.orm import Session
 
 from reana_db.enums import JobStatus, RunStatus
@@ -82,13 +84,36 @@ def set_workflow_status(
     return True
 
 
+def log_chunk(text: str | None) -> str:
+    """A chunk of workflow logs as stored: ending with a newline ('' stays '')."""
+    if not text:
+        return ""
+    return text if text.endswith("\n") else text + "\n"
+
+
 def append_workflow_logs(workflow: Workflow, text: str) -> None:
     """Append a chunk to the run's workflow logs, ending it with a newline."""
-    if not text:
+    if text:
+        workflow.logs = (workflow.logs or "") + log_chunk(text)
+
+
+def append_logs_in_database(session: Session, chunks: dict[uuid.UUID, str]) -> None:
+    """Append text to several runs' logs in SQL (``logs || chunk``), one statement for all.
+
+    For writers that never load the logs (the job-status consumer): neither the
+    whole text nor its growth travels between the database and Python. Chunks
+    are taken as they are (see :func:`log_chunk`); the caller holds the runs' locks.
+    """
+    rows = [{"run_id": run_id, "chunk": text} for run_id, text in chunks.items() if text]
+    if not rows:
         return
-    if not text.endswith("\n"):
-        text += "\n"
-    workflow.logs = (workflow.logs or "") + text
+    table = Workflow.__table__
+    statement = (
+        update(table)
+        .where(table.c.id_ == bindparam("run_id"))
+        .values(logs=func.coalesce(table.c.logs, "") + bindparam("chunk", type_=Text))
+    )
+    session.execute(statement, rows)
 
 
 def _on_terminal(session: Session, workflow: Workflow, new: RunStatus, now: datetime) -> None:

@@ -27,12 +27,18 @@ def _write_lock_sqlite(session: Session) -> bool:
     return True
 
 
-def lock_runs(session: Session, run_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Workflow]:
-    """The runs with these ids, fresh from the database and locked until commit."""
+def lock_runs(
+    session: Session, run_ids: Iterable[uuid.UUID], *options
+) -> dict[uuid.UUID, Workflow]:
+    """The runs with these ids, fresh from the database and locked until commit.
+
+    ``options`` are loader options (for instance deferring the bulky columns a
+    writer does not read).
+    """
     ids = sorted(set(run_ids), key=str)
     if not ids:
         return {}
-    query = select(Workflow).where(Workflow.id_.in_(ids)).order_by(Workflow.id_)
+    query = select(Workflow).where(Workflow.id_.in_(ids)).order_by(Workflow.id_).options(*options)
     if not _write_lock_sqlite(session):
         # NO KEY UPDATE: job rows referencing the run (KEY SHARE) do not block it.
         query = query.with_for_update(key_share=True)

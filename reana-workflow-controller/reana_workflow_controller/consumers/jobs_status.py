@@ -2,8 +2,8 @@
 
 Messages of ``jobs-status`` are applied in batches: everything the broker has
 ready (up to the prefetch count) goes into one transaction, committed once
-(group commit), and only then acknowledged, so a crash before the commit
-means redelivery, never loss; applying is idempotent
+(group commit), and only then acknowledged (one ``basic.ack(multiple)``), so
+a crash before the commit means redelivery, never loss; applying is idempotent
 (:mod:`.status_updates`). A batch that fails is retried message by message,
 so one bad message cannot hold back the others. Runs that reached a terminal
 status are cleaned up by their run manager after the commit, in a thread pool.
@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from kombu import Consumer
 from reana_commons.config import get_config
-from reana_commons.messaging import BaseConsumer, jobs_status_queue
+from reana_commons.messaging import BaseConsumer, ack_all, jobs_status_queue
 from reana_db.database import new_session
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -72,8 +72,11 @@ class JobStatusConsumer(BaseConsumer):
         except Exception:  # noqa: BLE001 - retried one by one below
             log.exception("batch of %d failed; retrying one by one", len(batch))
             return sum(self._apply_alone(body, message) for body, message in batch)
-        for _, message in batch:
-            _settle(message, "ack")
+        try:
+            # Every message delivered so far is in this batch: one ack settles them all.
+            ack_all([message for _, message in batch])
+        except Exception as error:  # noqa: BLE001 - unacked messages come back; applying is idempotent
+            log.warning("could not acknowledge %d jobs-status messages: %s", len(batch), error)
         self._cleanup(result)
         self.applied += len(batch)
         return len(batch)

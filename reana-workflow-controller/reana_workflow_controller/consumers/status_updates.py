@@ -16,9 +16,14 @@ from dataclasses import dataclass, field
 
 from reana_db.enums import RunStatus
 from reana_db.models import RunHandle, Workflow
-from reana_db.status import append_workflow_logs, can_transition, set_workflow_status
+from reana_db.status import (
+    append_logs_in_database,
+    can_transition,
+    log_chunk,
+    set_workflow_status,
+)
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.attributes import flag_modified
 
 from reana_workflow_controller.locking import lock_runs
@@ -30,6 +35,12 @@ PROGRESS_KEYS = ("running", "finished", "failed")
 SEQ_KEY = "status_seq"
 """Key of the run handle's JSON holding the applied sequence numbers."""
 MAX_ABOVE = 1000
+UNREAD_COLUMNS = (
+    defer(Workflow.logs),
+    defer(Workflow.reana_specification),
+    defer(Workflow.engine_specific),
+)
+"""Columns a status writer never reads: not loaded (logs are appended in SQL)."""
 
 
 @dataclass
@@ -44,16 +55,21 @@ def apply_batch(session: Session, bodies: list[dict], engine_logs=None) -> Batch
 
     ``engine_logs(handle)`` (optional) returns the engine output to append when
     a run ends, as REANA appends the engine container's log.
+
+    Each run is written once per batch however many of its messages the batch
+    holds: the bulky columns are not loaded, log chunks are gathered and
+    appended in SQL, and progress is merged in memory and stored at the end.
     """
     result = BatchResult()
     ids = {_uuid(b.get("workflow_uuid")) for b in bodies} - {None}
     if not ids:
         return result
-    workflows = lock_runs(session, ids)
+    workflows = lock_runs(session, ids, *UNREAD_COLUMNS)
     handles = {
         h.workflow_id: h
         for h in session.scalars(select(RunHandle).where(RunHandle.workflow_id.in_(ids)))
     }
+    changes = _Changes()
     for body in bodies:
         workflow = workflows.get(_uuid(body.get("workflow_uuid")))
         if workflow is None:
@@ -62,19 +78,19 @@ def apply_batch(session: Session, bodies: list[dict], engine_logs=None) -> Batch
         handle = handles.get(workflow.id_)
         if _already_applied(handle, body):
             continue
-        ended = apply_one(session, workflow, body)
+        ended = apply_one(session, workflow, body, changes)
         if ended:
             extra = engine_logs(handle.handle) if (engine_logs and handle) else ""
-            if extra:
-                append_workflow_logs(workflow, extra)
+            changes.log(workflow, extra)
             runtime = handle.runtime if handle else None
             cause = None
             if handle and RunStatus(workflow.status) == RunStatus.failed:
                 # An engine killed from outside only knows it was terminated: the runtime says why.
                 cause = end_cause_of(runtime, handle.handle)
             if cause:
-                append_workflow_logs(workflow, f"Workflow {workflow.full_name} failed: {cause}.")
+                changes.log(workflow, f"Workflow {workflow.full_name} failed: {cause}.")
             result.ended.append((workflow.id_, runtime, handle.handle if handle else None))
+    changes.write(session)
     return result
 
 
@@ -110,44 +126,99 @@ def _already_applied(handle: RunHandle | None, body: dict) -> bool:
     return False
 
 
-def apply_one(session: Session, workflow: Workflow, body: dict) -> bool:
-    """Apply one message to ``workflow``; returns whether the run just ended."""
+def apply_one(
+    session: Session, workflow: Workflow, body: dict, changes: _Changes | None = None
+) -> bool:
+    """Apply one message to ``workflow``; returns whether the run just ended.
+
+    With ``changes`` the logs and progress are gathered there (the caller
+    writes them, :meth:`_Changes.write`); without, they are written at once.
+    """
+    own = changes is None
+    changes = changes or _Changes()
     old = RunStatus(workflow.status)
     status = body.get("status")
     logs = body.get("logs") or ""
-    if old not in RunStatus.alive():
-        if isinstance(body.get("seq"), int) and old != RunStatus.deleted:
-            # A numbered message that arrived late (requeued behind the final status):
-            # its logs and progress still belong to the run, its status does not.
-            if logs:
-                append_workflow_logs(workflow, logs)
-            progress = (body.get("message") or {}).get("progress")
-            if progress:
-                merge_progress(workflow, progress)
-        return False
+    progress = (body.get("message") or {}).get("progress")
     ended = False
+    if old not in RunStatus.alive():
+        if not (isinstance(body.get("seq"), int) and old != RunStatus.deleted):
+            return False
+        # A numbered message that arrived late (requeued behind the final status):
+        # its logs and progress still belong to the run, its status does not.
+        status = None
     if status is not None:
         new = RunStatus(int(status))
-        if can_transition(old, new):
-            set_workflow_status(session, workflow, new, logs=logs)
-            ended = new != old and new in RunStatus.terminal()
-        else:
+        if not can_transition(old, new):
             log.info("run %s: cannot go from %s to %s", workflow.id_, old.name, new.name)
             return False
-    elif logs:
-        append_workflow_logs(workflow, logs)
-    progress = (body.get("message") or {}).get("progress")
+        changes.log(workflow, logs)
+        set_workflow_status(session, workflow, new)
+        ended = new != old and new in RunStatus.terminal()
+    else:
+        changes.log(workflow, logs)
     if progress:
-        merge_progress(workflow, progress)
+        changes.progress(workflow, progress)
+    if own:
+        changes.write(session)
     return ended
+
+
+class _Changes:
+    """Logs and progress of a batch, per run, written once at the end.
+
+    Log chunks keep their order and go to the database as one ``logs || chunk``
+    per run; progress is merged into insertion-ordered dicts (constant-time
+    membership), so a run with thousands of jobs costs no quadratic scans.
+    """
+
+    def __init__(self):
+        self.logs: dict[uuid.UUID, list[str]] = {}
+        self.progresses: dict[uuid.UUID, tuple[Workflow, dict]] = {}
+
+    def log(self, workflow: Workflow, text: str | None) -> None:
+        chunk = log_chunk(text)
+        if chunk:
+            self.logs.setdefault(workflow.id_, []).append(chunk)
+
+    def progress(self, workflow: Workflow, progress: dict) -> None:
+        entry = self.progresses.get(workflow.id_)
+        if entry is None:
+            entry = (workflow, _load_progress(workflow.job_progress))
+            self.progresses[workflow.id_] = entry
+        _merge(entry[1], progress)
+
+    def write(self, session: Session) -> None:
+        append_logs_in_database(session, {k: "".join(v) for k, v in self.logs.items()})
+        for workflow, merged in self.progresses.values():
+            workflow.job_progress = _dump_progress(workflow.job_progress, merged)
+            flag_modified(workflow, "job_progress")
+        self.logs.clear()
+        self.progresses.clear()
 
 
 def merge_progress(workflow: Workflow, progress: dict) -> None:
     """Union the job-id sets per key; ``total`` is taken when given (dynamic DAGs grow)."""
-    current = dict(workflow.job_progress or {})
+    merged = _load_progress(workflow.job_progress)
+    _merge(merged, progress)
+    workflow.job_progress = _dump_progress(workflow.job_progress, merged)
+    flag_modified(workflow, "job_progress")
+
+
+def _load_progress(current: dict | None) -> dict:
+    """The stored progress as ``{key: {job_id: None}}`` plus ``total`` (None if not given)."""
+    current = current or {}
+    merged: dict = {"total": None, "touched": set()}
+    for key in PROGRESS_KEYS:
+        if key in current:
+            merged[key] = dict.fromkeys((current.get(key) or {}).get("job_ids") or [])
+    return merged
+
+
+def _merge(merged: dict, progress: dict) -> None:
     total = progress.get("total")
     if isinstance(total, dict) and total.get("total"):
-        current["total"] = {
+        merged["total"] = {
             "total": int(total["total"]),
             "job_ids": list(total.get("job_ids") or []),
         }
@@ -155,19 +226,29 @@ def merge_progress(workflow: Workflow, progress: dict) -> None:
         incoming = progress.get(key)
         if not isinstance(incoming, dict):
             continue
-        known = list((current.get(key) or {}).get("job_ids") or [])
+        known = merged.setdefault(key, {})
+        merged["touched"].add(key)
         for job_id in incoming.get("job_ids") or []:
-            if job_id is not None and job_id not in known:
-                known.append(job_id)
-        current[key] = {"total": len(known), "job_ids": known}
-    # A job that finished or failed is no longer running.
-    done = set(_ids(current, "finished")) | set(_ids(current, "failed"))
-    if "running" in current and done:
-        still = [j for j in _ids(current, "running") if j not in done]
-        current["running"] = {"total": len(still), "job_ids": still}
-    workflow.job_progress = current
-    flag_modified(workflow, "job_progress")
+            if job_id is not None:
+                known[job_id] = None
 
 
-def _ids(progress: dict, key: str) -> list:
-    return list((progress.get(key) or {}).get("job_ids") or [])
+def _dump_progress(current: dict | None, merged: dict) -> dict:
+    """REANA's ``{key: {"total", "job_ids"}}``; a finished or failed job is no longer running.
+
+    Only the keys a message named are rewritten (and ``running`` once jobs are done).
+    """
+    out = dict(current or {})
+    if merged["total"] is not None:
+        out["total"] = merged["total"]
+    done = set(merged.get("finished") or ()) | set(merged.get("failed") or ())
+    for key in PROGRESS_KEYS:
+        if key not in merged:
+            continue
+        if key not in merged["touched"] and not (key == "running" and done):
+            continue
+        ids = list(merged[key])
+        if key == "running" and done:
+            ids = [j for j in ids if j not in done]
+        out[key] = {"total": len(ids), "job_ids": ids}
+    return out
