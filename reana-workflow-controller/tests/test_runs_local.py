@@ -96,7 +96,11 @@ def handle_of(db, workflow):
 
 @pytest.mark.parametrize("name", CONFORMANCE)
 def test_conformance_start_alive_stop(db, user, run_env, name, request):
-    """Every run manager: start gives a handle with a URL, is_alive, stop ends it all."""
+    """Every run manager: start gives a handle with a URL, is_alive, stop ends it all.
+
+    ``end_cause`` is None while the runtime is intact and names what ended it
+    once it was ended from outside the engine (here: by ``stop``).
+    """
     assert set(CONFORMANCE) <= set(RUN_MANAGERS)
     if name == "kubernetes":
         request.getfixturevalue("reana_on_k8s")
@@ -106,11 +110,13 @@ def test_conformance_start_alive_stop(db, user, run_env, name, request):
     try:
         assert handle["job_controller_url"].startswith(("http://127.0.0.1:", "http://localhost:"))
         assert manager.is_alive(handle)
+        assert manager.end_cause(handle) is None
         wait_for(lambda: running_job(db, workflow))
         wait_for(lambda: (os.path.exists(os.path.join(workflow.workspace_path, "out.txt"))))
     finally:
         manager.stop(workflow, handle)
     assert not manager.is_alive(handle)
+    assert manager.end_cause(handle)
     job = wait_for(lambda: _terminal_job(db, workflow))
     assert JobStatus(job.status) in (JobStatus.stopped, JobStatus.failed)
     manager.cleanup(handle)
