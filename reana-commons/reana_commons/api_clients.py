@@ -23,6 +23,33 @@ from reana_commons.errors import REANAError
 DEFAULT_TIMEOUT = 120.0
 """Seconds to wait for the controller (connect and each read)."""
 
+POOL_SIZE = 32
+"""Kept-alive connections per client: at least the threads of a server worker."""
+
+
+def internal_session() -> requests.Session:
+    """A keep-alive session for calls between the platform's own services.
+
+    - No proxy or ``.netrc`` look-up (``trust_env``): the controller is internal,
+      and requests would otherwise scan the environment on every call.
+    - A pool as large as the threads sharing the client, so no connection is
+      thrown away and re-opened under concurrency.
+    - Idempotent calls (GET, PUT, DELETE) are retried once when the connection
+      fails, e.g. reset by the controller closing it as it sat idle in the pool.
+      POST is not: the controller may have acted on it.
+    """
+    from urllib3.util.retry import Retry
+
+    session = requests.Session()
+    session.trust_env = False
+    retry = Retry(total=1, connect=1, read=1, status=0, other=0, redirect=0,
+                  backoff_factor=0, raise_on_status=False)
+    adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=POOL_SIZE,
+                                            max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
 
 class WorkflowControllerUnavailable(REANAError):
     """The workflow controller could not be reached or did not answer in time."""
@@ -48,7 +75,7 @@ class WorkflowControllerClient:
         timeout: float = DEFAULT_TIMEOUT,
     ):
         self.base_url = (base_url or get_config().workflow_controller_url).rstrip("/")
-        self.session = session or requests.Session()
+        self.session = session or internal_session()
         self.timeout = timeout
 
     def request(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import uuid
 
@@ -236,34 +237,44 @@ def quota_set(email, user_id, resource, limit):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=30080, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers.")
-def server(host, port, workers):
+@click.option("--threads", default=8, show_default=True, type=int, help="Threads per worker.")
+def server(host, port, workers, threads):
     """Serve the public REST API with gunicorn (database migrated first)."""
     logging.basicConfig(level=get_config().log_level)
-    prepare_database()
-    serve(host, port, workers)
+    migrate_in_child()
+    serve(host, port, workers, threads)
 
 
-def serve(host: str, port: int, workers: int) -> None:
-    """Run gunicorn on ``host:port`` with the API app."""
-    from gunicorn.app.base import BaseApplication
+def migrate_in_child() -> None:
+    """Migrate the database in a forked child, so the gunicorn master never imports Alembic.
 
-    from reana_server.app import create_app
+    gunicorn forks its workers from the master: whatever the master imported
+    (Alembic, the migration scripts) would sit in every worker's memory.
+    """
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            prepare_database()
+        except BaseException:  # noqa: BLE001 - reported here, the parent exits non-zero
+            logging.exception("Database migration failed")
+            code = 1
+        finally:
+            logging.shutdown()
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise click.ClickException("The database could not be migrated (see the log above).")
 
-    class _Gunicorn(BaseApplication):
-        def load_config(self):
-            settings = {
-                "bind": f"{host}:{port}",
-                "workers": max(workers, 1),
-                "worker_class": "gthread",
-                "threads": 8,
-                "timeout": 3600,
-                "accesslog": "-",
-            }
-            for key, value in settings.items():
-                self.cfg.set(key, value)
 
-        def load(self):
-            return create_app()
+def serve(host: str, port: int, workers: int, threads: int = 8) -> None:
+    """Run gunicorn on ``host:port`` with the API app (loaded in each worker)."""
+    from reana_commons.wsgi_server import gunicorn_settings, serve_gunicorn
 
-    _Gunicorn().run()
+    def load():
+        from reana_server.app import create_app
+
+        return create_app()
+
+    serve_gunicorn(load, gunicorn_settings(host, port, workers, threads, timeout=3600))
     sys.exit(0)

@@ -7,9 +7,10 @@ import uuid
 
 from reana_commons.config import Config
 from reana_commons.specification import validate_operational_options as check_operational_options
-from reana_db.models import User, Workflow
+from reana_db.models import User, UserResource, Workflow
 from reana_db.quota import has_exceeded_quota
 from reana_db.run_numbers import WorkflowNotFound, get_workflow_by_uuid_or_name
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from reana_server.errors import BadRequest, Forbidden, WorkflowLookupError
@@ -29,7 +30,22 @@ def get_user_workflow(
 
 
 def check_quota(session: Session, user: User) -> None:
-    """Refuse (403) when the user has used up a limited resource."""
+    """Refuse (403) when the user has used up a limited resource.
+
+    Every create and start asks, so the common answer (nothing used up) costs one
+    EXISTS query; reana-db's :func:`has_exceeded_quota` words the refusal.
+    """
+    used_up = session.scalar(
+        select(
+            exists().where(
+                UserResource.user_id == user.id_,
+                UserResource.quota_limit > 0,
+                UserResource.quota_used >= UserResource.quota_limit,
+            )
+        )
+    )
+    if not used_up:
+        return
     exceeded, message = has_exceeded_quota(session, user)
     if exceeded:
         raise Forbidden(message)

@@ -55,7 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-def serve(host: str, port: int, workers: int = 2) -> None:
+def serve(host: str, port: int, workers: int = 2, threads: int = 4) -> None:
     """Serve the API: gunicorn with ``workers`` processes, or threaded werkzeug for ≤ 1."""
     logging.basicConfig(level=get_config().log_level)
     if workers <= 1:
@@ -63,22 +63,6 @@ def serve(host: str, port: int, workers: int = 2) -> None:
 
         run_simple(host, port, create_app(), threaded=True, use_reloader=False)
         return
-    from gunicorn.app.base import BaseApplication
+    from reana_commons.wsgi_server import gunicorn_settings, serve_gunicorn
 
-    class _Gunicorn(BaseApplication):
-        def load_config(self):
-            settings = {
-                "bind": f"{host}:{port}",
-                "workers": workers,
-                "worker_class": "gthread",
-                "threads": 4,
-                "timeout": 600,
-                "accesslog": "-",
-            }
-            for key, value in settings.items():
-                self.cfg.set(key, value)
-
-        def load(self):
-            return create_app()
-
-    _Gunicorn().run()
+    serve_gunicorn(create_app, gunicorn_settings(host, port, workers, threads, timeout=600))

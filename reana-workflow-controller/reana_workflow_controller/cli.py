@@ -14,11 +14,12 @@ def cli():
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=30081, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
-def api(host, port, workers):
+@click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
+def api(host, port, workers, threads):
     """Serve the internal REST API (gunicorn)."""
     from reana_workflow_controller.app import serve
 
-    serve(host, port, workers)
+    serve(host, port, workers, threads)
 
 
 @cli.command()

@@ -1,0 +1,60 @@
+"""The gunicorn setup shared by the HTTP services (reana-server's API, the workflow controller's).
+
+One place decides how the services are served, because the settings matter
+for each other:
+
+- **Keep-alive longer than any client keeps an idle connection ready.** gunicorn
+  closes an idle kept-alive connection after ``keepalive`` seconds (2 by default);
+  a client that sends its next request on it at that moment gets "Connection reset
+  by peer". reana-server keeps a pool of connections to the workflow controller
+  that can sit idle between bursts, so the services keep them open for minutes
+  (:data:`KEEPALIVE`), and the client retries idempotent calls once on a reset.
+- **No gunicorn control socket.** gunicorn ≥ 25.1 opens a control socket at one
+  fixed path per user (``~/.gunicorn/gunicorn.ctl``): every service, and every
+  platform of that user, would fight over it. supervisord manages the
+  processes, so the socket is not opened at all.
+- **Workers load the app after the fork** (no ``preload_app``): the master stays
+  small and each worker imports only what serving needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+KEEPALIVE = 300
+"""Seconds an idle kept-alive connection stays open (the client pool reuses them)."""
+
+
+def gunicorn_settings(host: str, port: int, workers: int, threads: int, timeout: int,
+                      access_log: bool = True) -> dict:
+    """gunicorn settings of a threaded service on ``host:port``."""
+    settings = {
+        "bind": f"{host}:{port}",
+        "workers": max(workers, 1),
+        "worker_class": "gthread",
+        "threads": max(threads, 1),
+        "timeout": timeout,
+        "keepalive": KEEPALIVE,
+        "control_socket_disable": True,
+    }
+    if access_log:
+        settings["accesslog"] = "-"
+    return settings
+
+
+def serve_gunicorn(app_factory: Callable, settings: dict) -> None:
+    """Run gunicorn with ``settings`` until it stops; each worker calls ``app_factory()``."""
+    from gunicorn.app.base import BaseApplication
+
+    class _Service(BaseApplication):
+        def load_config(self):
+            for key, value in settings.items():
+                # Settings a given gunicorn does not know (the control socket before 25.1)
+                # have nothing to configure there.
+                if key in self.cfg.settings:
+                    self.cfg.set(key, value)
+
+        def load(self):
+            return app_factory()
+
+    _Service().run()
