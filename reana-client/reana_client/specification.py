@@ -105,6 +105,14 @@ def schema_warnings(spec: dict) -> list[str]:
     from reana_commons.errors import REANAValidationError
     from reana_commons.specification import validate_reana_spec
 
+    workflow = spec.get("workflow")
+    if (
+        isinstance(workflow, dict)
+        and "specification" in workflow
+        and workflow["specification"] is None
+    ):
+        # yadage: 0.9.6 validates before it blanks the specification it will not send
+        spec = {**spec, "workflow": {k: v for k, v in workflow.items() if k != "specification"}}
     try:
         result = validate_reana_spec(spec)
     except REANAValidationError as error:

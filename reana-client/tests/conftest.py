@@ -152,6 +152,8 @@ def invoke_reference(python, platform: Platform, commands, cwd=None, env=None) -
         capture_output=True,
         text=True,
         timeout=600,
+        # the venv's scripts (cwltool, which 0.9.6 runs to pack CWL) on PATH, as when installed
+        env={**os.environ, "PATH": f"{python.parent}:{os.environ.get('PATH', '')}"},
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return [Result(**r) for r in json.loads(proc.stdout.strip().splitlines()[-1])]

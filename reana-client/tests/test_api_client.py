@@ -56,6 +56,19 @@ def test_json_bodies_drop_none_and_go_on_get():
     assert json.loads(body) == ["step0"]
 
 
+def test_create_body_keeps_the_specification_nulls():
+    """Like bravado-core (recorded 0.9.6 traffic): only declared optional properties lose None."""
+    spec = {"workflow": {"type": "yadage", "file": "w.yaml", "specification": None}}
+    _, _, body = _encode("create_workflow", workflow_name="w", reana_specification=spec)
+    assert json.loads(body) == spec
+    _, _, body = _encode(
+        "start_workflow",
+        workflow_id_or_name="w",
+        parameters={"restart": None, "input_parameters": {"x": None}},
+    )
+    assert json.loads(body) == {"input_parameters": {"x": None}}
+
+
 def test_unknown_parameter_is_refused():
     with pytest.raises(TypeError):
         _encode("ping", nope=1)

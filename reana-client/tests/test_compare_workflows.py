@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 
 def assert_same(mine, theirs, args, swap=None):
@@ -125,3 +126,40 @@ def test_validate_matches_reana_client(ours, reference, helloworld):
     mine = ours("validate", "-f", "bad.yaml", cwd=helloworld)
     assert mine.exit_code == 1
     assert "environment" in mine.output and json is not None
+
+
+SNAKEMAKE_REPORT = re.compile(
+    r"^(\[WARNING\] )?Building DAG of jobs\.\.\.\n"
+    r"((\[WARNING\] )?Job stats:\n(.*\n)*?total +\d+(\n|$)\n?)?",
+    re.M,
+)
+
+
+def test_create_other_engines_stores_what_reana_client_sends(ours, reference, helloworld, platform):
+    """cwl, snakemake and yadage runs: same output, and the server stores the same specification."""
+    from reana_client.api.client import SpecClient
+
+    client = SpecClient(platform.url)
+    for kind in ("cwl", "snakemake", "yadage"):
+        spec_file = f"reana-{kind}.yaml"
+        commands = [["create", "-w", kind, "-f", spec_file], ["validate", "-f", spec_file]]
+        theirs = reference(commands, cwd=helloworld)
+        for result in theirs:  # Snakemake's own report of its dry run is not the client's output
+            result.stdout = SNAKEMAKE_REPORT.sub("", result.stdout)
+            result.stderr = SNAKEMAKE_REPORT.sub("", result.stderr)
+        mine = [ours(*args, cwd=helloworld) for args in commands]
+        assert theirs[0].exit_code == 0, theirs[0].output
+        assert_same(mine[0], theirs[0], kind, swap={f"{kind}.1": f"{kind}.2"})
+        assert_same(mine[1], theirs[1], ["validate", kind])
+        stored = [
+            client.call(
+                "get_workflow_specification",
+                workflow_id_or_name=f"{kind}.{run}",
+                access_token=platform.token,
+            )["specification"]
+            for run in (1, 2)
+        ]
+        assert stored[0] == stored[1], kind
+        assert stored[0]["workflow"]["type"] == kind
+        if kind != "yadage":
+            assert stored[0]["workflow"]["specification"], kind

@@ -113,7 +113,7 @@ def encode_request(path: str, operation: dict, kwargs: dict):
                 value = ",".join(_encode_scalar(v) for v in value)
             query.append((name, _encode_scalar(value)))
         elif where == "body":
-            body = json.dumps(_drop_none(value)).encode()
+            body = json.dumps(_marshal(value, param.get("schema") or {})).encode()
     unknown = set(kwargs) - known
     if unknown:
         raise TypeError(f"unknown parameters {sorted(unknown)} for {operation['operationId']}")
@@ -122,10 +122,27 @@ def encode_request(path: str, operation: dict, kwargs: dict):
     return resolved, body
 
 
-def _drop_none(value):
-    if isinstance(value, dict):
-        return {k: _drop_none(v) for k, v in value.items() if v is not None}
-    return value
+def _marshal(value, schema: dict):
+    """bravado-core's marshalling of a body: ``None`` dropped only where the schema declares it.
+
+    A declared, optional, non-``x-nullable`` property that is ``None`` is left
+    out; anything else, such as a reana.yaml's ``"specification": null`` or a
+    step's ``"compute_backend": null``, is sent as it is.
+    """
+    if not isinstance(value, dict) or schema.get("type") != "object":
+        return value
+    properties = schema.get("properties") or {}
+    required = set(schema.get("required") or [])
+    extra = schema.get("additionalProperties")
+    marshalled = {}
+    for key, item in value.items():
+        declared = properties.get(key)
+        if item is None and declared is not None:
+            if key not in required and not declared.get("x-nullable"):
+                continue
+        item_schema = declared if declared is not None else extra
+        marshalled[key] = _marshal(item, item_schema) if isinstance(item_schema, dict) else item
+    return marshalled
 
 
 class SpecClient:
