@@ -33,6 +33,8 @@ from reana_db.models import Resource, User, UserResource, Workflow, WorkflowReso
 from reana_db.units import human_readable_bytes, human_readable_milliseconds
 from reana_db.users import ensure_default_resources
 
+RESOURCES_KEY = "reana_db.quota.resources"
+"""Key of ``Session.info`` caching the resource rows."""
 WARNING_THRESHOLD = 80
 CRITICAL_THRESHOLD = 100
 
@@ -94,7 +96,14 @@ def directory_size(path: str | os.PathLike | None) -> int:
 
 
 def _resource(session: Session, type_: ResourceType) -> Resource:
-    return ensure_default_resources(session)[type_]
+    """The CPU or disk resource row, looked up once per session (they never change)."""
+    cached = session.info.get(RESOURCES_KEY)
+    if cached is None:
+        found = {r.type_: r for r in session.scalars(select(Resource))}
+        if len(found) < len(ResourceType):
+            return ensure_default_resources(session)[type_]  # not cached: may be rolled back
+        cached = session.info[RESOURCES_KEY] = found
+    return cached[type_]
 
 
 def _upsert_workflow_usage(
@@ -253,19 +262,82 @@ def update_on_termination(session: Session, workflow: Workflow, status: RunStatu
     counts 0, always, for every run sharing it: deleting a run removes its
     workspace (the caller may do so after committing the status). Call
     :func:`refresh_disk_usage` to measure again if a workspace is kept.
+
+    The owner's totals change by this run's difference only (the old and new
+    values of its own rows), so ending a run costs the same whether its owner
+    has ten runs or a hundred thousand; ``reana-db quota-updater``
+    (:func:`update_all_usage`) recomputes everything from scratch.
     """
     status = RunStatus(status)
     policy = get_config().workflow_termination_quota_update_policy
     if status == RunStatus.deleted:
-        _store_workspace_disk(session, workflow, 0)
-        update_user_disk(session, workflow.owner_id)
+        _account_workspace_disk(session, workflow, 0)
         return
     if "cpu" in policy:
-        update_workflow_cpu(session, workflow)
-        update_user_cpu(session, workflow.owner_id)
+        resource = _resource(session, ResourceType.cpu)
+        total = _locked_user_resource(session, workflow.owner_id, resource)
+        old = _stored_usage(session, [workflow.id_], resource)
+        new = update_workflow_cpu(session, workflow)
+        _add_to_total(
+            session, total, new - old, lambda: update_user_cpu(session, workflow.owner_id)
+        )
     if "disk" in policy:
-        update_workspace_disk(session, workflow)
-        update_user_disk(session, workflow.owner_id)
+        _account_workspace_disk(session, workflow, directory_size(workspace_path_of(workflow)))
+
+
+def _account_workspace_disk(session: Session, workflow: Workflow, value: int) -> None:
+    """Record ``value`` bytes for the run's workspace and move the owner's total by the change.
+
+    The owner's disk counts each workspace once, at its largest record; every
+    run sharing it gets ``value``, so the workspace's share goes from the old
+    largest record to ``value``.
+    """
+    resource = _resource(session, ResourceType.disk)
+    total = _locked_user_resource(session, workflow.owner_id, resource)
+    siblings = _workspace_siblings(session, workflow)
+    old = _stored_usage(session, siblings, resource)
+    for workflow_id in siblings:
+        _set_workflow_usage(session, workflow_id, resource, value)
+    session.flush()
+    _add_to_total(
+        session, total, value - old, lambda: update_user_disk(session, workflow.owner_id)
+    )
+
+
+def _locked_user_resource(
+    session: Session, user_id: uuid.UUID, resource: Resource
+) -> UserResource | None:
+    """The owner's total, fresh and locked until commit: concurrent run ends add up.
+
+    ``None`` when the user has no row yet (its total is then computed in full).
+    On SQLite the status writer already holds the database's write lock.
+    """
+    return session.get(
+        UserResource,
+        (user_id, resource.id_),
+        with_for_update=True,
+        populate_existing=True,
+    )
+
+
+def _stored_usage(session: Session, workflow_ids: list[uuid.UUID], resource: Resource) -> int:
+    """The largest recorded value among these runs (0 when none was recorded)."""
+    value = session.scalar(
+        select(func.max(WorkflowResource.quota_used)).where(
+            WorkflowResource.resource_id == resource.id_,
+            WorkflowResource.workflow_id.in_(workflow_ids),
+        )
+    )
+    return int(value or 0)
+
+
+def _add_to_total(session: Session, total: UserResource | None, delta: int, recompute) -> None:
+    """Move the owner's total by ``delta`` (clamped at 0), or ``recompute()`` it if it has none."""
+    if total is None:
+        recompute()
+        return
+    total.quota_used = max(int(total.quota_used or 0) + int(delta), 0)
+    session.flush()
 
 
 def update_all_usage(session: Session) -> int:

@@ -141,6 +141,50 @@ def test_update_all_usage(db, user, other_user, make_workflow, write_file):
     assert _usage(db, other_user, "disk") == 5
 
 
+def test_run_ends_move_totals_by_the_run_alone(
+    db, user, other_user, make_workflow, write_file
+):
+    """Ending a run adds its own difference: no query sums over the owner's runs,
+    and the totals equal a full recomputation after reruns, restarts and deletions."""
+    from sqlalchemy import event
+
+    old = make_workflow(user, "old")
+    write_file(old, "f", 50)
+    _run(db, old, 4)
+    db.commit()
+    statements = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement.lower())
+
+    engine = db.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        first = make_workflow(user, "w")
+        write_file(first, "a", 100)
+        _run(db, first, 2)
+        set_workflow_status(db, first, S.running, now=T0)  # the same run runs again
+        write_file(first, "b", 10)
+        set_workflow_status(db, first, S.finished, now=T0 + timedelta(seconds=5))
+        restart = make_workflow(user, "w", restart_of=first)
+        write_file(restart, "c", 1)
+        _run(db, restart, 1, end=S.failed)
+        theirs = make_workflow(other_user, "t")
+        _run(db, theirs, 7)
+        set_workflow_status(db, old, S.deleted)
+        db.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert not [s for s in statements if "sum(" in s or "group by" in s]
+    seen = {k: (_usage(db, user, k), _usage(db, other_user, k)) for k in ("cpu", "disk")}
+    assert seen == {"cpu": (4000 + 5000 + 1000, 7000), "disk": (111, 0)}
+    for owner in (user, other_user):
+        quota.update_user_cpu(db, owner.id_)
+        quota.update_user_disk(db, owner.id_)
+    db.commit()
+    assert {kind: (_usage(db, user, kind), _usage(db, other_user, kind)) for kind in seen} == seen
+
+
 @pytest.mark.parametrize(
     ("used", "limit", "health"),
     [(0, 0, "healthy"), (10**12, 0, "healthy"), (79, 100, "healthy"), (80, 100, "warning"),
