@@ -182,3 +182,28 @@ def test_gherkin_tests_of_a_finished_run(platform, hello_dir):
     not_finished = ours("test", "-w", "nosuchrun")
     assert not_finished.exit_code == 1
     assert "Could not find workflow ``nosuchrun``." in not_finished.stderr
+
+
+def test_start_matches_reana_client(platform, reference_python, hello_dir):
+    """``start`` on created runs (parameters, unknown parameters, a finished run) as 0.9.6."""
+
+    def ours(*args, **kw):
+        return invoke_ours(platform, *args, cwd=hello_dir, **kw)
+
+    def reference(commands, **kw):
+        return invoke_reference(reference_python, platform, commands, cwd=hello_dir, **kw)
+
+    prepared = reference([["create", "-w", "st"], ["upload", "-w", "st.1"]])
+    assert all(result.exit_code == 0 for result in prepared), prepared
+    for args in (["create", "-w", "st"], ["upload", "-w", "st.2"]):
+        assert ours(*args).exit_code == 0
+    first = [["start", "-w", "st.1", "-p", "sleeptime=0", "-p", "nope=1"]]
+    [theirs] = reference(first)
+    mine = ours("start", "-w", "st.2", "-p", "sleeptime=0", "-p", "nope=1")
+    same(mine, theirs, "start", swap=[("st.1", "st.2")])
+    assert wait_for(platform, "st.1") == wait_for(platform, "st.2") == "finished"
+    again = [["start", "-w", "st.1"], ["start", "-w", "st.1", "-o", "FROM=nope"]]
+    theirs = reference(again)
+    for args, ref in zip(again, theirs, strict=True):
+        args = [arg.replace("st.1", "st.2") for arg in args]
+        same(ours(*args), ref, args, swap=[("st.1", "st.2")])
