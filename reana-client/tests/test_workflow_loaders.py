@@ -196,5 +196,5 @@ def test_snakefile_missing_inputs_and_errors(tmp_path):
     with pytest.raises(Exception, match=r"missing input files for rule count: data/a.csv"):
         snakemake.load(tmp_path / "Snakefile", {}, workdir=tmp_path)
     (tmp_path / "Snakefile").write_text('rule a:\n    input: config["nope"]\n    shell: "x"\n')
-    with pytest.raises(Exception, match="KeyError: 'nope'"):
+    with pytest.raises(Exception, match=r"invalid: KeyError in Snakefile, line 2: .nope."):
         snakemake.load(tmp_path / "Snakefile", {}, workdir=tmp_path)

@@ -102,7 +102,8 @@ def load(snakefile: Path, config: dict | None = None, workdir: Path | None = Non
         raise
     except Exception as error:  # noqa: BLE001 - the Snakefile's own Python can raise anything
         raise REANAValidationError(
-            f"Snakefile {Path(snakefile).name} could not be loaded: {type(error).__name__}: {error}"
+            "Snakemake specification is invalid: "
+            f"{type(error).__name__} in {_where(error, Path(snakefile))}: {error}"
         ) from error
     rules = list(reader.rules.by_name.values())
     return {
@@ -144,44 +145,47 @@ class _Reader:
     def read(self, source: str) -> None:
         lines = source.splitlines()
         python: list[str] = []
-        index = 0
+        python_start = index = 0
         while index < len(lines):
             line = lines[index]
             rule = RULE.match(line)
             top = TOP_DIRECTIVE.match(line)
             if rule or top:
-                self.run_python(python)
-                python = []
+                self.run_python(python, python_start)
                 end = _block_end(lines, index)
                 if rule:
-                    self.read_rule(rule.group(2), lines[index + 1 : end])
+                    self.read_rule(rule.group(2), lines[index + 1 : end], index + 1)
                 else:
                     self.top_directive(
-                        top.group(1), "\n".join([top.group(2), *lines[index + 1 : end]])
+                        top.group(1), "\n".join([top.group(2), *lines[index + 1 : end]]), index
                     )
-                index = end
+                python, python_start, index = [], end, end
                 continue
             python.append(line)
             index += 1
-        self.run_python(python)
+        self.run_python(python, python_start)
 
-    def run_python(self, lines: list[str]) -> None:
+    def run_python(self, lines: list[str], first_line: int) -> None:
+        """Run top-level Python; ``first_line`` (0-based) keeps tracebacks' line numbers right."""
         if any(line.strip() and not line.lstrip().startswith("#") for line in lines):
-            exec(compile("\n".join(lines), str(self.path), "exec"), self.namespace)  # noqa: S102
+            code = compile("\n" * first_line + "\n".join(lines), str(self.path), "exec")
+            exec(code, self.namespace)  # noqa: S102
 
-    def evaluate(self, body: str):
-        return eval(compile(f"_call(\n{body}\n)", str(self.path), "eval"), self.namespace)  # noqa: S307
+    def evaluate(self, body: str, first_line: int):
+        """A directive's body as call arguments: ``(positional, keyword)``."""
+        code = compile("\n" * first_line + f"_call({body}\n)", str(self.path), "eval")
+        return eval(code, self.namespace)  # noqa: S307
 
-    def top_directive(self, name: str, body: str) -> None:
+    def top_directive(self, name: str, body: str, line: int) -> None:
         if name == "configfile":
-            [path], _ = self.evaluate(body)
+            [path], _ = self.evaluate(body, line)
             loaded = load_yaml_file(self.path.parent / path, "Snakemake configfile")
             # values given to the run (inputs.parameters) win over the configfile's
             self.namespace["config"] = {**(loaded or {}), **self.namespace["config"]}
         elif name in ("container", "singularity", "containerized"):
-            [self.container], _ = self.evaluate(body)
+            [self.container], _ = self.evaluate(body, line)
 
-    def read_rule(self, name: str, body: list[str]) -> None:
+    def read_rule(self, name: str, body: list[str], first_line: int) -> None:
         rule = _Rule(name)
         index = 0
         while index < len(body):
@@ -196,23 +200,37 @@ class _Reader:
             ):
                 end += 1
             self.directive(
-                rule, match.group(2), "\n".join([match.group(3), *body[index + 1 : end]])
+                rule,
+                match.group(2),
+                "\n".join([match.group(3), *body[index + 1 : end]]),
+                first_line + index,
             )
             index = end
         self.rules.by_name[name] = rule
 
-    def directive(self, rule: _Rule, name: str, body: str) -> None:
+    def directive(self, rule: _Rule, name: str, body: str, line: int) -> None:
         if name in RUNNING_DIRECTIVES:
             rule.runs = True
         if name == "run":  # a Python block run by Snakemake itself, not call arguments
             return
         if name in ("input", "output", "params", "resources"):
-            args, kwargs = self.evaluate(body)
+            args, kwargs = self.evaluate(body, line)
             setattr(rule, name, Items(args, kwargs))
         elif name in ("container", "singularity"):
-            [rule.container], _ = self.evaluate(body)
+            [rule.container], _ = self.evaluate(body, line)
         elif name == "shell":
-            [rule.shell], _ = self.evaluate(body)
+            [rule.shell], _ = self.evaluate(body, line)
+
+
+def _where(error: Exception, snakefile: Path) -> str:
+    """``Snakefile, line N``: the last line of the Snakefile in the error's traceback."""
+    line = getattr(error, "lineno", None) if isinstance(error, SyntaxError) else None
+    frame = error.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_code.co_filename == str(snakefile):
+            line = frame.tb_lineno
+        frame = frame.tb_next
+    return f"{snakefile.name}, line {line}" if line else snakefile.name
 
 
 def _block_end(lines: list[str], start: int) -> int:
