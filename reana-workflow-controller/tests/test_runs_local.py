@@ -184,6 +184,15 @@ def test_reconciler_fails_a_run_whose_process_was_killed(db, user, run_env, vict
     assert reconciler.reconcile_once() == []
     os.kill(handle[victim]["pid"], signal.SIGKILL)
     started = time.monotonic()
+    # What the status writer adds when the engine reports the failure: a vanished job
+    # controller is a cause, a vanished engine is not (it exits after every report).
+    cause = get_run_manager().end_cause(handle)
+    if victim == "job_controller":
+        wait_for(lambda: get_run_manager().end_cause(handle))
+        assert get_run_manager().end_cause(handle) == (
+            f"its job controller process (pid {handle['job_controller']['pid']}) is gone")
+    else:
+        assert cause is None
     thread = reconciler.start_thread()
     try:
         wait_for(lambda: _status(db, workflow) == RunStatus.failed, seconds=10)
