@@ -45,11 +45,50 @@ def steps_by_name(spec: dict) -> dict:
     return spec
 
 
+def synthetic_analyses(root: Path) -> list[Path]:
+    """reana.yaml files using more of CWL and Snakemake than the demos do."""
+    cwl_dir = root / "cwl"
+    cwl_dir.mkdir()
+    (cwl_dir / "reana.yaml").write_text(
+        "inputs:\n  parameters:\n    names: [a, b]\nworkflow:\n  type: cwl\n  file: main.cwl\n"
+    )
+    (cwl_dir / "tool.cwl").write_text(
+        "cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: [echo, -n]\n"
+        "hints:\n  DockerRequirement: {dockerPull: 'python:3.12'}\n"
+        "inputs:\n  names:\n    type: string[]\n    inputBinding: {position: 1}\n"
+        "  flag: boolean?\n"
+        "outputs:\n  out: {type: stdout}\nstdout: out.txt\n"
+    )
+    (cwl_dir / "main.cwl").write_text(
+        "cwlVersion: v1.2\nclass: Workflow\nrequirements:\n  ScatterFeatureRequirement: {}\n"
+        "inputs: {names: 'string[]'}\noutputs:\n  result: {type: File, outputSource: b/out}\n"
+        "steps:\n"
+        "  b:\n    run: tool.cwl\n    in: {names: names}\n    out: [out]\n"
+        "  a:\n    run:\n      class: ExpressionTool\n"
+        "      requirements: {InlineJavascriptRequirement: {}}\n"
+        "      inputs: {x: int}\n      outputs: {y: int}\n      expression: '$({y: 1})'\n"
+        "    in: {x: {default: 1}}\n    out: [y]\n"
+    )
+    snake_dir = root / "snakemake"
+    (snake_dir / "data").mkdir(parents=True)
+    for sample in ("a", "b"):
+        (snake_dir / "data" / f"{sample}.csv").write_text("1\n")
+    (snake_dir / "Snakefile").write_text(SNAKEFILE)
+    (snake_dir / "config.yaml").write_text("top: 3\n")
+    (snake_dir / "inputs.yaml").write_text("top: 5\n")
+    (snake_dir / "reana.yaml").write_text(
+        "inputs:\n  parameters:\n    input: inputs.yaml\n"
+        "workflow:\n  type: snakemake\n  file: Snakefile\n"
+    )
+    return [cwl_dir / "reana.yaml", snake_dir / "reana.yaml"]
+
+
 @pytest.mark.skipif(not DEMO_SPECS, reason="demos not found")
-def test_demo_specifications_match_reana_client_loader(reference_python):
+def test_specifications_match_reana_client_loader(reference_python, tmp_path):
+    specs = DEMO_SPECS + synthetic_analyses(tmp_path)
     proc = subprocess.run(
         [str(reference_python), str(LOADER)],
-        input=json.dumps([str(path) for path in DEMO_SPECS]),
+        input=json.dumps([str(path) for path in specs]),
         capture_output=True,
         text=True,
         timeout=600,
@@ -58,7 +97,7 @@ def test_demo_specifications_match_reana_client_loader(reference_python):
     assert proc.returncode == 0, proc.stderr[-2000:]
     theirs = json.loads(proc.stdout.strip().splitlines()[-1])
     types = set()
-    for path in DEMO_SPECS:
+    for path in specs:
         reference = theirs[str(path)]
         mine = ours(path)
         if "error" in reference:  # e.g. Snakemake's dry run: input files missing
@@ -169,10 +208,10 @@ def test_snakefile_wildcards_configfile_and_rules(tmp_path):
     for sample in ("a", "b"):
         (tmp_path / "data" / f"{sample}.csv").write_text("1\n")
     spec = snakemake.load(tmp_path / "Snakefile", {"top": 5}, workdir=tmp_path)
-    assert spec["job_dependencies"] == {
-        "all": ["count", "summary"],
+    assert spec["job_dependencies"] == {  # one entry per job: count runs once per sample
+        "all": ["count", "count", "summary"],
         "count": [],
-        "summary": ["count"],
+        "summary": ["count", "count"],
     }
     count, summary = spec["steps"]
     assert count == {
@@ -187,7 +226,8 @@ def test_snakefile_wildcards_configfile_and_rules(tmp_path):
         "kubernetes_uid": None,
     }
     assert summary["inputs"] == {"counts": ["results/a.txt", "results/b.txt"]}
-    assert summary["outputs"] == {"table": "results/summary.txt"} and summary["commands"] == []
+    assert summary["outputs"] == {"table": "results/summary.txt"}
+    assert summary["commands"] == [None] and summary["environment"] == ""
 
 
 def test_snakefile_missing_inputs_and_errors(tmp_path):

@@ -15,6 +15,7 @@ use. It does not validate CWL semantics (cwltool's job on the engine side).
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
 from reana_commons.errors import REANAValidationError
@@ -95,10 +96,11 @@ class _Packer:
         self.processes[process_id] = self.normalise(self.load(path), process_id, path.parent)
         return process_id
 
-    def normalise(self, document: dict, process_id: str, base: Path) -> dict:
+    def normalise(self, document: dict, process_id: str, base: Path, inline=False) -> dict:
+        """The process with absolute ids under ``process_id`` (an inline one keeps no id)."""
         process = {k: copy.deepcopy(v) for k, v in document.items() if k not in TOP_LEVEL_ONLY}
-        process.pop("#!", None)
-        process["id"] = process_id
+        if not inline:
+            process["id"] = process_id
         for field in ("requirements", "hints"):
             if field in process:
                 process[field] = _id_list(process[field], field)
@@ -110,6 +112,8 @@ class _Packer:
         for output in process.get("outputs", []):
             if "outputSource" in output:
                 output["outputSource"] = _absolute(output["outputSource"], process_id)
+            if output.get("type") in ("stdout", "stderr"):
+                _capture_stream(process, output)
         if "steps" in process:
             process["steps"] = [
                 self.step(entry, process_id, base) for entry in _id_list(process["steps"], "steps")
@@ -142,8 +146,24 @@ class _Packer:
         if isinstance(run, str):
             step["run"] = self.reference(run, base)
         elif isinstance(run, dict):
-            step["run"] = self.normalise(run, step_id + "/run", base)
+            step["run"] = self.normalise(run, step_id + "/run", base, inline=True)
         return step
+
+
+def _capture_stream(process: dict, output: dict) -> None:
+    """``type: stdout`` (or ``stderr``) is a File globbing the stream's file, as cwltool expands it.
+
+    Without a ``stdout:`` file name, cwltool makes one up from a hash of the
+    tool; so do we (with a different hash: the name only has to be unique).
+    """
+    stream = output["type"]
+    if not process.get(stream):
+        import hashlib
+
+        digest = hashlib.sha1(json.dumps(process, sort_keys=True, default=str).encode())
+        process[stream] = digest.hexdigest()
+    output["type"] = "File"
+    output["outputBinding"] = {"glob": process[stream]}
 
 
 def _resolve_imports(node, base: Path):

@@ -285,11 +285,11 @@ def _step(rule: _Rule, default_container) -> dict:
     resources = rule.resources.names
     return {
         "name": rule.name,
-        "environment": container.replace("docker://", "") if container else None,
+        "environment": (container or "").replace("docker://", ""),
         "inputs": _named(rule.input),
         "params": _named(rule.params),
         "outputs": _named(rule.output),
-        "commands": [rule.shell] if rule.shell is not None else [],
+        "commands": [rule.shell],  # None for run/script/notebook rules, as in 0.9.6
         "compute_backend": resources.get("compute_backend"),
         "kubernetes_memory_limit": resources.get("kubernetes_memory_limit"),
         "kubernetes_uid": resources.get("kubernetes_uid"),
@@ -321,7 +321,8 @@ def _job_dependencies(rules: list[_Rule], workdir: Path) -> dict[str, list[str]]
         if key in seen:
             continue
         seen.add(key)
-        needs = dependencies.setdefault(rule.name, [])
+        needs = dependencies[rule.name] = []  # one entry per job needed, named by its rule
+        needed_jobs = set()
         for needed in rule.input:
             if not isinstance(needed, str):
                 continue
@@ -329,7 +330,9 @@ def _job_dependencies(rules: list[_Rule], workdir: Path) -> dict[str, list[str]]
             for producer, pattern in producers:
                 match = pattern.fullmatch(path)
                 if match:
-                    if producer.name not in needs:
+                    job = (producer.name, tuple(sorted(match.groupdict().items())))
+                    if job not in needed_jobs:
+                        needed_jobs.add(job)
                         needs.append(producer.name)
                     pending.append((producer, match.groupdict()))
                     break
