@@ -36,14 +36,20 @@ from reana_db.models import Workflow, utcnow
 from reana_db.status import set_workflow_status
 from sqlalchemy import select
 
-from reana_server.scheduling import active_runs_by_user, pick_fair, queued_heads
+from reana_server.scheduling import active_runs_by_user, has_orphans, pick_fair, queued_heads
 
 log = logging.getLogger("reana_server.scheduler")
 
 ORPHAN_AFTER = 2.0
 """Seconds a queued run without a submission message waits before a DB-only start."""
 SCAN_INTERVAL = 0.25
-"""Seconds between passes when nothing happened (catches freed slots, lost messages)."""
+"""Seconds between passes while submissions wait (catches freed slots)."""
+IDLE_SCAN_INTERVAL = 1.0
+"""Seconds between passes while no submission waits: only orphans (older than
+:data:`ORPHAN_AFTER`) can be started then, so the idle scheduler costs little."""
+IN_FLIGHT_POLL = 0.02
+"""Seconds the broker may block while starts are in flight (their outcomes are
+collected after it; the runs themselves are already starting)."""
 MAX_BACKOFF = 5.0
 START_WORKERS = 4
 SUBMISSION_PREFETCH = 10000
@@ -102,18 +108,30 @@ class Scheduler:
         """One iteration: collect start results, start what may start, ack what is done."""
         changed = self._collect_outcomes()
         now = time.monotonic()
-        if changed or self._dirty or now - self._last_pass >= SCAN_INTERVAL:
+        if changed or self._dirty or now - self._last_pass >= self._scan_interval():
             self._dirty = False
             self._last_pass = now
             with new_session() as session:
                 self._schedule(session)
                 self._ack_settled(session)
 
+    def _waiting(self) -> bool:
+        """Whether a held submission or a retry waits for a start."""
+        return bool(self.held) or bool(self.not_before)
+
+    def _scan_interval(self) -> float:
+        return SCAN_INTERVAL if self._waiting() else IDLE_SCAN_INTERVAL
+
     def idle_timeout(self) -> float:
         """How long the broker may block before the next step."""
-        return 0.005 if self.in_flight else SCAN_INTERVAL
+        if self.in_flight:
+            return IN_FLIGHT_POLL
+        return max(self._scan_interval() - (time.monotonic() - self._last_pass), 0.0)
 
     def _schedule(self, session) -> None:
+        orphan_before = utcnow() - timedelta(seconds=ORPHAN_AFTER)
+        if not self._waiting() and not has_orphans(session, orphan_before):
+            return  # nothing could start: no need to count the active runs
         active = active_runs_by_user(session)
         slots = (
             self.config.max_concurrent_batch_workflows - sum(active.values()) - len(self.in_flight)
@@ -121,7 +139,6 @@ class Scheduler:
         if slots <= 0:
             return
         now = time.monotonic()
-        orphan_before = utcnow() - timedelta(seconds=ORPHAN_AFTER)
         skip = len(self.in_flight) + len(self.not_before)
         heads = queued_heads(session, slots + skip)
 

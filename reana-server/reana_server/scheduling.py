@@ -42,6 +42,14 @@ def active_runs_by_user(session: Session) -> dict[uuid.UUID, int]:
     return {owner: count for owner, count in rows}
 
 
+def has_orphans(session: Session, updated_before: datetime) -> bool:
+    """Whether a queued run last changed before ``updated_before`` (its message may be lost)."""
+    query = select(Workflow.id_).where(
+        Workflow.status == RunStatus.queued, Workflow.updated <= updated_before
+    )
+    return session.scalar(query.limit(1)) is not None
+
+
 def queued_heads(session: Session, per_user: int) -> dict[uuid.UUID, list[Candidate]]:
     """The first ``per_user`` queued runs of each user, best first."""
     rank = (

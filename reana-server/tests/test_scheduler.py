@@ -300,3 +300,27 @@ def test_submissions_through_the_broker_are_held_then_acked(db, user, limit, bro
     observer.handle = lambda body, message: (seen.append(body), message.ack())
     observer.drain(timeout=1.0)
     assert [b["workflow_id_or_name"] for b in seen] == [str(runs[2].id_)]
+
+
+def test_idle_scheduler_only_looks_for_orphans(db, user, limit):
+    """With no submission waiting, a pass every second asks one question (any orphan?)."""
+    from reana_db.database import get_engine
+    from sqlalchemy import event
+
+    limit(2)
+    statements = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement.lower())
+
+    engine = get_engine()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        scheduler = Scheduler(FakeController())
+        settle(scheduler, 2.5)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    queries = [s for s in statements if s.lstrip().startswith("select") and "workflow" in s]
+    assert 2 <= len(queries) <= 4
+    assert not [s for s in queries if "count(" in s or "row_number" in s]
+    scheduler.close()
