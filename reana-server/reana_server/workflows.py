@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 
 from reana_commons.config import Config
 from reana_commons.specification import validate_operational_options as check_operational_options
+from reana_db.creation import RunNumberConflict, store_new_run
 from reana_db.models import User, UserResource, Workflow
 from reana_db.quota import has_exceeded_quota
 from reana_db.run_numbers import WorkflowNotFound, get_workflow_by_uuid_or_name
@@ -126,8 +128,7 @@ def validate_creation(spec, config: Config, available_workspaces: list[str]) -> 
     for key in ("files", "directories"):
         for path in inputs.get(key) or []:
             _check_relative_pattern(path, "Input path")
-    options = inputs.get("options") or {}
-    validate_operational_options(workflow_type, options)
+    options = validate_operational_options(workflow_type, inputs.get("options") or {})
     return {
         "operational_options": options,
         "retention_rules": retention_rules(spec, config),
@@ -145,19 +146,33 @@ def validate_operational_options(workflow_type: str, options) -> dict:
         raise BadRequest(str(error)) from error
 
 
-def create_run(client, session: Session, user: User, name, spec, config: Config, **extra_body):
-    """Validate a creation and ask the workflow controller for it; returns its response."""
+def create_run(session: Session, user: User, name, spec, config: Config, git_data=None,
+               launcher_url: str | None = None) -> Workflow:
+    """Validate a creation and store the run with its empty workspace (flushed, not committed).
+
+    The server stores the run itself (reana-db's :func:`store_new_run`, the same
+    code the workflow controller's internal API uses) instead of asking the
+    workflow controller over HTTP: that hop cost more than the rest of the request.
+    """
     from reana_server.cluster import cluster_info
 
     name = validate_workflow_name(name)
     check_quota(session, user)
     available = cluster_info(config)["workspaces_available"]["value"]
     extras = validate_creation(spec, config, available)
-    body = {
-        "reana_specification": spec,
-        "workflow_name": name,
-        "operational_options": extras["operational_options"],
-        "retention_rules": extras["retention_rules"],
-        **extra_body,
-    }
-    return client.create_workflow(user.id_, body, workspace_root_path=extras["workspace_root_path"])
+    root = extras["workspace_root_path"] or config.shared_volume_path
+    try:
+        return store_new_run(
+            session,
+            user.id_,
+            name,
+            spec["workflow"]["type"],
+            spec,
+            extras["operational_options"],
+            extras["retention_rules"],
+            Path(root),
+            git_data=git_data,
+            launcher_url=launcher_url,
+        )
+    except RunNumberConflict as error:
+        raise BadRequest(str(error)) from None

@@ -7,7 +7,6 @@ No Flask here: functions take a SQLAlchemy session and plain values, and raise
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 
 from reana_commons.config import WORKFLOW_TIME_FORMAT, get_config
@@ -15,22 +14,16 @@ from reana_commons.errors import REANAValidationError
 from reana_commons.specification import validate_operational_options as validate_options
 from reana_commons.validation.operational_options import OPERATIONAL_OPTIONS
 from reana_db import retention
+from reana_db.creation import RunNumberConflict, store_new_run
 from reana_db.models import User, Workflow, WorkspaceRetentionRule
-from reana_db.run_numbers import (
-    WorkflowNotFound,
-    get_workflow_by_uuid_or_name,
-    next_run_number,
-    parse_uuid,
-)
+from reana_db.run_numbers import WorkflowNotFound, get_workflow_by_uuid_or_name, parse_uuid
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from reana_workflow_controller.errors import BadRequest, Conflict, NotFound
 
 DEFAULT_WORKFLOW_NAME = "workflow"
 WORKFLOW_TYPES = ("serial", "cwl", "yadage", "snakemake")
-_CREATE_ATTEMPTS = 5
 
 
 def format_time(value) -> str | None:
@@ -147,11 +140,6 @@ def workspaces_root(workspace_root_path: str | None) -> Path:
     return root
 
 
-def build_workspace_path(root: Path, user_id: uuid.UUID, workflow_id: uuid.UUID) -> Path:
-    """``<root>/users/<user uuid>/workflows/<workflow uuid>`` (REANA's layout)."""
-    return root / "users" / str(user_id) / "workflows" / str(workflow_id)
-
-
 def retention_rules_of(specification: dict, requested: list | None) -> list[dict]:
     """The new run's rules: those requested (the server's), else the spec's; plus the default.
 
@@ -184,46 +172,21 @@ def create_workflow(
     options = validate_operational_options(type_, operational_options or {})
     root = workspaces_root(workspace_root_path)
     rules = retention_rules_of(specification, retention_rules)
-    git_data = git_data or {}
-    for _attempt in range(_CREATE_ATTEMPTS):
-        workflow_id = uuid.uuid4()
-        workspace = build_workspace_path(root, user.id_, workflow_id)
-        major, minor = next_run_number(session, user.id_, name)
-        workflow = Workflow(
-            id_=workflow_id,
-            name=name,
-            owner_id=user.id_,
-            reana_specification=specification,
-            operational_options=options,
-            input_parameters={},
-            type_=type_,
-            logs="",
-            run_number_major=major,
-            run_number_minor=minor,
-            workspace_path=str(workspace),
-            git_ref=git_data.get("git_commit_sha") or None,
-            git_repo=git_data.get("git_url") or None,
-            git_provider=git_data.get("git_provider") or None,
-            launcher_url=launcher_url or None,
-            job_progress={},
-            complexity=[],
+    try:
+        return store_new_run(
+            session,
+            user.id_,
+            name,
+            type_,
+            specification,
+            options,
+            rules,
+            root,
+            git_data=git_data,
+            launcher_url=launcher_url,
         )
-        rows = [
-            WorkspaceRetentionRule(workflow_id=workflow.id_, **values) for values in rules
-        ]
-        try:
-            session.add(workflow)
-            session.flush()
-            session.add_all(rows)
-            session.flush()
-        except IntegrityError:
-            # Another request took this run number at the same time: take the next one.
-            # (Creation is the only write of its request, so a full rollback is safe.)
-            session.rollback()
-            continue
-        workspace.mkdir(parents=True, exist_ok=True)
-        return workflow
-    raise Conflict(f"Could not allocate a run number for {name}, please retry.")
+    except RunNumberConflict as error:
+        raise Conflict(str(error)) from None
 
 
 def parameters_view(workflow: Workflow) -> dict:

@@ -46,11 +46,9 @@ def launch_workflow(body):
         directory = launch.fetch(body["url"], Path(workdir), config)
         _, spec = launch.load_spec(directory, body.get("specification"))
         name = launch.workflow_name_from(body["url"], body.get("name"))
-        upstream = create_run(client, session, user, name, spec, config, launcher_url=body["url"])
-        if upstream.status_code != 201:
-            message = upstream.json().get("message", upstream.text) if upstream.content else ""
-            raise BadRequest(f"The workflow could not be created: {message}")
-        workflow_id = upstream.json()["workflow_id"]
+        created = create_run(session, user, name, spec, config, launcher_url=body["url"])
+        workflow_id = str(created.id_)
+        session.commit()  # the workflow controller stores the uploads: it must see the run
         _upload_all(client, user, workflow_id, directory)
     session.expire_all()
     workflow = get_user_workflow(session, user, workflow_id)

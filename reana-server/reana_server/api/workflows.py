@@ -52,16 +52,13 @@ def get_workflows(args):
 def create_workflow(args, body):
     if "spec" in args:
         raise NotImplementedYet("Not implemented")
-    upstream = create_run(
-        controller(), db_session(), current_user(), args.get("workflow_name"), body, get_config()
-    )
-    if upstream.status_code != 201:
-        return forward(upstream, success_codes=(201,))
-    created = upstream.json()
+    session = db_session()
+    created = create_run(session, current_user(), args.get("workflow_name"), body, get_config())
+    session.commit()
     response = jsonify(
         message="Workflow workspace created",
-        workflow_id=created["workflow_id"],
-        workflow_name=created["workflow_name"],
+        workflow_id=str(created.id_),
+        workflow_name=created.full_name,
     )
     response.status_code = 201
     return response
