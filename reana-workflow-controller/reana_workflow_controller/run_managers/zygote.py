@@ -25,11 +25,16 @@ PRELOAD = (
     "reana_workflow_engine_serial.cli",
     # What those CLIs import inside their functions (else each child imports it, ~0.2 s).
     "reana_job_controller.app",
+    "reana_job_controller.api.jobs",
     "reana_job_controller.controller",
+    "reana_job_controller.job_managers.local",
     "reana_job_controller.server",
     "reana_job_controller.client",
     "reana_workflow_engine_serial.engine",
     "reana_commons.messaging",
+    "reana_commons.parameters",
+    "kombu.transport.pyamqp",
+    "kombu.utils.amq_manager",
     "reana_db.models",
     "requests",
     "kombu",
@@ -49,6 +54,12 @@ def preload() -> None:
             importlib.import_module(module)
         except Exception:  # noqa: BLE001 - a missing optional component is not fatal
             pass
+    try:  # the job controller's Flask application, built once for every fork
+        from reana_job_controller.app import prepare
+
+        prepare()
+    except Exception:  # noqa: BLE001 - each job controller then builds its own
+        pass
     for name in SCRIPTS:
         try:
             _entry_point(name)
