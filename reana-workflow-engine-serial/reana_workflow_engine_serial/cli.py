@@ -55,8 +55,7 @@ def run_serial_workflow(workflow_uuid, workflow_workspace, workflow_json, workfl
         engine.specification = decode_b64_json(workflow_json, {})
         engine.parameters = decode_b64_json(workflow_parameters, {})
         engine.options = decode_b64_json(operational_options, {})
-        jobs.wait_until_ready(timeout=job_controller_wait)
-        status = engine.run()
+        status = engine.run(lambda: jobs.wait_until_ready(timeout=job_controller_wait))
     except Exception as error:  # noqa: BLE001 - any error fails the run with its text
         try:
             engine.fail(f"Workflow failed: {getattr(error, 'message', None) or error}")

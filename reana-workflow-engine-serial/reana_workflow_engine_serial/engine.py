@@ -61,13 +61,20 @@ class SerialEngine:
             for command in step.get("commands") or []
         ]
 
-    def run(self) -> int:
-        """Run the workflow; returns the final status published (2 or 3)."""
+    def run(self, jobs_ready: Callable[[], None] | None = None) -> int:
+        """Run the workflow; returns the final status published (2 or 3).
+
+        ``jobs_ready`` blocks until the job controller answers; it is called after
+        the running status is out, so the broker connection and the job
+        controller's start-up overlap instead of adding up.
+        """
         plan = self.plan()
         total = len(plan)
         self.publish(RUNNING, build_progress_message(total={"total": total, "job_ids": []}))
         if not plan:
             return self._end(FINISHED, None, "No command to run.\n")
+        if jobs_ready is not None:
+            jobs_ready()
         for position, (index, step, command) in enumerate(plan):
             self.log.info("Publishing step:%s, cmd: %s, total steps %s to MQ",
                           index, command, total)
