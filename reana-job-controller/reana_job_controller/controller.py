@@ -233,21 +233,28 @@ class JobController:
             job = self.store.get(job.id) or job
         self._mark_ended(job)
 
-    def shutdown(self) -> list[str]:
-        """Refuse new jobs, stop every running one; returns the ids that could not be stopped."""
+    def shutdown(self) -> tuple[list[str], list[str]]:
+        """Refuse new jobs, stop every running one; ``(stopped ids, ids that could not be)``."""
         with self._cond:
             self._shutting_down = True
             deadline = time.monotonic() + SHUTDOWN_WAIT_SECONDS
             while self._launching and time.monotonic() < deadline:
                 self._cond.wait(deadline - time.monotonic())
-        failures = []
-        for job in self.store.list(alive_only=True):
+        # The database's live jobs and this process's: a run failed from outside has its jobs
+        # marked failed in the database first, yet their processes still run.
+        jobs = {job.id: job for job in self.store.list(alive_only=True)}
+        with self._cond:
+            for job_id, job in self._live.items():
+                jobs.setdefault(job_id, job)
+        stopped, failures = [], []
+        for job in jobs.values():
             try:
                 self._terminate(job, reason="stopped: the job controller was shut down")
+                stopped.append(job.id)
             except Exception:  # noqa: BLE001 - report and go on with the others
                 log.exception("could not stop job %s", job.id)
                 failures.append(job.id)
-        return failures
+        return stopped, failures
 
     # --- monitor ---------------------------------------------------------------------------
     def resync(self) -> None:
@@ -266,7 +273,16 @@ class JobController:
                     JobStatus.failed, reason=f"the {name} backend does not know this job")
                 if state.is_terminal:
                     self._complete(manager, job, state)
+                else:
+                    self._keep_following(job)
         self.store.release_if_idle()
+
+    def _keep_following(self, job: JobRecord) -> None:
+        """A running job found by the monitor (e.g. of a previous job controller) is ours now:
+        its long-poll is answered from memory and a shutdown stops it."""
+        with self._cond:
+            if job.id not in self._ended:
+                self._live.setdefault(job.id, job)
 
     def _fail_if_orphan(self, job: JobRecord) -> None:
         # Order matters: a launch still running is in _launching; one that finished before the

@@ -141,7 +141,7 @@ def test_apispec(job_controller):
 def test_shutdown_stops_jobs_and_refuses_new(jc, job_fields):
     job_id = jc.submit("echo started; sleep 60", **job_fields)
     time.sleep(0.2)
-    assert jc.shutdown() == {"message": "All jobs stopped."}
+    assert jc.shutdown() == {"message": "All jobs stopped.", "stopped": 1}
     job = jc.get(job_id)
     assert job["status"] == "stopped"
     assert "started" in jc.logs(job_id)

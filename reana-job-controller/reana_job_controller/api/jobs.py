@@ -59,8 +59,12 @@ def delete_job(job_id):
 
 @blueprint.route("/shutdown", methods=["DELETE", "GET"])
 def shutdown():
-    """Stop every job of the run and accept no new one."""
-    failures = _controller().shutdown()
+    """Stop every job of the run and accept no new one; ``stopped``: how many were running.
+
+    A job just signalled may outlive this process (its grace period before SIGKILL
+    is this process's timer), which is why the caller is told how many there were.
+    """
+    stopped, failures = _controller().shutdown()
     if failures:
         return jsonify({"message": f"Could not stop jobs {', '.join(failures)}"}), 500
-    return jsonify({"message": "All jobs stopped."})
+    return jsonify({"message": "All jobs stopped.", "stopped": len(stopped)})

@@ -36,6 +36,10 @@ JOB_CONTROLLER_START_TIMEOUT = 30.0
 STOP_GRACE = 3.0
 START_ATTEMPTS = 2
 
+_nothing_left: set[str] = set()
+"""Runs whose job controller answered the shutdown with no job running (so none can outlive
+it): their cleanup skips the scan of every process on the machine for the run's tag."""
+
 
 def run_dir(workflow_id) -> Path:
     """Scratch folder of one run (process logs, handle file)."""
@@ -112,8 +116,10 @@ class LocalRunManager(RunManager):
         url = handle.get("job_controller_url")
         if url and _process_alive(handle.get("job_controller")):
             try:
-                requests.delete(f"{url}/shutdown", timeout=30)
-            except requests.RequestException as error:
+                response = requests.delete(f"{url}/shutdown", timeout=30)
+                if response.status_code == 200 and response.json().get("stopped") == 0:
+                    _nothing_left.add(str(handle.get("workflow_uuid")))
+            except (requests.RequestException, ValueError) as error:
                 log.warning("job controller at %s did not shut down: %s", url, error)
         _terminate([handle.get("engine"), handle.get("job_controller")])
 
@@ -129,10 +135,13 @@ class LocalRunManager(RunManager):
         """End what is left of the run's processes; keep their logs in the run folder."""
         if not handle:
             return
-        orphans_possible = not _process_alive(handle.get("job_controller"))
+        quiet = str(handle.get("workflow_uuid")) in _nothing_left
+        _nothing_left.discard(str(handle.get("workflow_uuid")))
+        orphans_possible = not quiet and not _process_alive(handle.get("job_controller"))
         _terminate([handle.get("engine"), handle.get("job_controller")])
         if orphans_possible and handle.get("workflow_uuid"):
-            # The job controller died without stopping its jobs: find them by their tag.
+            # The job controller died (or was ended by stop() right after signalling jobs
+            # whose grace period it no longer watches): find them by their tag.
             _terminate(_leftovers(handle["workflow_uuid"]))
         folder = handle.get("run_dir")
         if folder and Path(folder).parent == get_config().home / "runs":
