@@ -206,6 +206,32 @@ def test_ack_all_settles_a_batch_at_once(mq, reana_home):
             assert db.execute("SELECT count(*) FROM kombu_message").fetchone() == (0,)
 
 
+DECLARER = """
+import sys, time
+from kombu import Queue
+from reana_commons import messaging
+
+start = float(sys.argv[1])
+with messaging.get_connection() as connection:
+    channel = connection.channel()
+    time.sleep(max(start - time.time(), 0))
+    for n in range(5):
+        Queue(f"race-{n}", durable=True)(channel).declare()
+"""
+
+
+def test_processes_declaring_one_new_queue_together_all_succeed(mq, tmp_path):
+    if mq != "embedded":
+        pytest.skip("RabbitMQ declares idempotently by itself")
+    start = time.time() + 3
+    processes = [
+        subprocess.Popen([sys.executable, "-c", DECLARER, str(start)], stderr=subprocess.PIPE)
+        for _ in range(6)
+    ]
+    errors = [p.communicate(timeout=60)[1].decode() for p in processes]
+    assert [p.returncode for p in processes] == [0] * 6, "\n".join(errors)
+
+
 DYING_CONSUMER = """
 import os
 from reana_commons import messaging

@@ -13,11 +13,13 @@ import os
 
 from kombu.transport import sqlalchemy as sqla_transport
 from sqlalchemy import create_engine, event, make_url, or_
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 log = logging.getLogger(__name__)
 
 EMBEDDED_POLLING_INTERVAL = 0.05
 """Seconds between two polls of the embedded (SQLite) transport for new messages."""
+QUEUE_CREATE_ATTEMPTS = 3
 FORGET_CHUNK = 200
 """Settled messages deleted per statement (SQLite limits an expression's depth)."""
 
@@ -38,6 +40,7 @@ class EmbeddedChannel(sqla_transport.Channel):
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
+        _create_tables(engine)
         return engine
 
     # kombu keeps delivered rows forever (visible=False) and loses them if the
@@ -80,6 +83,24 @@ class EmbeddedChannel(sqla_transport.Channel):
         super()._restore(message)
         self._forget(message.delivery_tag)
 
+    def _get_or_create(self, queue):
+        """kombu's, safe across processes: a queue another process created meanwhile is taken.
+
+        kombu guards the creation with a lock of its own process only; two
+        processes declaring the same new queue (the consumer and an engine
+        publishing its first status) collide on ``kombu_queue.name``'s
+        uniqueness, and kombu would raise. The loser reads the winner's row.
+        """
+        for _attempt in range(QUEUE_CREATE_ATTEMPTS):
+            try:
+                return super()._get_or_create(queue)
+            except IntegrityError:
+                self.session.rollback()
+            found = self.session.query(self.queue_cls).filter(self.queue_cls.name == queue).first()
+            if found is not None:
+                return found
+        return super()._get_or_create(queue)
+
     def recover_unacked(self, queue_name: str) -> int:
         """Make the delivered but never settled messages of a queue deliverable again."""
         queue = self._get_or_create(queue_name)
@@ -91,6 +112,22 @@ class EmbeddedChannel(sqla_transport.Channel):
         )
         self.session.commit()
         return count
+
+
+def _create_tables(engine) -> None:
+    """kombu's tables, tolerating another process creating them at the same moment.
+
+    kombu's ``create_all`` checks, then creates: two processes opening a new
+    broker file together both try to create, and one fails with "table ...
+    already exists". Once this returns, kombu's own check finds every table.
+    """
+    for attempt in range(QUEUE_CREATE_ATTEMPTS):
+        try:
+            sqla_transport.metadata.create_all(engine)
+            return
+        except OperationalError as error:
+            if "already exists" not in str(error) or attempt == QUEUE_CREATE_ATTEMPTS - 1:
+                raise
 
 
 class EmbeddedTransport(sqla_transport.Transport):
