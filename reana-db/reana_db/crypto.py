@@ -12,11 +12,14 @@ import hashlib
 import hmac
 import secrets
 
-from cryptography.fernet import Fernet, InvalidToken
 from reana_commons.config import get_config
 
 
-def _fernet(secret_key: str | None = None) -> Fernet:
+def _fernet(secret_key: str | None = None):
+    # Imported here: cryptography costs ~8 MB in every process that imports reana-db,
+    # and most (every API request authenticates by digest) never encrypt anything.
+    from cryptography.fernet import Fernet
+
     key = (secret_key or get_config().secret_key).encode()
     return Fernet(base64.urlsafe_b64encode(hashlib.sha256(key).digest()))
 
@@ -30,6 +33,8 @@ def encrypt(value: str | bytes, secret_key: str | None = None) -> str:
 
 def decrypt(token: str, secret_key: str | None = None) -> bytes:
     """Decrypt what :func:`encrypt` produced; raises ``ValueError`` on a wrong key."""
+    from cryptography.fernet import InvalidToken
+
     try:
         return _fernet(secret_key).decrypt(token.encode())
     except InvalidToken as error:
