@@ -156,6 +156,19 @@ def test_cwl_pack_expands_types_inline_runs_and_imports(tmp_path):
     ]
 
 
+def test_cwl_unconnected_source_is_a_specification_error(tmp_path):
+    (tmp_path / "main.cwl").write_text(
+        "cwlVersion: v1.0\nclass: Workflow\ninputs: {a: int}\n"
+        "outputs: {o: {type: int, outputSource: s/y}}\n"
+        "steps:\n  s:\n    run: {class: ExpressionTool, inputs: {x: int}, outputs: {y: int},"
+        " expression: '$({y: 1})'}\n    in: {x: b}\n    out: [y]\n"
+    )
+    with pytest.raises(Exception, match="main/s/x is connected to main/b, which is neither"):
+        cwl.pack(tmp_path / "main.cwl")
+    (tmp_path / "main.cwl").write_text((tmp_path / "main.cwl").read_text().replace("x: b", "x: a"))
+    assert cwl.pack(tmp_path / "main.cwl")["outputs"][0]["outputSource"] == "#main/s/y"
+
+
 def test_cwl_missing_run_file_is_a_specification_error(tmp_path):
     (tmp_path / "reana.yaml").write_text("workflow:\n  type: cwl\n  file: main.cwl\n")
     (tmp_path / "main.cwl").write_text(

@@ -49,6 +49,8 @@ def pack(workflow_file: Path) -> dict:
     by_path = {path: packer.processes[process_id] for path, process_id in packer.ids.items()}
     by_path[main_path] = main
     graph = [by_path[path] for path in sorted(by_path)]
+    for process in graph:
+        _check_connections(process)
     namespaces: dict = {}
     for document in packer.raw.values():
         for key in GRAPH_HEAD:
@@ -148,6 +150,32 @@ class _Packer:
         elif isinstance(run, dict):
             step["run"] = self.normalise(run, step_id + "/run", base, inline=True)
         return step
+
+
+def _check_connections(process: dict) -> None:
+    """Each ``source``/``outputSource`` names a workflow input or a step output.
+
+    The mistake ``cwltool --validate`` (run by 0.9.6) reports most often in
+    hand-written workflows; caught here before anything reaches the server.
+    """
+    if process.get("class") != "Workflow":
+        return
+    known = {entry["id"] for entry in process.get("inputs", [])}
+    for step in process.get("steps", []):
+        known.update(out if isinstance(out, str) else out["id"] for out in step.get("out", []))
+        if isinstance(step.get("run"), dict):
+            _check_connections(step["run"])
+    links = [(output["id"], output.get("outputSource")) for output in process.get("outputs", [])]
+    links += [
+        (entry["id"], entry.get("source")) for s in process.get("steps", []) for entry in s["in"]
+    ]
+    for target, sources in links:
+        for source in [sources] if isinstance(sources, str) else sources or []:
+            if source not in known:
+                raise REANAValidationError(
+                    f"CWL workflow: {target.lstrip('#')} is connected to "
+                    f"{source.lstrip('#')}, which is neither an input nor a step output."
+                )
 
 
 def _capture_stream(process: dict, output: dict) -> None:
