@@ -5,7 +5,7 @@ from __future__ import annotations
 from reana_db.crypto import token_digest
 from reana_db.enums import UserTokenStatus
 from reana_db.models import User, UserToken
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from reana_server.errors import Forbidden, NotSignedIn
@@ -22,16 +22,20 @@ def token_from(query_token: str | None, authorization: str | None) -> str | None
     return None
 
 
+_TOKEN_AND_USER = (
+    select(UserToken.status, User)
+    .join(User, User.id_ == UserToken.user_id)
+    .where(UserToken.token_digest == bindparam("digest"))
+)
+"""Built once: every request runs it, and SQLAlchemy memoizes a statement's cache key."""
+
+
 def authenticate(session: Session, token: str | None) -> User:
     """The user owning an active ``token``; raises with REANA's 401/403 messages."""
     if not token:
         raise NotSignedIn("User not signed in")
     # Every request pays for this: the token's status and its user in one query.
-    row = session.execute(
-        select(UserToken.status, User)
-        .join(User, User.id_ == UserToken.user_id)
-        .where(UserToken.token_digest == token_digest(token))
-    ).first()
+    row = session.execute(_TOKEN_AND_USER, {"digest": token_digest(token)}).first()
     if row is None:
         raise Forbidden("Token not valid.")
     status, user = row

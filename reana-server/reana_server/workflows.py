@@ -12,7 +12,7 @@ from reana_db.creation import RunNumberConflict, store_new_run
 from reana_db.models import User, UserResource, Workflow
 from reana_db.quota import has_exceeded_quota
 from reana_db.run_numbers import WorkflowNotFound, get_workflow_by_uuid_or_name
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from reana_server.errors import BadRequest, Forbidden, WorkflowLookupError
@@ -31,21 +31,22 @@ def get_user_workflow(
         raise WorkflowLookupError(workflow_id_or_name, status_code) from None
 
 
+_QUOTA_USED_UP = select(
+    exists().where(
+        UserResource.user_id == bindparam("user_id"),
+        UserResource.quota_limit > 0,
+        UserResource.quota_used >= UserResource.quota_limit,
+    )
+)
+
+
 def check_quota(session: Session, user: User) -> None:
     """Refuse (403) when the user has used up a limited resource.
 
     Every create and start asks, so the common answer (nothing used up) costs one
     EXISTS query; reana-db's :func:`has_exceeded_quota` words the refusal.
     """
-    used_up = session.scalar(
-        select(
-            exists().where(
-                UserResource.user_id == user.id_,
-                UserResource.quota_limit > 0,
-                UserResource.quota_used >= UserResource.quota_limit,
-            )
-        )
-    )
+    used_up = session.scalar(_QUOTA_USED_UP, {"user_id": user.id_})
     if not used_up:
         return
     exceeded, message = has_exceeded_quota(session, user)

@@ -1,7 +1,7 @@
 """``GET /api/workflows``: a user's runs, filtered, sorted and paginated in SQL.
 
-The page comes from :func:`reana_db.queries.list_workflows` (one COUNT, one
-LIMIT/OFFSET query, bulky columns deferred); sizes, latest jobs and sessions of
+The page comes from :func:`reana_db.queries.build_list_queries` (one COUNT, one
+LIMIT/OFFSET query loading only the columns an item shows); sizes, latest jobs and sessions of
 the page's runs then come in one query each, so the cost does not grow with
 the number of runs the user has.
 """
@@ -16,7 +16,7 @@ from reana_db import queries
 from reana_db.enums import ResourceType, RunStatus
 from reana_db.models import InteractiveSession, User, Workflow, WorkflowSession
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from reana_workflow_controller.errors import BadRequest
 from reana_workflow_controller.pagination import Page
@@ -25,6 +25,19 @@ from reana_workflow_controller.workflows import format_time, workflow_name
 
 SORTS = queries.SORTS
 NOT_COMPUTED_SIZE = {"raw": -1, "human_readable": ""}
+ITEM_COLUMNS = (
+    Workflow.name,
+    Workflow.run_number_major,
+    Workflow.run_number_minor,
+    Workflow.status,
+    Workflow.owner_id,
+    Workflow.created,
+    Workflow.launcher_url,
+    Workflow.run_started_at,
+    Workflow.run_finished_at,
+    Workflow.run_stopped_at,
+)
+"""What a list item shows: only these columns are loaded (JSON columns cost decoding)."""
 
 
 @dataclass(frozen=True)
@@ -83,8 +96,7 @@ def list_workflows(session: Session, user: User, query: ListQuery, page: Page) -
     """REANA's paginated ``{items, total, page, ...}`` of ``user``'s runs."""
     statuses = parse_statuses(query.statuses)
     try:
-        workflows, total = queries.list_workflows(
-            session,
+        count, page_query = queries.build_list_queries(
             user.id_,
             status_in=statuses or None,
             search_name=parse_name_search(query.search),
@@ -96,6 +108,9 @@ def list_workflows(session: Session, user: User, query: ListQuery, page: Page) -
         )
     except queries.InvalidListQuery as error:
         raise BadRequest(str(error)) from None
+    total = int(session.scalar(count) or 0)
+    columns = ITEM_COLUMNS + ((Workflow.job_progress,) if query.include_progress else ())
+    workflows = list(session.scalars(page_query.options(load_only(*columns))))
     ids = [w.id_ for w in workflows]
     sizes = (
         queries.workflow_usage(session, ids, ResourceType.disk)

@@ -44,6 +44,11 @@ def _closest_declared(status: int, declared: set[int], success_codes: tuple[int,
 def forward(upstream, success_codes: tuple[int, ...] = (200,)):
     """Answer with the workflow controller's JSON and status (undeclared codes become 500)."""
     status = upstream.status_code
+    if 200 <= status < 300 and status in declared_codes() and _is_json(upstream):
+        # The common case: the controller's JSON goes out as it came (no decode, re-encode).
+        return current_app.response_class(
+            upstream.content, status=status, mimetype="application/json"
+        )
     try:
         body = upstream.json()
     except ValueError:
@@ -58,6 +63,10 @@ def forward(upstream, success_codes: tuple[int, ...] = (200,)):
     response = jsonify(body)
     response.status_code = status
     return response
+
+
+def _is_json(upstream) -> bool:
+    return upstream.headers.get("Content-Type", "").startswith("application/json")
 
 
 def _authenticate_request():

@@ -55,6 +55,12 @@ class _Parser(FlaskParser):
 parser = _Parser()
 
 
+@functools.cache
+def _instance(schema: type[Schema]) -> Schema:
+    """One instance per schema class: building a marshmallow schema costs more than loading."""
+    return schema()
+
+
 @dataclass
 class Operation:
     """Everything the spec needs to know about one endpoint."""
@@ -100,7 +106,7 @@ def _parse_body(op: Operation) -> Any:
     if not isinstance(raw, dict):
         raise BadRequest("Malformed request: the JSON body must be an object.")
     try:
-        return op.body().load(raw)
+        return _instance(op.body).load(raw)
     except ValidationError as error:
         raise BadRequest(validation_message(error)) from error
 
@@ -123,7 +129,7 @@ def operation(
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             if op.query is not None:
-                kwargs["args"] = parser.parse(op.query(), request, location="query")
+                kwargs["args"] = parser.parse(_instance(op.query), request, location="query")
             if op.body is not None:
                 kwargs["body"] = _parse_body(op)
             return view(*args, **kwargs)

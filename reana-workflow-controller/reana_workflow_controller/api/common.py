@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask import request
 from marshmallow import Schema
 from reana_db.database import db_session
@@ -57,14 +59,20 @@ class ArgumentParser(FlaskParser):
 parser = ArgumentParser()
 
 
+@cache
+def _instance(schema: type[Schema]) -> Schema:
+    """One instance per schema class: building a marshmallow schema costs more than loading."""
+    return schema()
+
+
 def query(schema: type[Schema]) -> dict:
     """The query string validated by ``schema``."""
-    return parser.parse(schema(), request, location="query")
+    return parser.parse(_instance(schema), request, location="query")
 
 
 def json_body(schema: type[Schema]) -> dict:
     """The JSON body validated by ``schema`` (an absent body is ``{}``)."""
-    return parser.parse(schema(), request, location="json")
+    return parser.parse(_instance(schema), request, location="json")
 
 
 def json_list_body() -> list[str] | None:
