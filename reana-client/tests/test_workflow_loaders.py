@@ -73,7 +73,10 @@ def synthetic_analyses(root: Path) -> list[Path]:
     (snake_dir / "data").mkdir(parents=True)
     for sample in ("a", "b"):
         (snake_dir / "data" / f"{sample}.csv").write_text("1\n")
-    (snake_dir / "Snakefile").write_text(SNAKEFILE)
+    main, included = SNAKEFILE.split("rule summary:")
+    (snake_dir / "Snakefile").write_text(main + 'include: "rules/summary.smk"\n')
+    (snake_dir / "rules").mkdir()
+    (snake_dir / "rules" / "summary.smk").write_text("rule summary:" + included)
     (snake_dir / "config.yaml").write_text("top: 3\n")
     (snake_dir / "inputs.yaml").write_text("top: 5\n")
     (snake_dir / "reana.yaml").write_text(
@@ -241,6 +244,21 @@ def test_snakefile_wildcards_configfile_and_rules(tmp_path):
     assert summary["inputs"] == {"counts": ["results/a.txt", "results/b.txt"]}
     assert summary["outputs"] == {"table": "results/summary.txt"}
     assert summary["commands"] == [None] and summary["environment"] == ""
+
+
+def test_snakefile_include_and_error_lines(tmp_path):
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "Snakefile").write_text(
+        'rule all:\n    input: "out.txt"\n\ninclude: "rules/x.smk"\n'
+    )
+    (tmp_path / "rules" / "x.smk").write_text(
+        'rule x:\n    output: "out.txt"\n    shell: "touch {output}"\n'
+    )
+    spec = snakemake.load(tmp_path / "Snakefile", {}, workdir=tmp_path)
+    assert spec["job_dependencies"] == {"all": ["x"], "x": []}
+    (tmp_path / "rules" / "x.smk").write_text('\nrule x:\n    output: config["out"]\n')
+    with pytest.raises(Exception, match=r"KeyError in x.smk, line 3: 'out'"):
+        snakemake.load(tmp_path / "Snakefile", {}, workdir=tmp_path)
 
 
 def test_snakefile_missing_inputs_and_errors(tmp_path):

@@ -91,30 +91,28 @@ def load(snakefile: Path, config: dict | None = None, workdir: Path | None = Non
     file that no rule produces must exist in ``workdir`` (default: the
     current directory), or the specification is invalid.
     """
+    reader = _Reader(dict(config or {}), Path(workdir or "."))
     try:
-        source = Path(snakefile).read_text(encoding="utf-8")
-    except OSError as error:
-        raise REANAValidationError(f"Snakefile {snakefile} cannot be read: {error}") from error
-    reader = _Reader(Path(snakefile), dict(config or {}))
-    try:
-        reader.read(source)
+        reader.read_file(Path(snakefile))
     except REANAValidationError:
         raise
     except Exception as error:  # noqa: BLE001 - the Snakefile's own Python can raise anything
         raise REANAValidationError(
             "Snakemake specification is invalid: "
-            f"{type(error).__name__} in {_where(error, Path(snakefile))}: {error}"
+            f"{type(error).__name__} in {_where(error, reader.files)}: {error}"
         ) from error
     rules = list(reader.rules.by_name.values())
     return {
-        "job_dependencies": _job_dependencies(rules, Path(workdir or ".")),
+        "job_dependencies": _job_dependencies(rules, reader.workdir),
         "steps": [_step(rule, reader.container) for rule in rules if rule.runs],
     }
 
 
 class _Reader:
-    def __init__(self, path: Path, config: dict):
-        self.path = path
+    def __init__(self, config: dict, workdir: Path):
+        self.workdir = workdir
+        self.path = workdir / "Snakefile"  # the file being read
+        self.files: list[Path] = []
         self.rules = _Rules()
         self.container = None
         self.namespace = {
@@ -141,6 +139,19 @@ class _Reader:
                 )
             },
         }
+
+    def read_file(self, path: Path) -> None:
+        """Read a Snakefile (the main one or an ``include:``d one) into the rules."""
+        try:
+            source = path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise REANAValidationError(f"Snakefile {path} cannot be read: {error}") from error
+        including, self.path = self.path, path
+        self.files.append(path)
+        try:
+            self.read(source)
+        finally:
+            self.path = including
 
     def read(self, source: str) -> None:
         lines = source.splitlines()
@@ -177,9 +188,12 @@ class _Reader:
         return eval(code, self.namespace)  # noqa: S307
 
     def top_directive(self, name: str, body: str, line: int) -> None:
-        if name == "configfile":
+        if name == "include":  # relative to the including Snakefile, as in Snakemake
             [path], _ = self.evaluate(body, line)
-            loaded = load_yaml_file(self.path.parent / path, "Snakemake configfile")
+            self.read_file(self.path.parent / path)
+        elif name == "configfile":  # relative to the working directory, as in Snakemake
+            [path], _ = self.evaluate(body, line)
+            loaded = load_yaml_file(self.workdir / path, "Snakemake configfile")
             # values given to the run (inputs.parameters) win over the configfile's
             self.namespace["config"] = {**(loaded or {}), **self.namespace["config"]}
         elif name in ("container", "singularity", "containerized"):
@@ -222,15 +236,18 @@ class _Reader:
             [rule.shell], _ = self.evaluate(body, line)
 
 
-def _where(error: Exception, snakefile: Path) -> str:
-    """``Snakefile, line N``: the last line of the Snakefile in the error's traceback."""
-    line = getattr(error, "lineno", None) if isinstance(error, SyntaxError) else None
+def _where(error: Exception, snakefiles: list[Path]) -> str:
+    """``Snakefile, line N``: the last line of a Snakefile in the error's traceback."""
+    names = {str(path) for path in snakefiles}
+    where = (error.filename, error.lineno) if isinstance(error, SyntaxError) else None
     frame = error.__traceback__
     while frame is not None:
-        if frame.tb_frame.f_code.co_filename == str(snakefile):
-            line = frame.tb_lineno
+        if frame.tb_frame.f_code.co_filename in names:
+            where = (frame.tb_frame.f_code.co_filename, frame.tb_lineno)
         frame = frame.tb_next
-    return f"{snakefile.name}, line {line}" if line else snakefile.name
+    if where is None:
+        return snakefiles[-1].name
+    return f"{Path(where[0]).name}, line {where[1]}"
 
 
 def _block_end(lines: list[str], start: int) -> int:
