@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from reana_client.output import message
 
@@ -57,7 +58,8 @@ def load(path: str) -> dict:
 
     Serial: ``workflow.file`` loaded; cwl: the workflow packed (``cwltool --pack``
     form); snakemake: the Snakefile read with ``inputs.parameters`` as its
-    config (steps and job dependencies); yadage: specification ``null``.
+    config (steps and job dependencies); yadage: the workflow file and its ``$ref``s
+    checked, specification ``null``.
     """
     skip_slow_format_checkers()
     from reana_commons.errors import REANAValidationError
@@ -68,6 +70,10 @@ def load(path: str) -> dict:
         workflow = spec.get("workflow") or {}
         if workflow.get("type") == "snakemake" and workflow.get("file"):
             _load_snakemake(spec, path)
+        if workflow.get("type") == "yadage" and workflow.get("file"):
+            from reana_client.workflow_loaders import yadage
+
+            yadage.check(Path(os.path.dirname(os.path.abspath(path))) / workflow["file"])
     except REANAValidationError as error:
         raise SpecificationError(error.message) from error
     workflow = spec.get("workflow") or {}

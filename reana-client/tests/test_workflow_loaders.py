@@ -83,7 +83,15 @@ def synthetic_analyses(root: Path) -> list[Path]:
         "inputs:\n  parameters:\n    input: inputs.yaml\n"
         "workflow:\n  type: snakemake\n  file: Snakefile\n"
     )
-    return [cwl_dir / "reana.yaml", snake_dir / "reana.yaml"]
+    yadage_dir = root / "yadage"
+    yadage_dir.mkdir()
+    (yadage_dir / "reana.yaml").write_text("workflow:\n  type: yadage\n  file: workflow.yaml\n")
+    (yadage_dir / "workflow.yaml").write_text(
+        "stages:\n  - name: s\n    dependencies: [init]\n"
+        "    scheduler:\n      scheduler_type: singlestep-stage\n      parameters: {}\n"
+        "      step: {$ref: 'steps.yaml#/missing_file'}\n"
+    )
+    return [cwl_dir / "reana.yaml", snake_dir / "reana.yaml", yadage_dir / "reana.yaml"]
 
 
 @pytest.mark.skipif(not DEMO_SPECS, reason="demos not found")
@@ -170,6 +178,17 @@ def test_cwl_unconnected_source_is_a_specification_error(tmp_path):
         cwl.pack(tmp_path / "main.cwl")
     (tmp_path / "main.cwl").write_text((tmp_path / "main.cwl").read_text().replace("x: b", "x: a"))
     assert cwl.pack(tmp_path / "main.cwl")["outputs"][0]["outputSource"] == "#main/s/y"
+
+
+def test_yadage_workflow_file_and_references_must_load(tmp_path):
+    (tmp_path / "reana.yaml").write_text("workflow:\n  type: yadage\n  file: flow.yaml\n")
+    with pytest.raises(SpecificationError, match="flow.yaml not found"):
+        load(str(tmp_path / "reana.yaml"))
+    (tmp_path / "flow.yaml").write_text("stages:\n  - step: {$ref: 'steps.yaml#/a'}\n")
+    with pytest.raises(SpecificationError, match="steps.yaml not found"):
+        load(str(tmp_path / "reana.yaml"))
+    (tmp_path / "steps.yaml").write_text("a: {process: {}}\n")
+    assert load(str(tmp_path / "reana.yaml"))["workflow"]["specification"] is None
 
 
 def test_cwl_missing_run_file_is_a_specification_error(tmp_path):
