@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import http.client
 import os
 import socket
 import subprocess
@@ -22,16 +24,13 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(params=[1, 2], ids=["werkzeug", "gunicorn"])
-def served(request, reana_env, db):
-    """The API in its own process (1 worker: threaded werkzeug; 2: gunicorn)."""
-    if request.param == 1 and not reana_env["REANA_SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        pytest.skip("the werkzeug mode is the same code as gunicorn's; SQLite covers it")
+@contextlib.contextmanager
+def _serve(workers: int, env: dict):
+    """``reana-workflow-controller api`` in its own process; yields its URL."""
     port = _free_port()
     command = Path(sys.executable).parent / "reana-workflow-controller"
-    env = {**os.environ, **{k: str(v) for k, v in reana_env.items()}}
     process = subprocess.Popen(
-        [str(command), "api", "--port", str(port), "--workers", str(request.param)],
+        [str(command), "api", "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -57,6 +56,19 @@ def served(request, reana_env, db):
             process.kill()
             process.wait()
         process.stderr.close()
+
+
+def _env(reana_env: dict) -> dict:
+    return {**os.environ, **{k: str(v) for k, v in reana_env.items()}}
+
+
+@pytest.fixture(params=[1, 2], ids=["werkzeug", "gunicorn"])
+def served(request, reana_env, db):
+    """The API in its own process (1 worker: threaded werkzeug; 2: gunicorn)."""
+    if request.param == 1 and not reana_env["REANA_SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("the werkzeug mode is the same code as gunicorn's; SQLite covers it")
+    with _serve(request.param, _env(reana_env)) as url:
+        yield url
 
 
 def _chunks(size: int, digest):
@@ -105,3 +117,30 @@ def test_chunked_upload_and_streamed_download_over_http(served, user, spec):
     assert [item["name"] for item in listing["items"]] == [name]
     missing = requests.get(f"{served}/api/workflows/nope/status", params=params, timeout=30)
     assert missing.status_code == 404 and "REANA_WORKON" in missing.json()["message"]
+
+
+def test_gunicorn_keeps_idle_connections_and_opens_no_control_socket(reana_env, db, user,
+                                                                      tmp_path):
+    """A kept-alive connection idle past gunicorn's default 2 s still answers.
+
+    reana-server's pooled connections to the controller sit idle between bursts;
+    when gunicorn closed them after 2 s, the next call could meet "Connection
+    reset by peer". And gunicorn opens no control socket at
+    ``~/.gunicorn/gunicorn.ctl``, a path every gunicorn of the user would share.
+    """
+    env = {**_env(reana_env), "HOME": str(tmp_path)}
+    env.pop("XDG_RUNTIME_DIR", None)
+    with _serve(2, env) as url:
+        host, port = url.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        try:
+            for pause in (0, 3.5):
+                time.sleep(pause)
+                connection.request("GET", f"/api/workflows?user={user.id_}")
+                response = connection.getresponse()
+                response.read()
+                assert response.status == 200
+                assert (response.getheader("Connection") or "").lower() != "close"
+        finally:
+            connection.close()
+    assert not (tmp_path / ".gunicorn").exists()
