@@ -54,11 +54,13 @@ def preload() -> None:
             importlib.import_module(module)
         except Exception:  # noqa: BLE001 - a missing optional component is not fatal
             pass
-    try:  # the job controller's Flask application, built once for every fork
+    try:  # the job controller's Flask application and SQL, prepared once for every fork
         from reana_job_controller.app import prepare
+        from reana_job_controller.store import warm_up
 
         prepare()
-    except Exception:  # noqa: BLE001 - each job controller then builds its own
+        warm_up()
+    except Exception:  # noqa: BLE001 - each job controller then does it itself
         pass
     for name in SCRIPTS:
         try:
