@@ -182,7 +182,13 @@ class JobController:
                     break
                 self._cond.wait(remaining)
             ended = self._ended.get(job_id)
-        return ended if ended is not None else self.get_job(job_id)
+            current = self._live.get(job_id)
+        if ended is not None:
+            return ended
+        # Still running. A followed job is answered from memory: the end of a long-poll then
+        # never waits for the database (a busy pool waits up to 30 s, which on top of a 60 s
+        # poll outlasts the engine's 90 s read timeout).
+        return current if current is not None else self.get_job(job_id)
 
     def job_logs(self, job_id: str) -> str:
         """The job's logs: from the backend while it runs, from the database after."""
