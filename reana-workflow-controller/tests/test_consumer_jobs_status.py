@@ -76,6 +76,21 @@ def test_redelivered_log_chunk_of_running_run_is_not_appended_twice(db, user):
     assert snapshot(db, run.id_) == first
 
 
+def test_batch_of_many_runs_keeps_each_runs_logs_in_order_once(db, user):
+    """Many runs interleaved in one batch (the many-row log append), then all redelivered."""
+    runs = [make_run(db, user, name=f"wf{n}") for n in range(6)]
+    bodies = [body for step in zip(*(job_messages(r.id_) for r in runs), strict=True)
+              for body in step]
+    for batch in (bodies, bodies[::-1], bodies):
+        apply_batch(db, batch)
+        db.commit()
+        for run in runs:
+            status, logs, progress, _ = snapshot(db, run.id_)
+            assert (status, logs) == (RunStatus.finished, "step one started\nall done\n")
+            assert progress["running"] == {"total": 0, "job_ids": []}
+            assert progress["finished"]["total"] == progress["total"]["total"] == 1
+
+
 def test_only_allowed_transitions_apply(db, user):
     run = make_run(db, user, status=RunStatus.queued)
     # queued → finished is not a transition: ignored entirely (logs too).

@@ -197,14 +197,6 @@ class _Changes:
         self.progresses.clear()
 
 
-def merge_progress(workflow: Workflow, progress: dict) -> None:
-    """Union the job-id sets per key; ``total`` is taken when given (dynamic DAGs grow)."""
-    merged = _load_progress(workflow.job_progress)
-    _merge(merged, progress)
-    workflow.job_progress = _dump_progress(workflow.job_progress, merged)
-    flag_modified(workflow, "job_progress")
-
-
 def _load_progress(current: dict | None) -> dict:
     """The stored progress as ``{key: {job_id: None}}`` plus ``total`` (None if not given)."""
     current = current or {}
