@@ -16,6 +16,8 @@ from typing import IO, Any
 from urllib.parse import quote
 
 import requests
+from urllib3.exceptions import ReadTimeoutError
+from urllib3.util.retry import Retry
 
 from reana_commons.config import get_config
 from reana_commons.errors import REANAError
@@ -25,6 +27,20 @@ DEFAULT_TIMEOUT = 120.0
 
 POOL_SIZE = 32
 """Kept-alive connections per client: at least the threads of a server worker."""
+
+
+class _RetryOnReset(Retry):
+    """urllib3's retries, but a read timeout is final: the controller is slow, not gone.
+
+    (urllib3 counts both a reset connection and a read timeout as read errors; a
+    retried timeout would double a long wait.)
+    """
+
+    def increment(self, method=None, url=None, *args, error=None, **kwargs):
+        if isinstance(error, ReadTimeoutError):
+            final = self.new(read=False)  # urllib3 re-raises a read error when read is False
+            return Retry.increment(final, method, url, *args, error=error, **kwargs)
+        return super().increment(method, url, *args, error=error, **kwargs)
 
 
 def internal_session() -> requests.Session:
@@ -38,12 +54,10 @@ def internal_session() -> requests.Session:
       fails, e.g. reset by the controller closing it as it sat idle in the pool.
       POST is not: the controller may have acted on it.
     """
-    from urllib3.util.retry import Retry
-
     session = requests.Session()
     session.trust_env = False
-    retry = Retry(total=1, connect=1, read=1, status=0, other=0, redirect=0,
-                  backoff_factor=0, raise_on_status=False)
+    retry = _RetryOnReset(total=1, connect=1, read=1, status=0, other=0, redirect=0,
+                          backoff_factor=0, raise_on_status=False)
     adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=POOL_SIZE,
                                             max_retries=retry)
     session.mount("http://", adapter)
