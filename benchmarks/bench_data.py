@@ -186,13 +186,17 @@ def _status_messages(platform: Platform, ids: list[uuid.UUID], jobs_per_run: int
     published = time.monotonic()
     for job in range(jobs_per_run):
         for run_id in ids:
+            # Numbered as the engine numbers them (seq from 1 per run): the consumer keeps
+            # the applied numbers with the run handle, as it does for real runs.
             job_id = f"{run_id.hex[:8]}-job-{job}"
             publish_workflow_status(run_id, None, logs=f"job {job_id} started\n",
                                     message=build_progress_message(
-                                        total=jobs_per_run, running=[job_id]))
+                                        total=jobs_per_run, running=[job_id]),
+                                    seq=2 * job + 1)
             publish_workflow_status(run_id, None, logs=f"job {job_id} finished\n",
                                     message=build_progress_message(
-                                        total=jobs_per_run, finished=[job_id]))
+                                        total=jobs_per_run, finished=[job_id]),
+                                    seq=2 * job + 2)
     close_shared_connections()
     publish_s = time.monotonic() - published
     sent = jobs_per_run * runs * 2
