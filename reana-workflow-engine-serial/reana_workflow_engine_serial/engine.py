@@ -41,6 +41,9 @@ class SerialEngine:
         self._lock = threading.Lock()
         self.done = False
         self.current_job: str | None = None
+        self.unreported: list[str] = []
+        """Finished jobs not yet published: they go out with the next job's running message
+        (one status message per job instead of two) or with the run's end."""
 
     def publish(self, status: int | None, message: dict | None = None, logs: str = "") -> None:
         """Publish a status/progress update carrying the engine lines logged since the last."""
@@ -81,15 +84,15 @@ class SerialEngine:
             request = job_request(step, command, self.workflow_uuid, self.workspace)
             job_id = self.jobs.submit(f"cd {shlex.quote(self.workspace)} && {command}", **request)
             self.current_job = job_id
-            self.publish(RUNNING, build_progress_message(running=[job_id]))
+            finished, self.unreported = self.unreported, []
+            self.publish(RUNNING, build_progress_message(running=[job_id], finished=finished))
             job = self.jobs.wait(job_id)
             self.current_job = None
             if job["status"] != "finished":
                 return self._fail_job(step, index, command, job)
-            last = position == total - 1
-            if last:
-                return self._end(FINISHED, build_progress_message(finished=[job_id]))
-            self.publish(RUNNING, build_progress_message(finished=[job_id]))
+            self.unreported.append(job_id)
+            if position == total - 1:
+                return self._end(FINISHED, None)
         return FINISHED  # unreachable: the last job returns above
 
     def _fail_job(self, step: dict, index: int, command: str, job: dict) -> int:
@@ -109,6 +112,10 @@ class SerialEngine:
             if self.done:
                 return status
             self.done = True
+        if self.unreported:
+            message = message or {"progress": {}}
+            message["progress"].update(
+                build_progress_message(finished=self.unreported)["progress"])
         self.publish(status, message, logs)
         return status
 

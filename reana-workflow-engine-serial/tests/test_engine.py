@@ -32,15 +32,17 @@ def test_runs_steps_in_order_and_publishes_progress(platform):
     assert (platform.workspace / "c.txt").read_text() == "$x-literal\n"
     messages = platform.messages()
     assert all(m["workflow_uuid"] == str(platform.workflow.id_) for m in messages)
-    assert [m["status"] for m in messages] == [1, 1, 1, 1, 1, 1, 2]
+    # One message per job: a job's end goes out with the next job's start (or the run's end).
+    assert [m["status"] for m in messages] == [1, 1, 1, 1, 2]
     # Numbered from 1, so the consumer applies each log chunk once even if redelivered.
     assert [m["seq"] for m in messages] == list(range(1, len(messages) + 1))
     assert _progress(messages[0], "total") == {"total": 3, "job_ids": []}
-    job_ids = [_progress(m, "running")["job_ids"][0] for m in messages[1::2]]
-    assert [_progress(m, "finished")["job_ids"] for m in messages[2::2]] == [[j] for j in job_ids]
+    job_ids = [_progress(m, "running")["job_ids"][0] for m in messages[1:4]]
+    assert _progress(messages[1], "finished") is None
+    assert [_progress(m, "finished")["job_ids"] for m in messages[2:]] == [[j] for j in job_ids]
     assert ENGINE_LINE.format(0, "echo hello > a.txt", 3) in messages[1]["logs"]
-    assert ENGINE_LINE.format(1, "cat a.txt > b.txt", 3) in messages[3]["logs"]
-    assert ENGINE_LINE.format(1, "echo '$x-literal' > c.txt", 3) in messages[5]["logs"]
+    assert ENGINE_LINE.format(1, "cat a.txt > b.txt", 3) in messages[2]["logs"]
+    assert ENGINE_LINE.format(1, "echo '$x-literal' > c.txt", 3) in messages[3]["logs"]
     jobs = requests.get(platform.job_controller.url + "/jobs", timeout=5).json()["jobs"]
     assert [jobs[j]["job_name"] for j in job_ids] == ["first", "Second", "Second"]
     assert jobs[job_ids[1]]["docker_img"] == "docker.io/library/busybox:1.36"
@@ -89,9 +91,11 @@ def test_failing_command_fails_the_run(platform):
     code, _err = platform.run_engine(spec)
     assert code == 1
     messages = platform.messages(timeout=0.5)
-    assert [m["status"] for m in messages] == [1, 1, 1, 1, 3]
+    assert [m["status"] for m in messages] == [1, 1, 1, 3]
     failed = messages[-1]
+    ok_id = _progress(messages[1], "running")["job_ids"][0]
     running_id = _progress(messages[-2], "running")["job_ids"][0]
+    assert _progress(messages[-2], "finished")["job_ids"] == [ok_id]
     assert _progress(failed, "failed")["job_ids"] == [running_id]
     assert "exit code 4" in failed["logs"] and "last-words" in failed["logs"]
     assert not (platform.workspace / "x").exists()
