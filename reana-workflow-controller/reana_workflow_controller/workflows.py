@@ -11,8 +11,10 @@ from pathlib import Path
 
 from reana_commons.config import WORKFLOW_TIME_FORMAT, get_config
 from reana_commons.errors import REANAValidationError
-from reana_commons.specification import validate_operational_options as validate_options
 from reana_commons.validation.operational_options import OPERATIONAL_OPTIONS
+from reana_commons.validation.operational_options import (
+    validate_operational_options as validate_options,
+)
 from reana_db import retention
 from reana_db.creation import RunNumberConflict, store_new_run
 from reana_db.models import User, Workflow, WorkspaceRetentionRule

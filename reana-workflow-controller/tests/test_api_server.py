@@ -144,3 +144,19 @@ def test_gunicorn_keeps_idle_connections_and_opens_no_control_socket(reana_env, 
         finally:
             connection.close()
     assert not (tmp_path / ".gunicorn").exists()
+
+
+def test_api_process_leaves_schema_validation_and_cryptography_unimported(reana_env):
+    """The internal API checks operational options but never validates reana.yaml
+    (reana-server does): jsonschema (~5 MB) and cryptography (~8 MB) stay out of it."""
+    code = (
+        "import json, sys\n"
+        "from reana_workflow_controller.app import create_app\n"
+        "create_app()\n"
+        "print(json.dumps([m for m in ('jsonschema', 'cryptography', 'rfc3987_syntax', 'alembic')"
+        " if sys.modules.get(m) is not None]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], env=_env(reana_env),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -7,7 +7,16 @@ from reana_commons.validation.operational_options import (
     OPERATIONAL_OPTIONS,
     validate_operational_options,
 )
-from reana_commons.validation.schema import load_schema, validate_reana_spec
+
+
+def __getattr__(name: str):
+    # The schema half imports jsonschema (~5 MB): only for the processes that validate
+    # reana.yaml, not for those that only check operational options (the controller's API).
+    if name in ("load_schema", "validate_reana_spec"):
+        from reana_commons.validation import schema
+
+        return getattr(schema, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "OPERATIONAL_OPTIONS",
