@@ -63,18 +63,37 @@ def latest_jobs(session: Session, workflow_ids: list[uuid.UUID]) -> dict:
     return {row[0]: (row[1], row[2]) for row in rows}
 
 
+JOB_LOG_COLUMNS = (
+    Job.id_,
+    Job.workflow_uuid,
+    Job.job_name,
+    Job.compute_backend,
+    Job.backend_job_id,
+    Job.docker_img,
+    Job.prettified_cmd,
+    Job.status,
+    Job.logs,
+    Job.started_at,
+    Job.finished_at,
+)
+
+
 def job_logs(
     session: Session, workflow: Workflow, steps: list[str] | None = None, page: Page | None = None
 ) -> OrderedDict:
-    """``{job id: {the 10 keys}}`` of the run's jobs by creation, filtered by step name."""
-    query = select(Job).where(Job.workflow_uuid == workflow.id_)
+    """``{job id: {the 10 keys}}`` of the run's jobs by creation, filtered by step name.
+
+    Only the shown columns are read, as plain rows: status is polled often and a
+    job row also holds its whole request (``spec``, ``env_vars``) as JSON.
+    """
+    query = select(*JOB_LOG_COLUMNS).where(Job.workflow_uuid == workflow.id_)
     if steps:
         query = query.where(Job.job_name.in_(steps))
     query = query.order_by(Job.created, Job.id_)
     if page is not None and page.size:
         query = query.offset(page.from_idx).limit(page.size)
     logs = OrderedDict()
-    for job in session.scalars(query):
+    for job in session.execute(query):
         logs[str(job.id_)] = {
             "workflow_uuid": str(job.workflow_uuid),
             "job_name": job.job_name or "",
