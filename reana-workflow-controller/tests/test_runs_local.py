@@ -174,6 +174,19 @@ def test_stop_of_a_queued_run_only_changes_its_status(db, user, run_env):
     assert RunStatus(workflow.status) == RunStatus.stopped
 
 
+def test_a_run_without_an_installed_engine_fails_with_the_reason(db, user, run_env):
+    workflow = make_workflow(db, user, "true")
+    workflow.type_ = "snakemake"  # no Snakemake engine is installed on this machine
+    db.commit()
+    with pytest.raises(runs.RunStateError) as error:
+        runs.start_run(db, workflow, {}, {})
+    assert "No snakemake workflow engine is installed" in str(error.value)
+    db.expire_all()
+    stored = db.get(Workflow, workflow.id_)
+    assert RunStatus(stored.status) == RunStatus.failed
+    assert "run-snakemake-workflow not found" in stored.logs
+
+
 @pytest.mark.parametrize("victim", ["engine", "job_controller"])
 def test_reconciler_fails_a_run_whose_process_was_killed(db, user, run_env, victim):
     workflow = make_workflow(db, user, "sleep 60")

@@ -10,12 +10,15 @@ started cold. Their output goes to ``$REANA_HOME/runs/<uuid>/``, where
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import time
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import psutil
@@ -60,6 +63,11 @@ class LocalRunManager(RunManager):
         if not workflow.workspace_path:
             raise RunManagerError(f"Workflow {workflow.id_} has no workspace.")
         engine_argv = engine_command(workflow)
+        if not _installed(engine_argv[0]):
+            raise RunManagerError(
+                f"No {workflow.type_} workflow engine is installed in this deployment "
+                f"({engine_argv[0]} not found): install the engine's package next to the "
+                "workflow controller, or run the workflow where one is installed.")
         folder = run_dir(workflow.id_)
         folder.mkdir(parents=True, exist_ok=True)
         url_file = folder / "job-controller.url"
@@ -200,6 +208,12 @@ def _leftovers(workflow_uuid: str) -> list[dict]:
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
             continue
     return found
+
+
+@functools.cache
+def _installed(script: str) -> bool:
+    """Whether a console script can be started (installed entry point or on PATH)."""
+    return bool(entry_points(group="console_scripts", name=script)) or bool(shutil.which(script))
 
 
 def _write_handle(folder: Path, handle: dict) -> None:
