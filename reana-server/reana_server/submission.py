@@ -18,7 +18,15 @@ RESTARTABLE = (RunStatus.finished, RunStatus.failed)
 
 
 def validate_specification(spec: dict) -> None:
-    """JSON-schema validation of reana.yaml (400 with REANA's message)."""
+    """JSON-schema validation of reana.yaml (400 with REANA's message).
+
+    A yadage run's ``workflow.specification`` is null (reana-client 0.9.6 sends it so:
+    its engine loads ``workflow.file`` from the workspace), so it is checked without it.
+    """
+    workflow = (spec or {}).get("workflow")
+    if (isinstance(workflow, dict) and workflow.get("specification") is None
+            and workflow.get("type") == "yadage" and workflow.get("file")):
+        spec = {**spec, "workflow": {k: v for k, v in workflow.items() if k != "specification"}}
     try:
         validate_reana_spec(spec)
     except ValueError as error:

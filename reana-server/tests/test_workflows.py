@@ -281,6 +281,18 @@ def test_start_validates_the_specification(client, auth, create_workflow, hellow
     assert "'environment' is a required property" in response.get_json()["message"]
 
 
+def test_a_yadage_run_with_a_null_specification_starts(client, auth, create_workflow):
+    # reana-client 0.9.6 sends yadage runs with "specification": null (the engine loads the
+    # workflow file); start must queue them, not refuse them on the schema.
+    yadage = {"version": "0.9.0", "inputs": {"parameters": {"x": "1"}},
+              "workflow": {"type": "yadage", "file": "workflow/databkg.yml",
+                           "specification": None}}
+    create_workflow(name="yadage", spec=yadage)
+    response = client.post("/api/workflows/yadage.1/start", query_string=auth, json={})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["status"] == "queued"
+
+
 def test_operational_options_are_checked(client, auth, workflow):
     unknown = client.post(
         "/api/workflows/helloworld.1/start",
