@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from reana_db.crypto import token_digest
 from reana_db.enums import UserTokenStatus
-from reana_db.models import User, UserToken
-from sqlalchemy import bindparam, select
+from reana_db.models import User, UserResource, UserToken
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from reana_server.errors import Forbidden, NotSignedIn
@@ -22,25 +22,43 @@ def token_from(query_token: str | None, authorization: str | None) -> str | None
     return None
 
 
+_QUOTA_USED_UP = (
+    exists()
+    .where(
+        UserResource.user_id == UserToken.user_id,
+        UserResource.quota_limit > 0,
+        UserResource.quota_used >= UserResource.quota_limit,
+    )
+    .label("quota_used_up")
+)
+
 _TOKEN_AND_USER = (
-    select(UserToken.status, User)
+    select(UserToken.status, User, _QUOTA_USED_UP)
     .join(User, User.id_ == UserToken.user_id)
     .where(UserToken.token_digest == bindparam("digest"))
 )
-"""Built once: every request runs it, and SQLAlchemy memoizes a statement's cache key."""
+"""Built once: every request runs it, and SQLAlchemy memoizes a statement's cache key.
+
+Whether the user has used up a limited resource comes along: creating and
+starting a run must check it, and one query fewer per request is worth an
+EXISTS on the user's few quota rows.
+"""
 
 
-def authenticate(session: Session, token: str | None) -> User:
-    """The user owning an active ``token``; raises with REANA's 401/403 messages."""
+def authenticate(session: Session, token: str | None) -> tuple[User, bool]:
+    """The user owning an active ``token`` and whether their quota is used up.
+
+    Raises with REANA's 401/403 messages.
+    """
     if not token:
         raise NotSignedIn("User not signed in")
     # Every request pays for this: the token's status and its user in one query.
     row = session.execute(_TOKEN_AND_USER, {"digest": token_digest(token)}).first()
     if row is None:
         raise Forbidden("Token not valid.")
-    status, user = row
+    status, user, quota_used_up = row
     if status == UserTokenStatus.revoked:
         raise Forbidden("User access token revoked.")
     if status != UserTokenStatus.active:
         raise Forbidden("Token not valid.")
-    return user
+    return user, bool(quota_used_up)

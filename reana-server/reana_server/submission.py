@@ -89,12 +89,14 @@ def clone_for_restart(session: Session, parent: Workflow, spec: dict | None) -> 
     return clone
 
 
-def start(session: Session, user: User, workflow: Workflow, body: dict) -> tuple[Workflow, dict]:
+def start(session: Session, user: User, workflow: Workflow, body: dict,
+          quota_used_up: bool | None = None) -> tuple[Workflow, dict]:
     """Validate and queue a run (or a restart of it); returns the queued run and its parameters.
 
+    ``quota_used_up``: what authentication found (``None``: ask the database).
     The caller commits, then publishes the submission.
     """
-    check_quota(session, user)
+    check_quota(session, user, quota_used_up)
     input_parameters = {k: v for k, v in (body.get("input_parameters") or {}).items()}
     options = body.get("operational_options") or {}
     restart = bool(body.get("restart"))

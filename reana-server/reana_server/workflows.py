@@ -40,13 +40,15 @@ _QUOTA_USED_UP = select(
 )
 
 
-def check_quota(session: Session, user: User) -> None:
+def check_quota(session: Session, user: User, used_up: bool | None = None) -> None:
     """Refuse (403) when the user has used up a limited resource.
 
-    Every create and start asks, so the common answer (nothing used up) costs one
-    EXISTS query; reana-db's :func:`has_exceeded_quota` words the refusal.
+    Every create and start asks: ``used_up`` is the answer authentication already
+    got in the same request (``None``: ask with one EXISTS query); reana-db's
+    :func:`has_exceeded_quota` words the refusal.
     """
-    used_up = session.scalar(_QUOTA_USED_UP, {"user_id": user.id_})
+    if used_up is None:
+        used_up = session.scalar(_QUOTA_USED_UP, {"user_id": user.id_})
     if not used_up:
         return
     exceeded, message = has_exceeded_quota(session, user)
@@ -148,7 +150,7 @@ def validate_operational_options(workflow_type: str, options) -> dict:
 
 
 def create_run(session: Session, user: User, name, spec, config: Config, git_data=None,
-               launcher_url: str | None = None) -> Workflow:
+               launcher_url: str | None = None, quota_used_up: bool | None = None) -> Workflow:
     """Validate a creation and store the run with its empty workspace (flushed, not committed).
 
     The server stores the run itself (reana-db's :func:`store_new_run`, the same
@@ -158,7 +160,7 @@ def create_run(session: Session, user: User, name, spec, config: Config, git_dat
     from reana_server.cluster import cluster_info
 
     name = validate_workflow_name(name)
-    check_quota(session, user)
+    check_quota(session, user, quota_used_up)
     available = cluster_info(config)["workspaces_available"]["value"]
     extras = validate_creation(spec, config, available)
     root = extras["workspace_root_path"] or config.shared_volume_path

@@ -16,6 +16,11 @@ def current_user() -> User:
     return g.reana_user
 
 
+def quota_used_up() -> bool | None:
+    """Whether the user's quota was used up when this request authenticated."""
+    return g.get("reana_quota_used_up")
+
+
 def controller() -> WorkflowControllerClient:
     """The workflow controller client of this app (one HTTP session per app)."""
     client = current_app.extensions.get("reana_controller")
@@ -77,7 +82,7 @@ def _authenticate_request():
     if op is not None and op.anonymous:
         return None
     token = token_from(request.args.get("access_token"), request.headers.get("Authorization"))
-    g.reana_user = authenticate(db_session(), token)
+    g.reana_user, g.reana_quota_used_up = authenticate(db_session(), token)
     return None
 
 

@@ -9,7 +9,7 @@ from reana_db.database import db_session
 from reana_db.enums import RunStatus
 
 from reana_server import schemas, submission
-from reana_server.api import controller, current_user, forward
+from reana_server.api import controller, current_user, forward, quota_used_up
 from reana_server.api.operations import operation
 from reana_server.errors import BadRequest, NotFound, NotImplementedYet, ServerError
 from reana_server.schemas import Message
@@ -53,7 +53,8 @@ def create_workflow(args, body):
     if "spec" in args:
         raise NotImplementedYet("Not implemented")
     session = db_session()
-    created = create_run(session, current_user(), args.get("workflow_name"), body, get_config())
+    created = create_run(session, current_user(), args.get("workflow_name"), body, get_config(),
+                         quota_used_up=quota_used_up())
     session.commit()
     response = jsonify(
         message="Workflow workspace created",
@@ -78,7 +79,7 @@ def _start(workflow_id_or_name: str, body: dict, with_run_number: bool):
     session = db_session()
     user = current_user()
     workflow = get_user_workflow(session, user, workflow_id_or_name)
-    queued, parameters = submission.start(session, user, workflow, body)
+    queued, parameters = submission.start(session, user, workflow, body, quota_used_up())
     session.commit()
     try:
         submission.publish(user, queued, parameters)
