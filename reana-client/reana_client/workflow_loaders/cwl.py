@@ -138,12 +138,7 @@ class _Packer:
             if field in step:
                 step[field] = _id_list(step[field], field)
         if "scatter" in step:
-            scatter = step["scatter"]
-            step["scatter"] = (
-                _absolute(scatter, step_id)
-                if isinstance(scatter, str)
-                else [_absolute(name, step_id) for name in scatter]
-            )
+            step["scatter"] = _absolute_each(step["scatter"], step_id)
         run = step.get("run")
         if isinstance(run, str):
             step["run"] = self.reference(run, base)
@@ -244,13 +239,13 @@ def _step_input(entry, step_id: str, workflow_id: str) -> dict:
         entry = {"id": entry}
     entry["id"] = _absolute(entry["id"], step_id)
     if "source" in entry:
-        source = entry["source"]
-        entry["source"] = (
-            _absolute(source, workflow_id)
-            if isinstance(source, str)
-            else [_absolute(item, workflow_id) for item in source]
-        )
+        entry["source"] = _absolute_each(entry["source"], workflow_id)
     return entry
+
+
+def _absolute_each(value, base: str):
+    """``_absolute`` of one identifier, or of each of a list of them."""
+    return _absolute(value, base) if isinstance(value, str) else [_absolute(v, base) for v in value]
 
 
 def _absolute(name, parent_id: str):
