@@ -28,7 +28,8 @@ def main():
     for index, count in enumerate(counts):
         start = low + index * width
         mark = " <- peak" if start <= fit["mass"] < start + width else ""
-        lines.append(f"{start:6.1f}-{start + width:5.1f} {count:6d} {'#' * round(count * scale)}{mark}")
+        bar = "#" * round(count * scale)
+        lines.append(f"{start:6.1f}-{start + width:5.1f} {count:6d} {bar}{mark}")
     with open(args.output, "w") as handle:
         handle.write("\n".join(lines) + "\n")
     print("\n".join(lines))
