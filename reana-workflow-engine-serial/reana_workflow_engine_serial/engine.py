@@ -75,7 +75,7 @@ class SerialEngine:
         total = len(plan)
         self.publish(RUNNING, build_progress_message(total={"total": total, "job_ids": []}))
         if not plan:
-            return self._end(FINISHED, None, "No command to run.\n")
+            return self._end(FINISHED, "No command to run.\n")
         if jobs_ready is not None:
             jobs_ready()
         for position, (index, step, command) in enumerate(plan):
@@ -92,7 +92,7 @@ class SerialEngine:
                 return self._fail_job(step, index, command, job)
             self.unreported.append(job_id)
             if position == total - 1:
-                return self._end(FINISHED, None)
+                return self._end(FINISHED)
         return FINISHED  # unreachable: the last job returns above
 
     def _fail_job(self, step: dict, index: int, command: str, job: dict) -> int:
@@ -105,24 +105,22 @@ class SerialEngine:
                        job["status"], job.get("exit_code"))
         logs = (f"Command {command!r} of {name} {job['status']} with exit code "
                 f"{job.get('exit_code')}. Last lines of its logs:\n{tail}\n")
-        return self._end(FAILED, build_progress_message(failed=[job["job_id"]]), logs)
+        return self._end(FAILED, logs, failed=[job["job_id"]])
 
-    def _end(self, status: int, message: dict | None, logs: str = "") -> int:
+    def _end(self, status: int, logs: str = "", failed: list[str] | None = None) -> int:
+        """Publish the run's end once, with the finished jobs not yet reported."""
         with self._lock:
             if self.done:
                 return status
             self.done = True
-        if self.unreported:
-            message = message or {"progress": {}}
-            message["progress"].update(
-                build_progress_message(finished=self.unreported)["progress"])
-        self.publish(status, message, logs)
+        message = build_progress_message(finished=self.unreported, failed=failed)
+        self.publish(status, message if message["progress"] else None, logs)
         return status
 
     def fail(self, reason: str) -> None:
         """Publish a failed status with ``reason`` unless the run already ended."""
         self.log.error("%s", reason)
-        self._end(FAILED, None, reason + "\n")
+        self._end(FAILED, reason + "\n")
 
     def terminate(self) -> None:
         """SIGTERM: stop the running job and report the run failed (unless it ended)."""
