@@ -130,7 +130,7 @@ class KubernetesJobManager(JobManager):
         return objects.prune({
             "apiVersion": "batch/v1",
             "kind": "Job",
-            "metadata": {"name": f"{JOB_PREFIX}{job.id}", "namespace": self.namespace,
+            "metadata": {"name": _job_name(job), "namespace": self.namespace,
                          "labels": labels},
             "spec": {"backoffLimit": 0,
                      "template": {"metadata": {"labels": labels}, "spec": pod_spec}},
@@ -345,5 +345,6 @@ def _owner_secrets(workflow_uuid: str):
 
 
 def _job_name(job: JobRecord) -> str:
-    """The Kubernetes Job of ``job``, known even when its end is seen before submit returned."""
-    return job.backend_job_id or f"{JOB_PREFIX}{job.id}"
+    """The Kubernetes Job of ``job``: named after the job's id, so it is known even before
+    submit returned (the informer may see the job end first) and maps back to the id."""
+    return f"{JOB_PREFIX}{job.id}"
