@@ -169,21 +169,13 @@ class LocalRunManager(RunManager):
         process = handle["job_controller"]
         if _process_alive(process):
             return None
-        try:
-            code = (Path(handle["run_dir"]) / "job-controller.exit").read_text().strip()
-        except (KeyError, OSError):
-            code = ""  # killed: only a process that ends by itself records its exit code
+        code = _exit_code(handle, "job-controller")  # none when killed
         ended = f"exited with code {code}" if code else "is gone"
         return f"its job controller process (pid {process.get('pid')}) {ended}"
 
     def engine_exited_cleanly(self, handle: dict | None) -> bool:
         """The engine wrote exit code 0 (a kill -9 leaves no exit file)."""
-        if not handle or not handle.get("run_dir"):
-            return False
-        try:
-            return (Path(handle["run_dir"]) / "engine.exit").read_text().strip() == "0"
-        except OSError:
-            return False
+        return _exit_code(handle, "engine") == "0"
 
     def engine_logs(self, handle: dict | None) -> str:
         """The engine's stdout/stderr so far."""
@@ -208,6 +200,17 @@ def _leftovers(workflow_uuid: str) -> list[dict]:
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
             continue
     return found
+
+
+def _exit_code(handle: dict | None, process: str) -> str:
+    """The exit code ``process`` recorded in the run folder ("" if it has not ended by itself:
+    running, or killed)."""
+    if not handle or not handle.get("run_dir"):
+        return ""
+    try:
+        return spawner.exit_file_of(Path(handle["run_dir"]) / f"{process}.log").read_text().strip()
+    except OSError:
+        return ""
 
 
 @functools.cache
