@@ -90,10 +90,10 @@ def clone_for_restart(session: Session, parent: Workflow, spec: dict | None) -> 
 
 
 def start(session: Session, user: User, workflow: Workflow, body: dict,
-          quota_used_up: bool | None = None) -> tuple[Workflow, dict]:
+          quota_used_up: bool) -> tuple[Workflow, dict]:
     """Validate and queue a run (or a restart of it); returns the queued run and its parameters.
 
-    ``quota_used_up``: what authentication found (``None``: ask the database).
+    ``quota_used_up``: what authentication found.
     The caller commits, then publishes the submission.
     """
     check_quota(session, user, quota_used_up)

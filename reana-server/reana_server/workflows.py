@@ -9,10 +9,9 @@ from pathlib import Path
 from reana_commons.config import Config
 from reana_commons.specification import validate_operational_options as check_operational_options
 from reana_db.creation import RunNumberConflict, store_new_run
-from reana_db.models import User, UserResource, Workflow
+from reana_db.models import User, Workflow
 from reana_db.quota import has_exceeded_quota
 from reana_db.run_numbers import WorkflowNotFound, get_workflow_by_uuid_or_name
-from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from reana_server.errors import BadRequest, Forbidden, WorkflowLookupError
@@ -31,24 +30,13 @@ def get_user_workflow(
         raise WorkflowLookupError(workflow_id_or_name, status_code) from None
 
 
-_QUOTA_USED_UP = select(
-    exists().where(
-        UserResource.user_id == bindparam("user_id"),
-        UserResource.quota_limit > 0,
-        UserResource.quota_used >= UserResource.quota_limit,
-    )
-)
-
-
-def check_quota(session: Session, user: User, used_up: bool | None = None) -> None:
+def check_quota(session: Session, user: User, used_up: bool) -> None:
     """Refuse (403) when the user has used up a limited resource.
 
-    Every create and start asks: ``used_up`` is the answer authentication already
-    got in the same request (``None``: ask with one EXISTS query); reana-db's
-    :func:`has_exceeded_quota` words the refusal.
+    ``used_up`` is what authentication found in the same request (its query asks
+    it along with the token); only then does reana-db's :func:`has_exceeded_quota`
+    read the rows, to word the refusal.
     """
-    if used_up is None:
-        used_up = session.scalar(_QUOTA_USED_UP, {"user_id": user.id_})
     if not used_up:
         return
     exceeded, message = has_exceeded_quota(session, user)
@@ -119,7 +107,7 @@ def workspace_root_path(spec: dict, available: list[str]) -> str | None:
 
 
 def validate_creation(spec, config: Config, available_workspaces: list[str]) -> dict:
-    """Checks made before the workflow controller creates a run; returns body extras."""
+    """Checks made before a run is stored; returns its options, retention rules and root."""
     if not isinstance(spec, dict) or not isinstance(spec.get("workflow"), dict):
         raise BadRequest("The REANA specification is malformed: a 'workflow' section is needed.")
     workflow_type = spec["workflow"].get("type")
@@ -149,8 +137,8 @@ def validate_operational_options(workflow_type: str, options) -> dict:
         raise BadRequest(str(error)) from error
 
 
-def create_run(session: Session, user: User, name, spec, config: Config, git_data=None,
-               launcher_url: str | None = None, quota_used_up: bool | None = None) -> Workflow:
+def create_run(session: Session, user: User, name, spec, config: Config, quota_used_up: bool,
+               git_data=None, launcher_url: str | None = None) -> Workflow:
     """Validate a creation and store the run with its empty workspace (flushed, not committed).
 
     The server stores the run itself (reana-db's :func:`store_new_run`, the same

@@ -16,9 +16,9 @@ def current_user() -> User:
     return g.reana_user
 
 
-def quota_used_up() -> bool | None:
+def quota_used_up() -> bool:
     """Whether the user's quota was used up when this request authenticated."""
-    return g.get("reana_quota_used_up")
+    return g.reana_quota_used_up
 
 
 def controller() -> WorkflowControllerClient:

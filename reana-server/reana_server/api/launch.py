@@ -9,7 +9,7 @@ from reana_commons.config import get_config
 from reana_db.database import db_session
 
 from reana_server import launch, schemas, submission
-from reana_server.api import controller, current_user
+from reana_server.api import controller, current_user, quota_used_up
 from reana_server.api.operations import operation
 from reana_server.errors import BadRequest
 from reana_server.schemas import Message
@@ -46,14 +46,16 @@ def launch_workflow(body):
         directory = launch.fetch(body["url"], Path(workdir), config)
         _, spec = launch.load_spec(directory, body.get("specification"))
         name = launch.workflow_name_from(body["url"], body.get("name"))
-        created = create_run(session, user, name, spec, config, launcher_url=body["url"])
+        created = create_run(session, user, name, spec, config, quota_used_up(),
+                             launcher_url=body["url"])
         workflow_id = str(created.id_)
         session.commit()  # the workflow controller stores the uploads: it must see the run
         _upload_all(client, user, workflow_id, directory)
     session.expire_all()
     workflow = get_user_workflow(session, user, workflow_id)
     queued, start_parameters = submission.start(
-        session, user, workflow, {"input_parameters": parameters, "operational_options": {}}
+        session, user, workflow, {"input_parameters": parameters, "operational_options": {}},
+        quota_used_up(),
     )
     session.commit()
     submission.publish(user, queued, start_parameters)

@@ -54,7 +54,7 @@ def create_workflow(args, body):
         raise NotImplementedYet("Not implemented")
     session = db_session()
     created = create_run(session, current_user(), args.get("workflow_name"), body, get_config(),
-                         quota_used_up=quota_used_up())
+                         quota_used_up())
     session.commit()
     response = jsonify(
         message="Workflow workspace created",
@@ -256,7 +256,7 @@ SESSIONS_UNAVAILABLE = "Interactive sessions are not available yet on this REANA
 )
 def open_interactive_session(workflow_id_or_name, interactive_session_type, body):
     get_user_workflow(db_session(), current_user(), workflow_id_or_name, status_code=404)
-    check_quota(db_session(), current_user())
+    check_quota(db_session(), current_user(), quota_used_up())
     raise NotFound(SESSIONS_UNAVAILABLE)
 
 

@@ -7,7 +7,7 @@ from reana_commons import workspace as ws
 from reana_db.database import db_session
 
 from reana_server import schemas
-from reana_server.api import controller, current_user, forward
+from reana_server.api import controller, current_user, forward, quota_used_up
 from reana_server.api.operations import operation
 from reana_server.errors import BadRequest, Forbidden
 from reana_server.schemas import Message
@@ -70,7 +70,7 @@ def upload_file(workflow_id_or_name, args):
     relative = checked_path(file_name.lstrip("/"), "File name")
     # Known before the body is streamed: the controller would answer mid-upload otherwise.
     workflow = get_user_workflow(db_session(), current_user(), workflow_id_or_name, 404)
-    check_quota(db_session(), current_user())
+    check_quota(db_session(), current_user(), quota_used_up())
     length = request.content_length
     body = _SizedStream(request.stream, length) if length is not None else _chunks(request.stream)
     upstream = controller().upload_file(current_user().id_, workflow.id_, relative, body)
