@@ -103,8 +103,8 @@ def workflow_type(specification) -> str:
 def validate_operational_options(type_: str, options: dict) -> dict:
     """Operational options checked and translated for the engine (reana-commons' rules), or 400.
 
-    Options the server already translated (cwl's ``--target``) are accepted as they are,
-    so validating twice on the way in changes nothing.
+    Options a caller already translated (cwl's ``--target``, as REANA's server sends
+    them) are accepted as they are.
     """
     if not options:
         return {}
@@ -143,7 +143,7 @@ def workspaces_root(workspace_root_path: str | None) -> Path:
 
 
 def retention_rules_of(specification: dict, requested: list | None) -> list[dict]:
-    """The new run's rules: those requested (the server's), else the spec's; plus the default.
+    """The new run's rules: those requested in the body, else the spec's; plus the default.
 
     Validation (relative globs, the maximum period, the default ``**/*`` rule of
     ``WORKSPACE_RETENTION_PERIOD``) is reana-db's; a refused rule is a 400.
