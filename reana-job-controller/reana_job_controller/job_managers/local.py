@@ -4,10 +4,11 @@ A job runs in its own session (so stop kills the whole tree) with a clean
 environment: a few host variables, the job's ``env_vars``, ``REANA_WORKSPACE``,
 ``REANA_WORKFLOW_UUID`` and the user's secrets. Output goes to
 ``<run_dir>/jobs/<job_id>.log``, readable while the job runs. A tiny bash
-wrapper writes the exit status to ``<job_id>.exit`` so a restarted job
-controller, which is no longer the parent, still learns how the job ended.
-With ``REANA_CONTAINER_RUNTIME`` set (e.g. ``podman``) the command runs in the
-step's image with the workspace bind-mounted at the same path.
+wrapper (or bubblewrap's JSON status) writes the exit status to ``<job_id>.exit`` so
+a restarted job controller, which is no longer the parent, still learns how the job
+ended. Jobs are isolated by :mod:`~reana_job_controller.job_managers.sandbox`: a
+bubblewrap sandbox by default, or, with ``REANA_CONTAINER_RUNTIME`` set (e.g.
+``podman``), the step's image with the workspace bind-mounted at the same path.
 
 The backend id is ``<pid>:<start ticks>:<job id>``: the start time tells a
 re-used pid from the job's own process.
@@ -15,6 +16,7 @@ re-used pid from the job's own process.
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import signal
@@ -28,6 +30,7 @@ from reana_commons.config import get_config
 from reana_db.enums import JobStatus
 
 from reana_job_controller.job_managers.base import BackendState, JobManager, JobRecord
+from reana_job_controller.job_managers.sandbox import Sandbox
 from reana_job_controller.quantities import memory_bytes
 
 STOP_GRACE_SECONDS = 2.0
@@ -59,6 +62,21 @@ def _start_ticks(pid: int) -> str | None:
     if fields[0] == b"Z":
         return None  # a zombie has ended
     return fields[19].decode()
+
+
+def _read_exit_status(text: str) -> int | None:
+    """The exit code in an exit file: the wrapper's number, or bwrap's JSON status lines."""
+    text = text.strip()
+    if text.lstrip("-").isdigit():
+        return int(text)
+    for line in text.splitlines():
+        try:
+            document = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(document, dict) and isinstance(document.get("exit-code"), int):
+            return document["exit-code"]
+    return None
 
 
 def _exit_code(returncode: int) -> int:
@@ -133,6 +151,7 @@ class LocalJobManager(JobManager):
         self._procs: dict[str, subprocess.Popen] = {}
         self._lock = threading.Lock()
         self._base_env = {k: v for k, v in os.environ.items() if k in HOST_ENV_KEEP}
+        self._sandbox: Sandbox | None = None
         self._reaper: _Reaper | None = None
         self._adopted: set[str] = set()
 
@@ -144,7 +163,17 @@ class LocalJobManager(JobManager):
         return self.jobs_dir / f"{job_id}.exit"
 
     # --- submit --------------------------------------------------------------------------
+    def sandbox(self) -> Sandbox:
+        """The isolation policy (read once; raises SandboxUnavailable while it cannot hold)."""
+        if self._sandbox is None:
+            sandbox = Sandbox.from_config()
+            if not self.container_runtime:
+                sandbox.check()
+            self._sandbox = sandbox
+        return self._sandbox
+
     def submit(self, job: JobRecord) -> str:
+        sandbox = self.sandbox()
         env = dict(self._base_env)
         env.update({str(k): str(v) for k, v in (job.env_vars or {}).items()})
         env.update(self.context.job_env())
@@ -153,33 +182,50 @@ class LocalJobManager(JobManager):
         limit = memory_bytes(job.spec.get("kubernetes_memory_limit") or self.default_memory_limit)
         limit_kib = str(max(limit // 1024, 1)) if limit else ""
         exit_file = str(self.exit_path(job.id))
+        status_fd = None
         if self.container_runtime:
+            sandbox.prepare(self.context.workspace, self.context.secret_files_dir())
             argv = ["bash", "-c", _CONTAINER_WRAPPER, "reana-job", exit_file,
-                    *self._container_argv(job, env, limit_kib)]
+                    *self._container_argv(job, env, limit_kib, sandbox)]
             banner = ""
+        elif sandbox.enabled:
+            secrets_dir = self.context.secret_files_dir()
+            sandbox.prepare(self.context.workspace, secrets_dir)
+            inner = f"ulimit -v {limit_kib}\n{job.cmd}" if limit_kib else job.cmd
+            status_fd = os.open(exit_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC,
+                                0o600)
+            argv = sandbox.argv(self.context.workspace, secrets_dir, status_fd,
+                                ["bash", "-c", inner])
+            env = sandbox.job_env(env)
+            banner = sandbox.banner(job.docker_img)
         else:
             argv = ["bash", "-c", _HOST_WRAPPER, "reana-job", exit_file, limit_kib, job.cmd]
-            banner = (f"[reana] no container runtime configured (REANA_CONTAINER_RUNTIME): "
-                      f"running on the host; image {job.docker_img} not used\n")
-        with open(self.log_path(job.id), "wb") as log:
-            if banner:
-                log.write(banner.encode())
-                log.flush()
-            proc = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                cwd=self.context.workspace, env=env, start_new_session=True, close_fds=True,
-            )
+            banner = sandbox.banner(job.docker_img)
+        try:
+            with open(self.log_path(job.id), "wb") as log:
+                if banner:
+                    log.write(banner.encode())
+                    log.flush()
+                proc = subprocess.Popen(
+                    argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    cwd=self.context.workspace, env=env, start_new_session=True, close_fds=True,
+                    pass_fds=() if status_fd is None else (status_fd,),
+                )
+        finally:
+            if status_fd is not None:
+                os.close(status_fd)
         ticks = _start_ticks(proc.pid) or "0"
         backend_job_id = f"{proc.pid}:{ticks}:{job.id}"
         with self._lock:
             self._procs[backend_job_id] = proc
         return backend_job_id
 
-    def _container_argv(self, job: JobRecord, env: dict, limit_kib: str) -> list[str]:
+    def _container_argv(self, job: JobRecord, env: dict, limit_kib: str,
+                        sandbox: Sandbox) -> list[str]:
         workspace = str(self.context.workspace)
         config = get_config()
         argv = [self.container_runtime, "run", "--rm", "--name", f"reana-job-{job.id}",
-                "--network", "host", "-v", f"{workspace}:{workspace}", "-w", workspace]
+                *sandbox.container_args(), "-v", f"{workspace}:{workspace}", "-w", workspace]
         secrets_dir = self.context.secret_files_dir()
         if secrets_dir is not None:
             argv += ["-v", f"{secrets_dir}:{config.user_secret_mount_path}:ro"]
@@ -250,11 +296,11 @@ class LocalJobManager(JobManager):
             self._adopt(backend_job_id, int(pid))
             return BackendState(JobStatus.running)
         try:
-            text = self.exit_path(job_id).read_text().strip()
+            exit_code = _read_exit_status(self.exit_path(job_id).read_text())
         except OSError:
-            text = ""
-        if text.lstrip("-").isdigit():
-            return _state_for(int(text))
+            exit_code = None
+        if exit_code is not None:
+            return _state_for(exit_code)
         return BackendState(JobStatus.failed,
                             reason="the job's process ended without an exit status")
 
