@@ -56,6 +56,11 @@ def _json(environ, name, default):
     return default if value is None else json.loads(value)
 
 
+def _list(environ, name) -> tuple[str, ...]:
+    """A comma- or space-separated list."""
+    return tuple(item for item in _env(environ, name, "").replace(",", " ").split() if item)
+
+
 def _database_uri(environ, home: Path) -> str:
     uri = _env(environ, "REANA_SQLALCHEMY_DATABASE_URI")
     if uri:
@@ -161,6 +166,11 @@ class Config:
     kubernetes_unschedulable_timeout: float = 600.0
     kubernetes_watch_timeout: int = 300
     image_pull_secrets: tuple[str, ...] = ()
+    # Launching from a URL (reana-server's guard against server-side request forgery)
+    launch_allowed_hosts: tuple[str, ...] = ()
+    launch_allowed_networks: tuple[str, ...] = ()
+    launch_max_bytes: int = 1024**3
+    launch_timeout: float = 120.0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -292,6 +302,10 @@ def load_config(environ=None) -> Config:
         image_pull_secrets=tuple(
             s.strip() for s in _env(environ, "IMAGE_PULL_SECRETS", "").split(",") if s.strip()
         ),
+        launch_allowed_hosts=_list(environ, "REANA_LAUNCH_ALLOWED_HOSTS"),
+        launch_allowed_networks=_list(environ, "REANA_LAUNCH_ALLOWED_NETWORKS"),
+        launch_max_bytes=_int(environ, "REANA_LAUNCH_MAX_BYTES", 1024**3),
+        launch_timeout=_float(environ, "REANA_LAUNCH_TIMEOUT", 120.0),
         extra=_json(environ, "REANA_EXTRA_CONFIG", {}),
     )
 
