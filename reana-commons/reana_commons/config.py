@@ -61,6 +61,22 @@ def _list(environ, name) -> tuple[str, ...]:
     return tuple(item for item in _env(environ, name, "").replace(",", " ").split() if item)
 
 
+SECRET_KEY_FILE = "secret-key"
+"""Where ``make up`` keeps the platform's secret key inside ``REANA_HOME`` (mode 0600)."""
+
+
+def _secret_key(environ, home: Path) -> str:
+    """``REANA_SECRET_KEY``, else the key file in ``REANA_HOME``, else the development key."""
+    key = _env(environ, "REANA_SECRET_KEY")
+    if key:
+        return key
+    try:
+        key = (home / SECRET_KEY_FILE).read_text().strip()
+    except OSError:
+        key = ""
+    return key or DEV_SECRET_KEY
+
+
 def _database_uri(environ, home: Path) -> str:
     uri = _env(environ, "REANA_SQLALCHEMY_DATABASE_URI")
     if uri:
@@ -178,6 +194,11 @@ class Config:
         return self.database_uri.startswith("sqlite")
 
     @property
+    def has_secret_key(self) -> bool:
+        """Whether a real key is configured (not the development key everyone knows)."""
+        return self.secret_key != DEV_SECRET_KEY
+
+    @property
     def is_embedded_broker(self) -> bool:
         return not self.broker_url.startswith(("amqp", "pyamqp"))
 
@@ -201,7 +222,7 @@ def load_config(environ=None) -> Config:
         broker_url=_broker_url(environ, home),
         queue_prefix=_env(environ, "REANA_QUEUE_PREFIX", ""),
         shared_volume_path=shared.resolve(),
-        secret_key=_env(environ, "REANA_SECRET_KEY", DEV_SECRET_KEY),
+        secret_key=_secret_key(environ, home),
         component_prefix=_env(environ, "REANA_COMPONENT_PREFIX", "reana"),
         max_concurrent_batch_workflows=_int(environ, "REANA_MAX_CONCURRENT_BATCH_WORKFLOWS", 30),
         scheduler_requeue_count=_float(environ, "REANA_SCHEDULER_REQUEUE_COUNT", 200),
