@@ -337,6 +337,15 @@ def get_config() -> Config:
     return load_config()
 
 
+JOB_SECRETS_FOLDER = "secrets"
+"""The folder of a job controller's folder holding the owner's decrypted file secrets."""
+
+
+def job_controller_dir(workflow_uuid, config: Config | None = None) -> Path:
+    """A run's job-controller folder on this host (its logs, the owner's file secrets)."""
+    return (config or get_config()).home / "run" / str(workflow_uuid)
+
+
 def reset_config() -> None:
     """Forget the cached configuration (after the environment changed)."""
     get_config.cache_clear()

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psutil
 import requests
-from reana_commons.config import get_config
+from reana_commons.config import JOB_SECRETS_FOLDER, get_config, job_controller_dir
 from reana_db.models import Workflow
 
 from reana_workflow_controller.run_managers import spawner
@@ -151,6 +151,8 @@ class LocalRunManager(RunManager):
             # The job controller died (or was ended by stop() right after signalling jobs
             # whose grace period it no longer watches): find them by their tag.
             _terminate(_leftovers(handle["workflow_uuid"]))
+        if handle.get("workflow_uuid"):
+            remove_secrets(handle["workflow_uuid"])
         folder = handle.get("run_dir")
         if folder and Path(folder).parent == get_config().home / "runs":
             # The process logs stay for diagnosis; the pid list goes (nothing left to stop).
@@ -185,6 +187,14 @@ class LocalRunManager(RunManager):
             return (Path(handle["run_dir"]) / "engine.log").read_text(errors="replace")
         except OSError:
             return ""
+
+
+def remove_secrets(workflow_uuid: str) -> None:
+    """Delete the owner's decrypted file secrets the run's job controller wrote (run ended)."""
+    folder = job_controller_dir(workflow_uuid) / JOB_SECRETS_FOLDER
+    shutil.rmtree(folder, ignore_errors=True)
+    if folder.exists():
+        log.error("the secrets of run %s could not be removed from %s", workflow_uuid, folder)
 
 
 def _leftovers(workflow_uuid: str) -> list[dict]:
