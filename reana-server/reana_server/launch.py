@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -13,7 +12,8 @@ from urllib.parse import urlparse
 
 import requests
 from reana_commons.config import Config
-from reana_commons.errors import REANAError
+from reana_commons.errors import REANAError, REANAValidationError
+from reana_commons.json_input import check_depth, load_json
 from reana_commons.specification import load_reana_spec
 
 from reana_server.errors import BadRequest
@@ -127,8 +127,10 @@ def load_spec(directory: Path, name: str | None) -> tuple[Path, dict]:
     """The reana.yaml of the analysis, loaded (the workflow file is read for file-based types)."""
     spec_path = _find_spec(directory, name)
     try:
-        spec = load_reana_spec(str(spec_path), workspace_path=str(directory))
-    except (REANAError, ValueError, OSError) as error:
+        spec = check_depth(
+            load_reana_spec(str(spec_path), workspace_path=str(directory)), "The specification"
+        )
+    except (REANAError, ValueError, OSError, RecursionError) as error:
         raise BadRequest(f"The specification {spec_path.name} is not valid: {error}") from error
     if not isinstance(spec, dict):
         raise BadRequest(f"The specification {spec_path.name} is not valid.")
@@ -140,7 +142,9 @@ def parse_parameters(text: str | None) -> dict:
     if not text:
         return {}
     try:
-        value = json.loads(text)
+        value = load_json(text, "Parameters")
+    except REANAValidationError as error:
+        raise BadRequest(error.message) from error
     except ValueError as error:
         raise BadRequest("Parameters must be a JSON object.") from error
     if not isinstance(value, dict):
