@@ -1,7 +1,7 @@
 """What a local job may see: a bubblewrap sandbox, a hardened container, or (explicitly) all.
 
 With the default ``REANA_LOCAL_JOB_ISOLATION=bwrap`` every job runs under bubblewrap in new
-mount, pid, ipc, uts, cgroup and network namespaces. Its root file system holds only
+mount, pid, ipc and network namespaces. Its root file system holds only
 
 * the system directories, read-only: ``/usr`` (with ``/bin``, ``/lib``... as on the host) and
   ``/etc`` with the host's secrets masked (:data:`HOST_SECRETS`);
@@ -151,8 +151,10 @@ class Sandbox:
         if secrets_dir is not None:
             secrets = str(secrets_dir)
             argv += _parent_dirs(secrets, bound, tmpfs) + ["--ro-bind", secrets, secrets]
-        argv += ["--chdir", workspace, "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-                 "--hostname", "reana-job", "--unshare-cgroup-try"]
+        # pid: no other process is visible or signalable; ipc: no SysV shared memory of other
+        # jobs (all run as the same uid). uts and cgroup namespaces were left out: they hide
+        # nothing a job could misuse and cost a few ms per job each (README, "Job isolation").
+        argv += ["--chdir", workspace, "--unshare-pid", "--unshare-ipc"]
         if self.network == "none":
             argv.append("--unshare-net")
         argv += ["--json-status-fd", str(status_fd)]
