@@ -3,7 +3,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 COMPONENTS := reana-commons reana-db reana-server reana-workflow-controller \
-              reana-job-controller reana-workflow-engine-serial reana-client k8s-double
+              reana-job-controller reana-workflow-engine-serial reana-workflow-engine-cwl \
+              reana-client k8s-double
 
 .PHONY: install test lint up down demo bench slurm-up slurm-down clean
 
