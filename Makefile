@@ -13,7 +13,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/pip install -q $(addprefix -e ,$(COMPONENTS)) -r requirements-test.txt
+	$(BIN)/pip install -q $(addprefix -e ,$(COMPONENTS)) -r requirements-test.txt -r requirements-demos.txt
 	@echo "installed into $(VENV)"
 
 test: $(BIN)/python

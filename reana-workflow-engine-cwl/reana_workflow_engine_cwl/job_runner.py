@@ -79,11 +79,16 @@ class ReanaCommandLineJob(CommandLineJob):
     submitter: JobSubmitter
 
     def run(self, runtimeContext, tmpdir_lock=None) -> None:
+        # The worker thread carries the job's name meanwhile, as REANA's engine's did: the
+        # run's log reads "cwltool | <step> | INFO | [step <step>] completed success".
+        thread = threading.current_thread()
+        thread_name, thread.name = thread.name, self.name
         _active.job = self
         try:
             super().run(runtimeContext, tmpdir_lock)
         finally:
             _active.job = None
+            thread.name = thread_name
 
 
 class ReanaCommandLineTool(CommandLineTool):

@@ -30,6 +30,7 @@ def test_helloworld_runs_to_finished_with_outputs_progress_and_logs(platform):
     logs = _logs(messages)
     assert "cwltool | MainThread | INFO | [workflow ] start" in logs
     assert "cwltool | MainThread | INFO | [step first] start" in logs
+    assert "cwltool | first | INFO | [step first] completed success" in logs
     assert "cwltool | MainThread | INFO | Final process status is success" in logs
     assert "FinalOutput{" in logs and "greetings.txt" in logs
     (job_id, job), = platform.jobs().items()
