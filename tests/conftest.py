@@ -264,13 +264,14 @@ def stop_platform(platform: LivePlatform) -> None:
             pass
 
 
-@pytest.fixture(
-    scope="module",
-    params=[
-        "embedded",
-        pytest.param("services", marks=[pytest.mark.postgres, pytest.mark.rabbitmq]),
-    ],
-)
+PROFILES = [
+    "embedded",
+    pytest.param("services", marks=[pytest.mark.postgres, pytest.mark.rabbitmq]),
+]
+"""The deployment profiles a module-scoped platform fixture is parametrized over."""
+
+
+@pytest.fixture(scope="module", params=PROFILES)
 def live_platform(request, tmp_path_factory):
     """A live platform per test module, on the embedded and on the services profile."""
     platform = start_platform(tmp_path_factory.mktemp("live") / "reana-home", request.param)

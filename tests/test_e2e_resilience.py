@@ -1,7 +1,8 @@
 """Nothing lost, nothing stuck: kill -9 of services and of a run's processes, broker restart.
 
-On PostgreSQL + RabbitMQ (the embedded broker is covered by the scheduler's database scan and
-the unit tests). supervisord restarts the killed services, as in `make up`.
+On the embedded profile (SQLite, the SQLite broker: a killed consumer's messages come back
+because every consumer loop recovers them on start) and on PostgreSQL + RabbitMQ.
+supervisord restarts the killed services, as in `make up`.
 """
 
 from __future__ import annotations
@@ -15,18 +16,18 @@ import time
 import psutil
 import pytest
 
-from tests.conftest import serial_spec, start_platform, stop_platform
+from tests.conftest import PROFILES, serial_spec, start_platform, stop_platform
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.rabbitmq]
+pytestmark = [pytest.mark.slow]
 
 TERMINAL = {"finished", "failed", "stopped", "deleted"}
 
 
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory):
+@pytest.fixture(scope="module", params=PROFILES)
+def platform(request, tmp_path_factory):
     live = start_platform(
         tmp_path_factory.mktemp("resilience") / "reana-home",
-        "services",
+        request.param,
         {"REANA_MAX_CONCURRENT_BATCH_WORKFLOWS": "4"},
     )
     yield live
@@ -108,6 +109,8 @@ def test_kill_scheduler_consumer_engine_and_job_controller(platform):
 def test_rabbitmq_restart_loses_nothing(platform):
     """Restarts the broker (affects everyone's broker tests briefly: kept to this one test)."""
     ctl = "/usr/sbin/rabbitmqctl"
+    if platform.profile != "services":
+        pytest.skip("the embedded profile has no broker server to restart")
     if not os.path.exists(ctl):
         pytest.skip("rabbitmqctl is not installed")
     spec = serial_spec("sleep 1", "true")

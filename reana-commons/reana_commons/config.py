@@ -56,6 +56,27 @@ def _json(environ, name, default):
     return default if value is None else json.loads(value)
 
 
+def _list(environ, name) -> tuple[str, ...]:
+    """A comma- or space-separated list."""
+    return tuple(item for item in _env(environ, name, "").replace(",", " ").split() if item)
+
+
+SECRET_KEY_FILE = "secret-key"
+"""Where ``make up`` keeps the platform's secret key inside ``REANA_HOME`` (mode 0600)."""
+
+
+def _secret_key(environ, home: Path) -> str:
+    """``REANA_SECRET_KEY``, else the key file in ``REANA_HOME``, else the development key."""
+    key = _env(environ, "REANA_SECRET_KEY")
+    if key:
+        return key
+    try:
+        key = (home / SECRET_KEY_FILE).read_text().strip()
+    except OSError:
+        key = ""
+    return key or DEV_SECRET_KEY
+
+
 def _database_uri(environ, home: Path) -> str:
     uri = _env(environ, "REANA_SQLALCHEMY_DATABASE_URI")
     if uri:
@@ -151,6 +172,9 @@ class Config:
     storage_backend: str = "local"
     shared_pvc_name: str = "reana-shared-persistent-volume"
     workflow_engine_image_serial: str = "reana/reana-workflow-engine-serial:0.9.6"
+    workflow_engine_image_cwl: str = "reana/reana-workflow-engine-cwl:0.9.6"
+    workflow_engine_image_snakemake: str = "reana/reana-workflow-engine-snakemake:0.9.6"
+    workflow_engine_image_yadage: str = "reana/reana-workflow-engine-yadage:0.9.6"
     job_controller_image: str = "reana/reana-job-controller:0.9.6"
     job_controller_port: int = 5000
     secrets_name: str = "reana-secrets"
@@ -161,11 +185,21 @@ class Config:
     kubernetes_unschedulable_timeout: float = 600.0
     kubernetes_watch_timeout: int = 300
     image_pull_secrets: tuple[str, ...] = ()
+    # Launching from a URL (reana-server's guard against server-side request forgery)
+    launch_allowed_hosts: tuple[str, ...] = ()
+    launch_allowed_networks: tuple[str, ...] = ()
+    launch_max_bytes: int = 1024**3
+    launch_timeout: float = 120.0
     extra: dict = field(default_factory=dict)
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_uri.startswith("sqlite")
+
+    @property
+    def has_secret_key(self) -> bool:
+        """Whether a real key is configured (not the development key everyone knows)."""
+        return self.secret_key != DEV_SECRET_KEY
 
     @property
     def is_embedded_broker(self) -> bool:
@@ -191,7 +225,7 @@ def load_config(environ=None) -> Config:
         broker_url=_broker_url(environ, home),
         queue_prefix=_env(environ, "REANA_QUEUE_PREFIX", ""),
         shared_volume_path=shared.resolve(),
-        secret_key=_env(environ, "REANA_SECRET_KEY", DEV_SECRET_KEY),
+        secret_key=_secret_key(environ, home),
         component_prefix=_env(environ, "REANA_COMPONENT_PREFIX", "reana"),
         max_concurrent_batch_workflows=_int(environ, "REANA_MAX_CONCURRENT_BATCH_WORKFLOWS", 30),
         scheduler_requeue_count=_float(environ, "REANA_SCHEDULER_REQUEUE_COUNT", 200),
@@ -273,6 +307,17 @@ def load_config(environ=None) -> Config:
             environ, "REANA_WORKFLOW_ENGINE_IMAGE_SERIAL",
             "reana/reana-workflow-engine-serial:0.9.6",
         ),
+        workflow_engine_image_cwl=_env(
+            environ, "REANA_WORKFLOW_ENGINE_IMAGE_CWL", "reana/reana-workflow-engine-cwl:0.9.6",
+        ),
+        workflow_engine_image_snakemake=_env(
+            environ, "REANA_WORKFLOW_ENGINE_IMAGE_SNAKEMAKE",
+            "reana/reana-workflow-engine-snakemake:0.9.6",
+        ),
+        workflow_engine_image_yadage=_env(
+            environ, "REANA_WORKFLOW_ENGINE_IMAGE_YADAGE",
+            "reana/reana-workflow-engine-yadage:0.9.6",
+        ),
         job_controller_image=_env(
             environ, "REANA_JOB_CONTROLLER_IMAGE", "reana/reana-job-controller:0.9.6"
         ),
@@ -292,6 +337,10 @@ def load_config(environ=None) -> Config:
         image_pull_secrets=tuple(
             s.strip() for s in _env(environ, "IMAGE_PULL_SECRETS", "").split(",") if s.strip()
         ),
+        launch_allowed_hosts=_list(environ, "REANA_LAUNCH_ALLOWED_HOSTS"),
+        launch_allowed_networks=_list(environ, "REANA_LAUNCH_ALLOWED_NETWORKS"),
+        launch_max_bytes=_int(environ, "REANA_LAUNCH_MAX_BYTES", 1024**3),
+        launch_timeout=_float(environ, "REANA_LAUNCH_TIMEOUT", 120.0),
         extra=_json(environ, "REANA_EXTRA_CONFIG", {}),
     )
 
@@ -300,6 +349,15 @@ def load_config(environ=None) -> Config:
 def get_config() -> Config:
     """The process-wide configuration, read once from ``os.environ``."""
     return load_config()
+
+
+JOB_SECRETS_FOLDER = "secrets"
+"""The folder of a job controller's folder holding the owner's decrypted file secrets."""
+
+
+def job_controller_dir(workflow_uuid, config: Config | None = None) -> Path:
+    """A run's job-controller folder on this host (its logs, the owner's file secrets)."""
+    return (config or get_config()).home / "run" / str(workflow_uuid)
 
 
 def reset_config() -> None:

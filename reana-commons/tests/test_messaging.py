@@ -14,6 +14,7 @@ import pytest
 from kombu import Connection, Consumer
 from reana_commons import messaging
 from reana_commons.errors import MessagingError
+from reana_commons.messaging import publishing
 from reana_commons.pytest_plugin import apply_env
 
 
@@ -263,6 +264,85 @@ def test_consumer_killed_before_ack_leaves_the_message(mq):
     assert Submissions().drain(timeout=0.3) == 0
 
 
+LOOPING_CONSUMER = """
+import os, sys
+from reana_commons import messaging
+
+class Dying(messaging.BaseConsumer):
+    queue = messaging.jobs_status_queue
+    manual_ack = True
+
+    def handle(self, body, message):
+        os._exit(17)  # kill -9 while holding the message (a final status), before any ack
+
+Dying().loop()
+"""
+
+
+def test_loop_takes_back_what_a_killed_consumer_held(mq):
+    """The shared loop recovers on (re)connect: on the embedded broker too, nothing is lost."""
+    messaging.publish_workflow_status("wf-final", 2)
+    process = subprocess.run([sys.executable, "-c", LOOPING_CONSUMER], timeout=60)
+    assert process.returncode == 17
+    successor = Recorder()
+    deadline = time.monotonic() + 10
+    successor.loop(stop=lambda: bool(successor.bodies) or time.monotonic() > deadline)
+    assert [b["workflow_uuid"] for b in successor.bodies] == ["wf-final"]
+    assert Recorder().drain(timeout=0.3) == 0
+
+
+class Batching(Recorder):
+    """Acks each batch at once in ``after_drain``, as the platform's consumers do."""
+
+    manual_ack = True
+    prefetch_count = 50
+
+    def __init__(self):
+        super().__init__()
+        self.held, self.batches = [], []
+
+    def handle(self, body, message):
+        super().handle(body, message)
+        self.held.append(message)
+
+    def after_drain(self, idle):
+        if self.held:
+            self.batches.append(len(self.held))
+            messaging.ack_all(self.held)
+            self.held = []
+
+    def on_connection_lost(self):
+        self.held = []
+
+
+def test_loop_hands_over_what_is_ready_as_one_batch(mq):
+    for n in range(20):
+        messaging.publish_workflow_status(f"wf-{n}", 1)
+    consumer = Batching()
+    deadline = time.monotonic() + 10
+    consumer.loop(stop=lambda: len(consumer.bodies) >= 20 or time.monotonic() > deadline)
+    assert len(consumer.bodies) == 20
+    assert sum(consumer.batches) == 20 and len(consumer.batches) < 20, consumer.batches
+    assert consumer.drained_at > 0
+    assert Recorder().drain(timeout=0.3) == 0
+
+
+def test_loop_reconnects_with_backoff_when_the_broker_is_unreachable(monkeypatch, reana_home):
+    apply_env(
+        monkeypatch, {"RABBIT_MQ": "amqp://guest:guest@127.0.0.1:1//", "REANA_HOME": reana_home}
+    )
+    consumer = Batching()
+    consumer.connection = Connection("amqp://guest:guest@127.0.0.1:1//", connect_timeout=0.2)
+    lost, idle = [], []
+    consumer.on_connection_lost = lambda: lost.append(time.monotonic())
+    consumer.after_drain = lambda was_idle: idle.append(was_idle)
+    start = time.monotonic()
+    consumer.loop(stop=lambda: time.monotonic() - start > 2.5)
+    # 0.5 s, then 1 s, then 2 s between attempts; work without the broker goes on meanwhile
+    assert 2 <= len(lost) <= 4, lost
+    assert idle and all(idle)
+
+
 def test_settled_messages_leave_the_embedded_database(mq, reana_home):
     if mq != "embedded":
         pytest.skip("only the embedded transport stores messages in SQLite")
@@ -314,7 +394,7 @@ def test_publish_failure_raises(monkeypatch, reana_home):
     apply_env(
         monkeypatch, {"RABBIT_MQ": "amqp://guest:guest@127.0.0.1:1//", "REANA_HOME": reana_home}
     )
-    monkeypatch.setattr(messaging, "PUBLISH_MAX_RETRIES", 1)
+    monkeypatch.setattr(publishing, "PUBLISH_MAX_RETRIES", 1)
     conn = Connection("amqp://guest:guest@127.0.0.1:1//", connect_timeout=0.5)
     with pytest.raises(MessagingError, match="Could not publish"):
         messaging.publish(messaging.jobs_status_queue(), {"a": 1}, connection=conn)

@@ -5,56 +5,45 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 import zipfile
 from pathlib import Path
 from urllib.parse import urlparse
 
-import requests
 from reana_commons.config import Config
 from reana_commons.errors import REANAError
 from reana_commons.specification import load_reana_spec
 
+from reana_server import launch_fetch
 from reana_server.errors import BadRequest
+from reana_server.launch_guard import LaunchPolicy
 
-MAX_DOWNLOAD_BYTES = 1024**3
-FETCH_TIMEOUT = 60
 SPEC_NAMES = ("reana.yaml", "reana.yml")
+MAX_ARCHIVE_MEMBERS = 100_000
 
 
-def _allowed(url: str, config: Config) -> str:
-    scheme = urlparse(url).scheme.lower()
-    if scheme in ("http", "https"):
-        return scheme
-    if scheme == "file" and (config.extra or {}).get("launch_allow_file_urls"):
-        return scheme
+def _policy(url: str, config: Config) -> LaunchPolicy:
+    """The guard of this deployment; only http(s) URLs (and file URLs where tests allow them)."""
+    policy = LaunchPolicy.from_config(config)
+    try:
+        scheme = urlparse(url).scheme.lower()
+    except ValueError as error:  # e.g. an unclosed IPv6 bracket
+        raise BadRequest(f"URL {url} is not valid: {error}") from error
+    if scheme in ("http", "https") or (scheme == "file" and policy.allow_file_urls):
+        return policy
     raise BadRequest(f"URL {url} is not supported: only http and https URLs can be launched.")
 
 
-def _download(url: str, target: Path) -> str:
-    """Stream ``url`` into ``target``; returns the response's content type."""
-    try:
-        with requests.get(url, stream=True, timeout=FETCH_TIMEOUT) as response:
-            if response.status_code != 200:
-                raise BadRequest(f"Cannot fetch {url}: HTTP {response.status_code}.")
-            size = 0
-            with open(target, "wb") as out:
-                for chunk in response.iter_content(1024 * 1024):
-                    size += len(chunk)
-                    if size > MAX_DOWNLOAD_BYTES:
-                        raise BadRequest(f"Cannot fetch {url}: it is larger than 1 GiB.")
-                    out.write(chunk)
-            return response.headers.get("Content-Type", "")
-    except requests.RequestException as error:
-        raise BadRequest(f"Cannot fetch {url}: {error}") from error
-
-
-def _extract_zip(archive: Path, target: Path) -> Path:
-    """Extract safely (no absolute names, no ``..``, no links); a single top folder is entered."""
+def _extract_zip(archive: Path, target: Path, max_bytes: int) -> Path:
+    """Extract safely (no absolute names, no ``..``, no links, within the size limit); a single
+    top folder is entered."""
     try:
         with zipfile.ZipFile(archive) as bundle:
-            for member in bundle.infolist():
+            members = bundle.infolist()
+            if len(members) > MAX_ARCHIVE_MEMBERS or sum(m.file_size for m in members) > max_bytes:
+                raise BadRequest(f"The archive is too large: more than {max_bytes} bytes or "
+                                 f"{MAX_ARCHIVE_MEMBERS} files once extracted.")
+            for member in members:
                 parts = Path(member.filename).parts
                 if member.filename.startswith("/") or ".." in parts:
                     raise BadRequest(f"Archive member {member.filename} is not allowed.")
@@ -69,44 +58,25 @@ def _extract_zip(archive: Path, target: Path) -> Path:
     return target
 
 
-def _clone(url: str, target: Path) -> Path:
-    try:
-        subprocess.run(
-            ["git", "clone", "--depth", "1", "--quiet", "--", url, str(target)],
-            check=True,
-            capture_output=True,
-            timeout=FETCH_TIMEOUT * 5,
-            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-        )
-    except subprocess.CalledProcessError as error:
-        message = error.stderr.decode(errors="replace").strip()
-        raise BadRequest(f"Cannot clone {url}: {message}") from error
-    except subprocess.TimeoutExpired as error:
-        raise BadRequest(f"Cannot clone {url}: timed out.") from error
-    return target
-
-
 def fetch(url: str, workdir: Path, config: Config) -> Path:
     """Bring the analysis at ``url`` into ``workdir``; returns the analysis directory."""
-    scheme = _allowed(url, config)
+    policy = _policy(url, config)
+    local = urlparse(url).scheme.lower() == "file"
     path = urlparse(url).path.lower()
     analysis = workdir / "analysis"
     analysis.mkdir()
-    if path.endswith((".yaml", ".yml")):
-        name = Path(urlparse(url).path).name
-        _download(url, analysis / name) if scheme != "file" else shutil.copy(
-            urlparse(url).path, analysis / name
-        )
-        return analysis
-    if path.endswith(".zip"):
-        archive = workdir / "download.zip"
-        if scheme == "file":
-            shutil.copy(urlparse(url).path, archive)
+    if path.endswith((".yaml", ".yml", ".zip")):
+        target = analysis / Path(urlparse(url).path).name
+        if path.endswith(".zip"):
+            target = workdir / "download.zip"
+        if local:
+            shutil.copy(urlparse(url).path, target)
         else:
-            _download(url, archive)
-        return _extract_zip(archive, analysis)
+            launch_fetch.download(url, target, policy)
+        return _extract_zip(target, analysis, policy.max_bytes) if path.endswith(".zip") \
+            else analysis
     shutil.rmtree(analysis)
-    return _clone(url, analysis)
+    return launch_fetch.clone(url, analysis, policy)
 
 
 def _find_spec(directory: Path, name: str | None, quiet: bool = False) -> Path | None:
@@ -128,7 +98,7 @@ def load_spec(directory: Path, name: str | None) -> tuple[Path, dict]:
     spec_path = _find_spec(directory, name)
     try:
         spec = load_reana_spec(str(spec_path), workspace_path=str(directory))
-    except (REANAError, ValueError, OSError) as error:
+    except (REANAError, ValueError, OSError, RecursionError) as error:
         raise BadRequest(f"The specification {spec_path.name} is not valid: {error}") from error
     if not isinstance(spec, dict):
         raise BadRequest(f"The specification {spec_path.name} is not valid.")
@@ -141,7 +111,7 @@ def parse_parameters(text: str | None) -> dict:
         return {}
     try:
         value = json.loads(text)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nested ~1,000 deep
         raise BadRequest("Parameters must be a JSON object.") from error
     if not isinstance(value, dict):
         raise BadRequest("Parameters must be a JSON object.")

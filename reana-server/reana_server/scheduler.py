@@ -26,9 +26,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
-from kombu import Consumer
 from reana_commons.api_clients import WorkflowControllerClient, WorkflowControllerUnavailable
 from reana_commons.config import get_config
+from reana_commons.log_redaction import configure_logging
 from reana_commons.messaging import BaseConsumer, workflow_submission_queue
 from reana_db.database import new_session
 from reana_db.enums import RunStatus
@@ -287,52 +287,29 @@ class SubmissionConsumer(BaseConsumer):
         """Hold the message; the scheduler acks it once its run has left ``queued``."""
         self.scheduler.on_submission(body, message)
 
-    def loop(self) -> None:
-        """Consume and schedule until the scheduler stops, reconnecting to the broker."""
-        while not self.scheduler.stopping.is_set():
-            try:
-                self._consume()
-            except Exception as error:  # noqa: BLE001 - broker gone: held messages come back
-                log.warning("scheduler lost the broker (%s); reconnecting", error)
-                self.scheduler.held.clear()
-                try:
-                    self.connection.release()
-                except Exception:  # noqa: BLE001 - already broken
-                    pass
-                self.connection = self.connection.clone()
-                self._step()
-                self.scheduler.stopping.wait(1.0)
+    def idle_timeout(self) -> float:
+        """Until the next scheduling pass is due (short while starts are in flight)."""
+        return self.scheduler.idle_timeout()
 
-    def _consume(self) -> None:
-        connection = self.connection
-        connection.ensure_connection(max_retries=1)
-        channel = connection.channel()
-        options = self._consumer_options()
-        consumer = Consumer(channel, on_decode_error=self.on_decode_error, **options)
-        consumer.consume()
-        try:
-            while not self.scheduler.stopping.is_set():
-                try:
-                    connection.drain_events(timeout=self.scheduler.idle_timeout())
-                    for _ in range(DRAIN_BURST):
-                        connection.drain_events(timeout=0)
-                except TimeoutError:
-                    if hasattr(connection, "heartbeat_check"):
-                        connection.heartbeat_check()
-                self._step()
-        finally:
-            try:
-                consumer.cancel()
-                channel.close()
-            except Exception:  # noqa: BLE001 - the connection may be gone already
-                pass
+    def batch_limit(self) -> int:
+        """Submissions taken at once before a scheduling pass."""
+        return DRAIN_BURST
 
-    def _step(self) -> None:
+    def after_drain(self, idle: bool) -> None:
+        """A scheduling pass (also while the broker is unreachable: the database scan)."""
         try:
             self.scheduler.step()
         except Exception:  # noqa: BLE001 - a database hiccup must not end the scheduler
             log.exception("scheduling pass failed")
             self.scheduler.stopping.wait(0.5)
+
+    def on_connection_lost(self) -> None:
+        """The held submissions come back from the broker: hold them anew then."""
+        self.scheduler.held.clear()
+
+    def loop(self) -> None:
+        """Consume and schedule until the scheduler stops: the shared batching loop."""
+        super().loop(self.scheduler.stopping.is_set)
 
 
 def run(scheduler: Scheduler | None = None) -> None:
@@ -351,9 +328,6 @@ def run(scheduler: Scheduler | None = None) -> None:
 
 def main() -> None:
     """Entry point of ``reana-scheduler``."""
-    logging.basicConfig(
-        level=get_config().log_level,
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
-    )
+    configure_logging(get_config().log_level, "%(asctime)s %(name)s %(levelname)s %(message)s")
     log.info("scheduler starting (max %d active runs)", get_config().max_concurrent_batch_workflows)
     run()

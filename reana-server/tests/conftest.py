@@ -59,6 +59,7 @@ SQLITE_ONLY_MODULES = {
     "test_workspace.py",
     "test_isolation.py",
     "test_secrets_launch.py",
+    "test_launch_guard.py",
     "test_cli.py",
     "test_spec.py",
     "test_reana_client.py",

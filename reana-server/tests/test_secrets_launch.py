@@ -79,8 +79,14 @@ def test_trailing_slash_variants(client, auth, workflow):
 
 
 @pytest.fixture
-def analysis(tmp_path, helloworld_spec):
-    """A helloworld analysis as a directory, a zip, a git repository and a served folder."""
+def analysis(tmp_path, helloworld_spec, monkeypatch):
+    """A helloworld analysis as a directory, a zip, a git repository and a served folder.
+
+    The folder is served on 127.0.0.1, which a launch refuses unless the operator allows the
+    host: this test's platform allows exactly that port.
+    """
+    from reana_commons.config import reset_config
+
     source = tmp_path / "helloworld"
     (source / "code").mkdir(parents=True)
     (source / "data").mkdir()
@@ -105,7 +111,10 @@ def analysis(tmp_path, helloworld_spec):
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
+    monkeypatch.setenv("REANA_LAUNCH_ALLOWED_HOSTS", f"127.0.0.1:{httpd.server_port}")
+    reset_config()
     yield {"http": f"http://127.0.0.1:{httpd.server_port}", "repo": repo}
+    reset_config()
     httpd.shutdown()
     httpd.server_close()
 

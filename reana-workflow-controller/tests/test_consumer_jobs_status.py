@@ -183,3 +183,34 @@ def test_unacked_messages_survive_a_consumer_that_never_committed(db, user, cons
 
 def _always_fail(session, bodies, **kwargs):
     raise OperationalError("SELECT 1", {}, Exception("database is down"))
+
+
+KILLED_CONSUMER = """
+import os
+from reana_workflow_controller.consumers import jobs_status
+
+def killed(session, bodies, **kwargs):
+    os.kill(os.getpid(), 9)  # kill -9 while holding the messages, before the commit
+
+jobs_status.apply_batch = killed
+jobs_status.JobStatusConsumer().loop()
+"""
+
+
+def test_final_status_held_by_a_killed_consumer_reaches_the_next(db, user, consumer_env):
+    """On both brokers: the embedded one redelivers only because the loop recovers."""
+    import signal
+    import subprocess
+    import sys
+
+    run = make_run(db, user)
+    for body in job_messages(run.id_):
+        publish(jobs_status_queue(), body)
+    process = subprocess.run([sys.executable, "-c", KILLED_CONSUMER], timeout=60)
+    assert process.returncode == -signal.SIGKILL
+    assert snapshot(db, run.id_)[0] == RunStatus.pending  # nothing was applied
+    consumer = JobStatusConsumer()
+    run_consumer(consumer, lambda: snapshot(db, run.id_)[0] == RunStatus.finished)
+    consumer.close()
+    status, logs, _, _ = snapshot(db, run.id_)
+    assert (status, logs) == (RunStatus.finished, "step one started\nall done\n")

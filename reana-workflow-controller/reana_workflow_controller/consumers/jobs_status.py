@@ -17,9 +17,9 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from kombu import Consumer
 from reana_commons.config import get_config
-from reana_commons.messaging import BaseConsumer, ack_all, jobs_status_queue
+from reana_commons.log_redaction import configure_logging
+from reana_commons.messaging import BaseConsumer, ack_all, jobs_status_queue, settle
 from reana_db.database import new_session
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -33,8 +33,6 @@ MAX_FAILURES = 5
 """Attempts at one message that fails for a reason of its own before it is dropped (logged)."""
 SLOW_BATCH = 0.5
 """Seconds after which applying a batch is logged as slow (lock waits, a loaded database)."""
-DELIVERY_MARGIN = 0.2
-"""Seconds a published message may take to reach the consumer's socket."""
 TRANSIENT_BACKOFF = 0.5
 """Seconds to wait before requeueing after a database error (no hot loop while it is down)."""
 
@@ -51,8 +49,7 @@ class JobStatusConsumer(BaseConsumer):
         self.failures: dict[str, int] = {}
         self.cleaner = ThreadPoolExecutor(2, thread_name_prefix="cleanup")
         self.applied = 0
-        self.drained_at = 0.0
-        """Monotonic time at which the queue was last found empty (read by the reconciler)."""
+        self.wait_seconds = 0.5
 
     def handle(self, body: dict, message) -> None:
         """Collect the message; :meth:`flush` applies the batch."""
@@ -96,20 +93,20 @@ class JobStatusConsumer(BaseConsumer):
             # The database is unreachable: nothing is wrong with the message, keep it.
             log.exception("database error; requeueing the jobs-status message")
             time.sleep(TRANSIENT_BACKOFF)
-            _settle(message, "requeue")
+            settle(message, "requeue")
             return 0
         except Exception:  # noqa: BLE001 - requeued (redelivered) or, when poison, dropped
             count = self.failures.get(key, 0) + 1
             self.failures[key] = count
             if count >= MAX_FAILURES:
                 log.exception("dropping jobs-status message after %d failures: %r", count, body)
-                _settle(message, "reject")
+                settle(message, "reject")
             else:
                 log.exception("jobs-status message failed; requeueing it")
-                _settle(message, "requeue")
+                settle(message, "requeue")
             return 0
         self.failures.pop(key, None)
-        _settle(message, "ack")
+        settle(message, "ack")
         self._cleanup(result)
         self.applied += 1
         return 1
@@ -119,56 +116,22 @@ class JobStatusConsumer(BaseConsumer):
             if runtime and handle:
                 self.cleaner.submit(_cleanup_run, run_id, runtime, handle)
 
-    def loop(self, stop=lambda: False, idle_timeout: float = 0.5) -> None:
-        """Consume until ``stop()`` (or :attr:`should_stop`), reconnecting after errors."""
-        while not (stop() or self.should_stop):
-            try:
-                self._consume(stop, idle_timeout)
-            except Exception as error:  # noqa: BLE001 - broker gone: reconnect, redelivery
-                self.batch = []
-                log.warning("jobs-status consumer lost the broker (%s); reconnecting", error)
-                _release(self.connection)
-                self.connection = self.connection.clone()
-                time.sleep(1.0)
+    def after_drain(self, idle: bool) -> None:
+        """Apply and acknowledge the batch the loop just took."""
+        self.flush()
 
-    def _consume(self, stop, idle_timeout: float) -> None:
-        connection = self.connection
-        connection.ensure_connection(max_retries=1)
-        channel = connection.channel()
-        options = self._consumer_options()
-        consumer = Consumer(channel, on_decode_error=self.on_decode_error, **options)
-        consumer.consume()
-        try:
-            while not (stop() or self.should_stop):
-                waiting_since = time.monotonic()
-                try:
-                    connection.drain_events(timeout=idle_timeout)
-                except TimeoutError:
-                    # Nothing came for a while: every message sent before we started waiting
-                    # has been applied.
-                    self.drained_at = waiting_since
-                    if hasattr(connection, "heartbeat_check"):
-                        connection.heartbeat_check()
-                    continue
-                # Take everything already delivered (up to the prefetch), then commit once.
-                empty_at = None
-                while len(self.batch) < self.prefetch_count:
-                    try:
-                        connection.drain_events(timeout=0)
-                    except TimeoutError:
-                        # Below the prefetch window the broker pushes at once: what was sent a
-                        # moment ago is in this batch.
-                        empty_at = time.monotonic() - DELIVERY_MARGIN
-                        break
-                self.flush()
-                if empty_at is not None:
-                    self.drained_at = max(self.drained_at, empty_at)
-        finally:
-            try:
-                consumer.cancel()
-                channel.close()
-            except Exception:  # noqa: BLE001 - the connection may be gone already
-                pass
+    def idle_timeout(self) -> float:
+        """Seconds to wait for a message (the loop then marks the queue as drained)."""
+        return self.wait_seconds
+
+    def on_connection_lost(self) -> None:
+        """The batch's messages come back from the broker: drop them unapplied."""
+        self.batch = []
+
+    def loop(self, stop=lambda: False, idle_timeout: float = 0.5) -> None:
+        """Consume until ``stop()`` (or :attr:`should_stop`): the shared batching loop."""
+        self.wait_seconds = idle_timeout
+        super().loop(stop)
 
     def close(self) -> None:
         """Finish pending cleanups."""
@@ -188,26 +151,9 @@ def _cleanup_run(run_id, runtime: str, handle: dict) -> None:
         log.exception("cleanup of run %s failed", run_id)
 
 
-def _settle(message, action: str) -> None:
-    try:
-        getattr(message, action)()
-    except Exception as error:  # noqa: BLE001 - the broker redelivers unsettled messages
-        log.warning("could not %s a jobs-status message: %s", action, error)
-
-
-def _release(connection) -> None:
-    try:
-        connection.release()
-    except Exception:  # noqa: BLE001 - already broken
-        pass
-
-
 def main() -> None:
     """Run the consumer and, in a thread, the reconciler until SIGTERM."""
-    logging.basicConfig(
-        level=get_config().log_level,
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
-    )
+    configure_logging(get_config().log_level, "%(asctime)s %(name)s %(levelname)s %(message)s")
     consumer = JobStatusConsumer()
     reconciler = Reconciler(drained_at=lambda: consumer.drained_at)
     reconciler.start_thread()

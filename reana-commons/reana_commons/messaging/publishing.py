@@ -1,0 +1,159 @@
+"""Publishing: pooled producers, retries, and the platform's two message kinds.
+
+The body is ``json.dumps(body)`` — a JSON *string* inside the JSON message, as
+REANA 0.9 sends it; consumers accept that and plain JSON objects alike.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+
+from kombu import Connection, Queue, pools
+
+from reana_commons.config import get_config
+from reana_commons.errors import MessagingError
+from reana_commons.messaging.queues import (
+    get_connection,
+    jobs_status_queue,
+    workflow_submission_queue,
+)
+
+log = logging.getLogger(__name__)
+
+PUBLISH_MAX_RETRIES = 5
+PERSISTENT = 2
+
+_shared_connections: dict[tuple, Connection] = {}
+_shared_lock = threading.Lock()
+
+
+def _shared_connection(confirm: bool) -> Connection:
+    """This process's connection for the configured broker (key of the producer pool)."""
+    key = (os.getpid(), get_config().broker_url, confirm)
+    with _shared_lock:
+        if key not in _shared_connections:
+            _shared_connections[key] = get_connection(confirm=confirm)
+        return _shared_connections[key]
+
+
+def close_shared_connections() -> None:
+    """Release this process's pooled publishing connections (tests, after a fork)."""
+    with _shared_lock:
+        connections = list(_shared_connections.values())
+        _shared_connections.clear()
+    pools.reset()  # kombu keys pools by URL: drop them all, they would be closed
+    for connection in connections:
+        connection.release()
+
+
+def _log_retry(error, interval):
+    log.warning("Broker unreachable (%s), retrying publish in %.1f s", error, interval)
+
+
+def publish(
+    queue: Queue,
+    body: dict,
+    priority: int = 0,
+    connection: Connection | None = None,
+    confirm: bool = False,
+) -> None:
+    """Publish ``body`` to ``queue`` (persistent, retried); raises :class:`MessagingError`.
+
+    Without ``connection`` a pooled producer of this process is used, so
+    publishing is cheap; ``confirm`` waits for the broker's acknowledgement.
+    """
+    payload = json.dumps(body)
+    if connection is None:
+        producers = pools.producers[_shared_connection(confirm)].acquire(block=True, timeout=30)
+    else:
+        producers = connection.Producer()
+    try:
+        with producers as producer:
+            send = producer.connection.ensure(
+                producer,
+                producer.publish,
+                max_retries=PUBLISH_MAX_RETRIES,
+                errback=_log_retry,
+                interval_start=0,
+                interval_step=0.5,
+                interval_max=2,
+            )
+            send(
+                payload,
+                exchange="",
+                routing_key=queue.name,
+                declare=[queue],
+                serializer="json",
+                delivery_mode=PERSISTENT,
+                priority=priority,
+            )
+    except Exception as error:  # noqa: BLE001 - any broker failure is a publish failure
+        raise MessagingError(f"Could not publish to {queue.name}: {error}") from error
+
+
+def publish_workflow_submission(
+    user_id,
+    workflow_id_or_name,
+    parameters: dict,
+    priority: int = 0,
+    min_job_memory: int = 0,
+    retry_count: int = 0,
+) -> None:
+    """Queue a workflow start for the scheduler (confirmed by the broker)."""
+    body = {
+        "user": str(user_id),
+        "workflow_id_or_name": str(workflow_id_or_name),
+        "parameters": parameters,
+        "priority": priority,
+        "min_job_memory": min_job_memory,
+        "retry_count": retry_count,
+    }
+    publish(workflow_submission_queue(), body, priority=priority, confirm=True)
+
+
+def publish_workflow_status(
+    workflow_uuid,
+    status: int | None,
+    logs: str = "",
+    message: dict | None = None,
+    seq: int | None = None,
+) -> None:
+    """Send a workflow status and/or progress update to the job-status consumer.
+
+    ``seq`` (a per-run counter from 1) lets the consumer apply each log chunk exactly
+    once even when the broker redelivers the message.
+    """
+    body = {"workflow_uuid": str(workflow_uuid), "status": status, "logs": logs, "message": message}
+    if seq is not None:
+        body["seq"] = seq
+    publish(jobs_status_queue(), body)
+
+
+def _progress_item(value) -> dict:
+    if isinstance(value, dict):
+        return {"total": value.get("total", 0), "job_ids": list(value.get("job_ids", []))}
+    if isinstance(value, list | tuple | set):
+        return {"total": len(value), "job_ids": [str(v) for v in value]}
+    return {"total": int(value), "job_ids": []}
+
+
+def build_progress_message(total=None, running=None, finished=None, failed=None, cached=None):
+    """REANA's progress message ``{"progress": {key: {"total", "job_ids"}}}``.
+
+    Only truthy arguments appear. Each may be ``{"total": n, "job_ids": [...]}``,
+    a list of job ids, or a count.
+    """
+    progress = {}
+    for key, value in (
+        ("total", total),
+        ("running", running),
+        ("finished", finished),
+        ("failed", failed),
+        ("cached", cached),
+    ):
+        if value:
+            progress[key] = _progress_item(value)
+    return {"progress": progress}
