@@ -113,11 +113,12 @@ class RemoteJobExecutor(MultithreadedJobExecutor):
     def run_jobs(self, process, job_order_object, logger, runtime_context) -> None:
         """cwltool's loop on a :class:`WorkerPool` of ``parallel`` threads at most."""
         self.taskqueue = WorkerPool(self.parallel)
+        lock = runtime_context.workflow_eval_lock
+        if lock is None:
+            raise WorkflowException("runtimeContext.workflow_eval_lock must not be None")
+        lock.acquire()
         try:
             jobiter = process.job(job_order_object, self.output_callback, runtime_context)
-            if runtime_context.workflow_eval_lock is None:
-                raise WorkflowException("runtimeContext.workflow_eval_lock must not be None")
-            runtime_context.workflow_eval_lock.acquire()
             for job in jobiter:
                 if isinstance(job, JobBase):
                     job.builder = runtime_context.builder or job.builder
@@ -134,7 +135,9 @@ class RemoteJobExecutor(MultithreadedJobExecutor):
             while self.taskqueue.in_flight > 0:
                 self.wait_for_next_completion(runtime_context)
                 self.run_job(None, runtime_context)
-            runtime_context.workflow_eval_lock.release()
         finally:
+            # Released on every way out (cwltool keeps it on an exception, e.g. the SystemExit
+            # of a SIGTERM): a running job's output callback needs it to let the join end.
+            lock.release()
             self.taskqueue.drain()
             self.taskqueue.join()
