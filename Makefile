@@ -8,7 +8,7 @@ COMPONENTS := reana-commons reana-db reana-server reana-workflow-controller \
 # an engine whose dependencies clash with the services' goes into ENGINE_VENVS instead, installed
 # with reana-commons into one venv of their own, $(ENGINES_VENV), whose bin/ the run managers
 # search for engine console scripts (REANA_WORKFLOW_ENGINES_BIN_DIR, default .venv-engines/bin).
-ENGINES := reana-workflow-engine-serial reana-workflow-engine-cwl
+ENGINES := reana-workflow-engine-serial reana-workflow-engine-cwl reana-workflow-engine-snakemake
 ENGINE_VENVS :=
 ENGINES_VENV := .venv-engines
 
