@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import time
 import zipfile
 from urllib.parse import quote
 
@@ -194,3 +195,31 @@ def test_malformed_bodies(client, auth, workflow, spec):
             query_string={**auth, "search": '{"name": ' + nested + "}"},
         )
         _messages_are_4xx(search, 400)
+
+
+def test_globs_are_fast_and_bounded(client, auth, workflow, upload, server_env):
+    workspace = _workspace(server_env)
+    directory = workspace
+    for level in range(15):
+        directory = os.path.join(directory, f"d{level}")
+        os.makedirs(directory)
+        for i in range(5):
+            with open(os.path.join(directory, f"f{i}.txt"), "w") as out:
+                out.write("x")
+    base = "/api/workflows/helloworld.1/workspace"
+    start = time.perf_counter()
+    for pattern in ("/".join(["**"] * 8) + "/f1.txt", "/".join(["**", "d*"] * 12) + "/none"):
+        response = client.get(base, query_string={**auth, "file_name": pattern})
+        assert response.status_code == 200
+    assert time.perf_counter() - start < 5
+    assert client.get(base, query_string={**auth, "file_name": "**/f1.txt"}).get_json()[
+        "total"
+    ] == 15
+    too_complex = "/".join(["*"] * 65)
+    for response in (
+        client.get(base, query_string={**auth, "file_name": too_complex}),
+        client.get(f"{base}/{too_complex}", query_string=auth),
+        client.delete(f"{base}/{too_complex}", query_string=auth),
+    ):
+        _messages_are_4xx(response, 400, 403)
+        assert "too complex" in response.get_json()["message"]
