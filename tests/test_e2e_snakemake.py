@@ -212,3 +212,21 @@ def test_a_failing_rule_fails_the_run_with_its_stderr(platform, client_python, t
     assert "Error in rule report:" in logs
     assert "report: strict mode refuses" in logs
     assert "Workflow failed: WorkflowError" in logs
+
+
+def test_target_and_jobs_options_with_the_projects_client(platform, tmp_path):
+    """reana-client 0.9.6 accepts only ``report`` for snakemake; ours also TARGET and jobs."""
+    folder = _analysis(tmp_path)
+    name = unique("smktarget")
+    env = {"PATH": "/usr/bin:/bin", "REANA_SERVER_URL": platform.url,
+           "REANA_ACCESS_TOKEN": platform.token}
+    ran = subprocess.run([str(OUR_CLIENT), "run", "-w", name, "-o", "TARGET=total",
+                          "-o", "jobs=2"], cwd=folder, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    body = platform.wait_status(name, seconds=RUN_SECONDS)
+    assert body["status"] == "finished", body
+    assert progress_counts(body) == (5, 5, 0)  # the 4 counts and total, not the report
+    files = platform.api("GET", f"/api/workflows/{name}/workspace").json()["items"]
+    names = {item["name"] for item in files}
+    assert "results/total.txt" in names and "results/report.txt" not in names

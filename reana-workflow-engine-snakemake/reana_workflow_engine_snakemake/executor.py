@@ -118,6 +118,8 @@ class Executor(RemoteExecutor):
             self._refused(job, f"Rule {job.name}: the job could not be submitted: "
                                f"{getattr(error, 'message', None) or error}")
             return
+        if job.is_group():
+            self.session.progress.grouped(len(list(job.jobs)))
         self.session.progress.job_started(job_id)
         self.report_job_submission(SubmittedJobInfo(job=job, external_jobid=job_id))
         # Watched only once among the active jobs: an end signalled before the status
