@@ -7,6 +7,7 @@ import uuid
 from reana_commons.config import Config
 from reana_commons.specification import validate_operational_options as check_operational_options
 from reana_commons.workflow_types import WORKFLOW_TYPES
+from reana_commons.workspace.patterns import compile_pattern
 from reana_db.creation import store_new_run
 from reana_db.models import User, Workflow
 from reana_db.quota import has_exceeded_quota
@@ -79,6 +80,7 @@ def retention_rules(spec: dict, config: Config) -> list[dict]:
     rules = []
     for pattern, days in days_by_pattern.items():
         _check_relative_pattern(pattern, "Retention rule pattern")
+        compile_pattern(pattern)  # glob syntax and complexity limit: WorkspacePathError, 400
         if not isinstance(days, int) or isinstance(days, bool) or days < 0:
             raise BadRequest(f"Retention period of '{pattern}' must be a non-negative integer.")
         if maximum is not None and days >= maximum:

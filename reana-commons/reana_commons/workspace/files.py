@@ -156,7 +156,7 @@ def delete(workspace: str | os.PathLike, pattern: str) -> dict:
     """
     root = workspace_root(workspace)
     compiled = compile_pattern(pattern)
-    if compiled.regex is None and not compiled.base:
+    if not compiled.is_glob and not compiled.base:
         raise WorkspacePathError("The workspace itself cannot be deleted.")
     result: dict = {"deleted": {}, "failed": {}}
     removed_dirs: list[str] = []
