@@ -197,3 +197,44 @@ def test_isolation_off_is_explicit_and_said_in_every_log(policy_env, reana_home,
     logs = jc.logs(job_id)
     assert logs.startswith("[reana] job isolation is OFF (REANA_LOCAL_JOB_ISOLATION=none)")
     assert "platform\n" in logs
+
+
+@pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
+@needs_bwrap
+def test_a_sandbox_stopped_while_it_sets_up_never_starts_the_job(reana_env, tmp_path):
+    """Its pid 1 ignores SIGTERM, and the grace timer dies with a job controller that exits."""
+    import subprocess
+    import time
+
+    import psutil
+    from reana_job_controller.job_managers import BackendContext
+    from reana_job_controller.job_managers.local import LocalJobManager, _start_ticks
+
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    manager = LocalJobManager(BackendContext("00000000-0000-0000-0000-000000000001", workspace,
+                                             tmp_path / "run", dict, lambda: None))
+    sandbox = manager.sandbox()
+    sandbox.prepare(workspace)
+    block_read, block_write = os.pipe()  # bwrap waits on it after setting up, before the job
+    argv = sandbox.argv(workspace, None, 2, ["bash", "-c", "touch started; sleep 300"])
+    separator = argv.index("--")
+    argv[separator:separator] = ["--block-fd", str(block_read)]
+    process = subprocess.Popen(argv, pass_fds=(block_read,), start_new_session=True,
+                               stderr=subprocess.DEVNULL)
+    os.close(block_read)
+    deadline = time.monotonic() + 10
+    while len(psutil.Process(process.pid).children()) == 0:  # the sandbox's pid 1 exists
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    group = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
+    manager.stop(f"{process.pid}:{_start_ticks(process.pid)}:job")
+    try:
+        os.write(block_write, b"x")  # had anything survived, the job would start now
+    except BrokenPipeError:
+        pass  # nothing reads it any more: the sandbox is gone
+    os.close(block_write)
+    process.wait(timeout=5)
+    time.sleep(0.3)
+    assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in group)
+    assert not (workspace / "started").exists()

@@ -79,6 +79,32 @@ def _read_exit_status(text: str) -> int | None:
     return None
 
 
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _is_bwrap(process: psutil.Process) -> bool:
+    try:
+        return process.name() == "bwrap"
+    except psutil.Error:
+        return True  # gone
+
+
+def _group_members(pgid: int) -> list[psutil.Process]:
+    """Living processes of process group ``pgid``."""
+    members = []
+    for process in psutil.process_iter():
+        try:
+            if os.getpgid(process.pid) == pgid and _alive(process):
+                members.append(process)
+        except (OSError, psutil.Error):
+            continue
+    return members
+
+
 def _exit_code(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
@@ -327,32 +353,37 @@ class LocalJobManager(JobManager):
         except psutil.Error:
             tree = []
         self._signal(pid, tree, signal.SIGTERM)
-        timer = threading.Timer(STOP_GRACE_SECONDS, self._kill, args=(pid, tree, job_id))
+        if tree and all(_is_bwrap(process) for process in tree):
+            # A sandbox still setting up: its pid 1 ignores SIGTERM and nothing of the job runs
+            # yet, so nothing is lost by killing it now (a timer dies with this process).
+            self._signal(pid, tree, signal.SIGKILL)
+            return
+        timer = threading.Timer(STOP_GRACE_SECONDS, self._kill, args=(pid, ticks, tree, job_id))
         timer.daemon = True
         timer.start()
 
     @staticmethod
-    def _signal(pid: int, tree: list, signum: int) -> None:
-        try:
-            os.killpg(pid, signum)
-        except OSError:
-            pass
+    def _signal(pgid: int | None, tree: list, signum: int) -> None:
+        if pgid is not None:
+            try:
+                os.killpg(pgid, signum)
+            except OSError:
+                pass
         for process in tree:  # descendants that left the process group
             try:
                 process.send_signal(signum)
             except psutil.Error:
                 pass
 
-    def _kill(self, pid: int, tree: list, job_id: str) -> None:
-        alive = []
-        for process in tree:
-            try:
-                if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
-                    alive.append(process)
-            except psutil.Error:
-                pass
+    def _kill(self, pid: int, ticks: str, tree: list, job_id: str) -> None:
+        alive = [process for process in tree if _alive(process)]
+        # Members that joined the group after the first signal count too: a sandbox still
+        # setting up when SIGTERM came (its pid 1 ignores it) starts the job only afterwards.
+        group_is_ours = _start_ticks(pid) in (None, ticks)  # its id not reused meanwhile
+        if group_is_ours:
+            alive += [process for process in _group_members(pid) if process not in alive]
         if alive:
-            self._signal(pid, alive, signal.SIGKILL)
+            self._signal(pid if group_is_ours else None, alive, signal.SIGKILL)
         if self.container_runtime:
             subprocess.run([self.container_runtime, "rm", "-f", f"reana-job-{job_id}"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
