@@ -158,10 +158,15 @@ def _started_run(db, user, reana_env, cluster):
 
 
 def _engine_reports_sigterm(db, workflow):
-    """What the serial engine publishes when its container gets SIGTERM."""
-    apply_batch(db, [{"workflow_uuid": str(workflow.id_), "status": RunStatus.failed.value,
-                      "logs": "Workflow exited unexpectedly.\n", "seq": 99}])
+    """What the serial engine publishes when its container gets SIGTERM, applied as the
+    consumer does: the batch, then (committed) its after-commit work."""
+    from reana_workflow_controller.consumers.after_commit import finish_run
+
+    result = apply_batch(db, [{"workflow_uuid": str(workflow.id_), "status": RunStatus.failed.value,
+                               "logs": "Workflow exited unexpectedly.\n", "seq": 99}])
     db.commit()
+    for ended in result.ended:
+        finish_run(ended)
     db.expire_all()
     return db.get(Workflow, workflow.id_)
 

@@ -1,8 +1,10 @@
 """``run-serial-workflow``: the serial engine process of one run.
 
 Arguments as REANA's engine harness (base64 JSON for the specification,
-parameters and operational options). The job controller's URL comes from
-``REANA_JOB_CONTROLLER_URL``. SIGTERM and any error publish a failed status.
+parameters and operational options). The job controller's URL is read from
+the file ``REANA_JOB_CONTROLLER_URL_FILE`` names once its job controller wrote it
+(a local run: it binds a free port itself), else from ``REANA_JOB_CONTROLLER_URL``.
+SIGTERM and any error publish a failed status.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import json
 import os
 import signal
 import sys
+import time
+from pathlib import Path
 
 import click
 
@@ -24,6 +28,28 @@ def decode_b64_json(value: str | None, default):
     if not value:
         return default
     return json.loads(base64.b64decode(value).decode())
+
+
+def job_controller_url(timeout: float) -> str:
+    """Where the run's job controller listens: read from ``REANA_JOB_CONTROLLER_URL_FILE``
+    (waiting up to ``timeout`` seconds for its job controller to write it), else
+    ``REANA_JOB_CONTROLLER_URL``."""
+    url_file = os.environ.get("REANA_JOB_CONTROLLER_URL_FILE")
+    if not url_file:
+        return os.environ.get("REANA_JOB_CONTROLLER_URL") or DEFAULT_JOB_CONTROLLER_URL
+    deadline = time.monotonic() + timeout
+    delay = 0.002
+    while True:
+        try:
+            url = Path(url_file).read_text().strip()
+        except FileNotFoundError:
+            url = ""
+        if url:
+            return url
+        if time.monotonic() >= deadline:
+            raise RuntimeError(f"the job controller did not start within {timeout:g} s")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
 
 
 @click.command()
@@ -42,20 +68,23 @@ def run_serial_workflow(workflow_uuid, workflow_workspace, workflow_json, workfl
 
     from reana_workflow_engine_serial.engine import SerialEngine
 
-    url = os.environ.get("REANA_JOB_CONTROLLER_URL") or DEFAULT_JOB_CONTROLLER_URL
-    jobs = JobControllerClient(url)
+    jobs = JobControllerClient(DEFAULT_JOB_CONTROLLER_URL)
     engine = SerialEngine(workflow_uuid, workflow_workspace, {}, {}, {}, jobs)
 
     def on_sigterm(_signum, _frame):
         engine.terminate()
         raise SystemExit(1)
 
+    def jobs_ready():
+        engine.jobs = JobControllerClient(job_controller_url(job_controller_wait))
+        engine.jobs.wait_until_ready(timeout=job_controller_wait)
+
     signal.signal(signal.SIGTERM, on_sigterm)
     try:
         engine.specification = decode_b64_json(workflow_json, {})
         engine.parameters = decode_b64_json(workflow_parameters, {})
         engine.options = decode_b64_json(operational_options, {})
-        status = engine.run(lambda: jobs.wait_until_ready(timeout=job_controller_wait))
+        status = engine.run(jobs_ready)
     except Exception as error:  # noqa: BLE001 - any error fails the run with its text
         try:
             engine.fail(f"Workflow failed: {getattr(error, 'message', None) or error}")

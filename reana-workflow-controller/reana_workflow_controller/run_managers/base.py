@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 from reana_db.models import Workflow
 
@@ -40,11 +41,15 @@ class RunManager(ABC):
     name: str = ""
 
     @abstractmethod
-    def start(self, workflow: Workflow) -> dict:
+    def start(self, workflow: Workflow, begin_attempt: Callable[[int], None] | None = None
+              ) -> dict:
         """Launch the run's job controller and engine; returns the handle.
 
         The handle holds at least ``job_controller_url``. Raises
-        :class:`RunManagerError` when the run cannot be launched.
+        :class:`RunManagerError` when the run cannot be launched. Before each
+        attempt at launching (1, 2, ...) the manager calls ``begin_attempt(n)``
+        and gives the engine ``REANA_RUN_ATTEMPT=n``: the status writer then
+        ignores what the processes of an earlier attempt report.
         """
 
     @abstractmethod

@@ -66,10 +66,16 @@ class KubernetesRunManager(RunManager):
         self._unschedulable_since: dict[str, float] = {}
 
     # --- start ---------------------------------------------------------------------------
-    def start(self, workflow: Workflow) -> dict:
-        """Create the run's Job; the handle names it (the job controller is pod-local)."""
+    def start(self, workflow: Workflow, begin_attempt=None) -> dict:
+        """Create the run's Job; the handle names it (the job controller is pod-local).
+
+        One attempt: the Job's pod is the run's own network namespace, so the job
+        controller's fixed port cannot be taken by another run.
+        """
         if not workflow.workspace_path:
             raise RunManagerError(f"Workflow {workflow.id_} has no workspace.")
+        if begin_attempt is not None:
+            begin_attempt(1)
         config = get_config()
         try:
             manifest = self.manifest(workflow)
@@ -105,6 +111,7 @@ class KubernetesRunManager(RunManager):
             "args": [shlex.join(engine_command(workflow))],
             "env": common + objects.env_list({
                 "REANA_JOB_CONTROLLER_URL": f"http://localhost:{port}",
+                "REANA_RUN_ATTEMPT": 1,
                 "REANA_JOB_CONTROLLER_SERVICE_HOST": "localhost",
                 "REANA_JOB_CONTROLLER_SERVICE_PORT_HTTP": port,
                 "POLLING_INTERVAL": config.polling_interval,
