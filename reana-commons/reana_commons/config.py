@@ -61,6 +61,22 @@ def _list(environ, name) -> tuple[str, ...]:
     return tuple(item for item in _env(environ, name, "").replace(",", " ").split() if item)
 
 
+SECRET_KEY_FILE = "secret-key"
+"""Where ``make up`` keeps the platform's secret key inside ``REANA_HOME`` (mode 0600)."""
+
+
+def _secret_key(environ, home: Path) -> str:
+    """``REANA_SECRET_KEY``, else the key file in ``REANA_HOME``, else the development key."""
+    key = _env(environ, "REANA_SECRET_KEY")
+    if key:
+        return key
+    try:
+        key = (home / SECRET_KEY_FILE).read_text().strip()
+    except OSError:
+        key = ""
+    return key or DEV_SECRET_KEY
+
+
 def _database_uri(environ, home: Path) -> str:
     uri = _env(environ, "REANA_SQLALCHEMY_DATABASE_URI")
     if uri:
@@ -156,6 +172,9 @@ class Config:
     storage_backend: str = "local"
     shared_pvc_name: str = "reana-shared-persistent-volume"
     workflow_engine_image_serial: str = "reana/reana-workflow-engine-serial:0.9.6"
+    workflow_engine_image_cwl: str = "reana/reana-workflow-engine-cwl:0.9.6"
+    workflow_engine_image_snakemake: str = "reana/reana-workflow-engine-snakemake:0.9.6"
+    workflow_engine_image_yadage: str = "reana/reana-workflow-engine-yadage:0.9.6"
     job_controller_image: str = "reana/reana-job-controller:0.9.6"
     job_controller_port: int = 5000
     secrets_name: str = "reana-secrets"
@@ -171,11 +190,21 @@ class Config:
     launch_allowed_networks: tuple[str, ...] = ()
     launch_max_bytes: int = 1024**3
     launch_timeout: float = 120.0
+    # What one request may ask for (beyond it: a 400 that names the setting)
+    max_request_body_bytes: int = 10 * 1024**2
+    max_secrets_per_user: int = 200
+    max_log_steps_filter: int = 200
+    max_log_bytes_per_job: int = 1024**2
     extra: dict = field(default_factory=dict)
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_uri.startswith("sqlite")
+
+    @property
+    def has_secret_key(self) -> bool:
+        """Whether a real key is configured (not the development key everyone knows)."""
+        return self.secret_key != DEV_SECRET_KEY
 
     @property
     def is_embedded_broker(self) -> bool:
@@ -201,7 +230,7 @@ def load_config(environ=None) -> Config:
         broker_url=_broker_url(environ, home),
         queue_prefix=_env(environ, "REANA_QUEUE_PREFIX", ""),
         shared_volume_path=shared.resolve(),
-        secret_key=_env(environ, "REANA_SECRET_KEY", DEV_SECRET_KEY),
+        secret_key=_secret_key(environ, home),
         component_prefix=_env(environ, "REANA_COMPONENT_PREFIX", "reana"),
         max_concurrent_batch_workflows=_int(environ, "REANA_MAX_CONCURRENT_BATCH_WORKFLOWS", 30),
         scheduler_requeue_count=_float(environ, "REANA_SCHEDULER_REQUEUE_COUNT", 200),
@@ -283,6 +312,17 @@ def load_config(environ=None) -> Config:
             environ, "REANA_WORKFLOW_ENGINE_IMAGE_SERIAL",
             "reana/reana-workflow-engine-serial:0.9.6",
         ),
+        workflow_engine_image_cwl=_env(
+            environ, "REANA_WORKFLOW_ENGINE_IMAGE_CWL", "reana/reana-workflow-engine-cwl:0.9.6",
+        ),
+        workflow_engine_image_snakemake=_env(
+            environ, "REANA_WORKFLOW_ENGINE_IMAGE_SNAKEMAKE",
+            "reana/reana-workflow-engine-snakemake:0.9.6",
+        ),
+        workflow_engine_image_yadage=_env(
+            environ, "REANA_WORKFLOW_ENGINE_IMAGE_YADAGE",
+            "reana/reana-workflow-engine-yadage:0.9.6",
+        ),
         job_controller_image=_env(
             environ, "REANA_JOB_CONTROLLER_IMAGE", "reana/reana-job-controller:0.9.6"
         ),
@@ -306,6 +346,10 @@ def load_config(environ=None) -> Config:
         launch_allowed_networks=_list(environ, "REANA_LAUNCH_ALLOWED_NETWORKS"),
         launch_max_bytes=_int(environ, "REANA_LAUNCH_MAX_BYTES", 1024**3),
         launch_timeout=_float(environ, "REANA_LAUNCH_TIMEOUT", 120.0),
+        max_request_body_bytes=_int(environ, "REANA_MAX_REQUEST_BODY_BYTES", 10 * 1024**2),
+        max_secrets_per_user=_int(environ, "REANA_MAX_SECRETS_PER_USER", 200),
+        max_log_steps_filter=_int(environ, "REANA_MAX_LOG_STEPS_FILTER", 200),
+        max_log_bytes_per_job=_int(environ, "REANA_MAX_LOG_BYTES_PER_JOB", 1024**2),
         extra=_json(environ, "REANA_EXTRA_CONFIG", {}),
     )
 
@@ -314,6 +358,15 @@ def load_config(environ=None) -> Config:
 def get_config() -> Config:
     """The process-wide configuration, read once from ``os.environ``."""
     return load_config()
+
+
+JOB_SECRETS_FOLDER = "secrets"
+"""The folder of a job controller's folder holding the owner's decrypted file secrets."""
+
+
+def job_controller_dir(workflow_uuid, config: Config | None = None) -> Path:
+    """A run's job-controller folder on this host (its logs, the owner's file secrets)."""
+    return (config or get_config()).home / "run" / str(workflow_uuid)
 
 
 def reset_config() -> None:

@@ -9,8 +9,10 @@ import sys
 import uuid
 
 import click
-from reana_commons.config import get_config
+from reana_commons.config import SECRET_KEY_FILE, get_config
+from reana_commons.log_redaction import configure_logging
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 ADMIN_ID = uuid.UUID("00000000-0000-0000-0000-000000000000")
 """REANA's administrator has the nil UUID."""
@@ -23,9 +25,36 @@ def prepare_database() -> None:
     upgrade()
 
 
+def check_platform(config) -> None:
+    """Refuse, saying what to do, unless ``config`` names the platform's key and database.
+
+    Tokens are signed with the secret key: one signed with another key never lets its user
+    sign in. An embedded platform's SQLite file must exist: a missing one means the wrong
+    ``REANA_HOME`` (a new database there would hold users no platform knows).
+    """
+    home = config.home
+    if not config.has_secret_key:
+        raise click.ClickException(
+            f"Cannot find the platform's secret key: REANA_SECRET_KEY is not set and "
+            f"{home / SECRET_KEY_FILE} does not exist. Run reana-admin with the platform's "
+            "REANA_HOME (the folder `make up` uses, e.g. REANA_HOME=/srv/reana/.reana "
+            "reana-admin ...), or with the REANA_SECRET_KEY the services use (Kubernetes: "
+            "kubectl exec deploy/reana-server -- reana-admin ...)."
+        )
+    if config.is_sqlite:
+        database = make_url(config.database_uri).database or ""
+        if not os.path.exists(database):
+            raise click.ClickException(
+                f"No platform database at {database}: set REANA_HOME to the folder of the "
+                "platform (`make up` creates it), or REANA_SQLALCHEMY_DATABASE_URI to its "
+                "database."
+            )
+
+
 def _session():
     from reana_db.database import new_session
 
+    check_platform(get_config())
     prepare_database()
     return new_session()
 
@@ -240,7 +269,7 @@ def quota_set(email, user_id, resource, limit):
 @click.option("--threads", default=8, show_default=True, type=int, help="Threads per worker.")
 def server(host, port, workers, threads):
     """Serve the public REST API with gunicorn (database migrated first)."""
-    logging.basicConfig(level=get_config().log_level)
+    configure_logging(get_config().log_level)
     migrate_in_child()
     serve(host, port, workers, threads)
 

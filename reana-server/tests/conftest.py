@@ -64,6 +64,7 @@ SQLITE_ONLY_MODULES = {
     "test_spec.py",
     "test_reana_client.py",
     "test_schemathesis.py",
+    "test_trust_inputs.py",
 }
 
 
@@ -104,7 +105,8 @@ class ReanaSpecValidator:
                 template,
             )
             literal = len(re.sub(r"\{\w+\}", "", template))
-            self.routes.append((literal, re.compile(f"^{pattern}$"), template, operations))
+            regex = re.compile(f"^{pattern}$", re.DOTALL)  # file names may hold newlines
+            self.routes.append((literal, regex, template, operations))
         self.routes.sort(key=lambda r: -r[0])
 
     def operation(self, method: str, path: str):
@@ -122,7 +124,7 @@ class ReanaSpecValidator:
 
         template, op = self.operation(method, path)
         if op is None:
-            if path == "/api/apispec" or status in (404, 405):
+            if path == "/api/apispec" or status in (404, 405) or _extension(method, path):
                 return
             raise AssertionError(f"{method} {path}: not an operation of REANA's spec")
         responses = op["responses"]
@@ -148,6 +150,14 @@ class ReanaSpecValidator:
                 f"{method} {template} {status}: response breaks REANA's spec: {error}\n"
                 f"{json.dumps(value)[:500]}"
             ) from error
+
+
+# Our operations REANA 0.9 does not have (checked against our own spec by schemathesis).
+EXTENSIONS = {("GET", re.compile(r"^/api/workflows/[^/]+/logs/[^/]+$"))}
+
+
+def _extension(method: str, path: str) -> bool:
+    return any(method == m and regex.match(path) for m, regex in EXTENSIONS)
 
 
 def _auth_answer(status: int, content_type: str, body: bytes) -> bool:

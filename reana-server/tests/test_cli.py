@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -134,3 +135,49 @@ def test_reana_server_process_migrates_and_serves(reana_env, database_uri):
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(30)
         process.stderr.close()
+
+
+def _forget_key(monkeypatch, reana_env):
+    """The platform as `make up` leaves it: the key in REANA_HOME, not in the environment."""
+    from reana_commons.config import reset_config
+
+    monkeypatch.delenv("REANA_SECRET_KEY")
+    reset_config()
+    return reana_env
+
+
+def test_reana_admin_signs_with_the_platform_key_file(admin, db, monkeypatch, reana_env):
+    """Without REANA_SECRET_KEY, reana-admin uses $REANA_HOME/secret-key: its users sign in."""
+    from reana_commons.config import reset_config
+    from reana_server.app import create_app
+
+    home = _forget_key(monkeypatch, reana_env)["REANA_HOME"]
+    (Path(home) / "secret-key").write_text("the-platform-key\n")
+    reset_config()
+    token = admin("user-create", "--email", "carol@example.org").output.strip()
+    you = create_app({"TESTING": True}).test_client().get("/api/you",
+                                                          query_string={"access_token": token})
+    assert you.status_code == 200 and you.get_json()["email"] == "carol@example.org"
+    monkeypatch.setenv("REANA_SECRET_KEY", "another-key")  # a platform with another key
+    reset_config()
+    other = create_app({"TESTING": True}).test_client()
+    assert other.get("/api/you", query_string={"access_token": token}).status_code == 403
+
+
+def test_reana_admin_refuses_without_key_or_database(admin, monkeypatch, reana_env, tmp_path):
+    from reana_commons.config import reset_config
+
+    _forget_key(monkeypatch, reana_env)
+    no_key = admin("user-create", "--email", "dan@example.org", ok=False)
+    assert no_key.exit_code == 1
+    assert "Cannot find the platform's secret key" in no_key.output
+    assert "REANA_HOME" in no_key.output
+    elsewhere = tmp_path / "not-a-platform"
+    elsewhere.mkdir()
+    (elsewhere / "secret-key").write_text("k")
+    monkeypatch.setenv("REANA_HOME", str(elsewhere))
+    monkeypatch.delenv("REANA_SQLALCHEMY_DATABASE_URI")
+    reset_config()
+    no_db = admin("user-list", ok=False)
+    assert no_db.exit_code == 1 and "No platform database at" in no_db.output
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["secret-key"]  # nothing created

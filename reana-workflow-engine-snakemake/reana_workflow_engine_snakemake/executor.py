@@ -13,6 +13,7 @@ will not come back.
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
@@ -62,7 +63,9 @@ class EngineSession:
     """A :class:`reana_workflow_engine_snakemake.watcher.JobWatcher`."""
     progress: Any
     """A :class:`reana_workflow_engine_snakemake.progress.RunProgress`."""
-    failed_jobs: list = field(default_factory=list)
+    sigterm_handler: Any = None
+    """The engine's SIGTERM handler (stop the jobs, fail the run), put back after Snakemake's
+    scheduler replaced it with one that waits for the running jobs to end."""
     failures: list = field(default_factory=list)
     """One text per failed job: rule, job id, exit code, the tail of its logs."""
 
@@ -80,14 +83,26 @@ async def _prepare(job) -> None:
 class Executor(RemoteExecutor):
     """Submits each Snakemake job to the job controller and follows it to its end."""
 
+    # Properties, not attributes set in __post_init__: RemoteExecutor starts the status
+    # thread (check_active_jobs, sleep) before it calls __post_init__.
+    @property
+    def session(self) -> EngineSession:
+        return self.workflow.executor_settings.session
+
+    @property
+    def run(self):
+        return self.session.run
+
+    @property
+    def watcher(self):
+        return self.session.watcher
+
     def __post_init__(self):
-        self.session: EngineSession = self.workflow.executor_settings.session
-        self.run = self.session.run
-        self.watcher = self.session.watcher
         self.session.progress.attach(self.workflow)
 
     # --- submission (Snakemake's scheduler thread) ------------------------------------------
     def run_job(self, job) -> None:
+        self._keep_engine_sigterm_handler()
         try:
             spec = job_spec(job, str(self.run.workspace))
             async_run(_prepare(job))
@@ -102,14 +117,20 @@ class Executor(RemoteExecutor):
             self._refused(job, f"Rule {job.name}: the job could not be submitted: "
                                f"{getattr(error, 'message', None) or error}")
             return
+        if job.is_group():
+            self.session.progress.grouped(len(list(job.jobs)))
         self.session.progress.job_started(job_id)
         self.report_job_submission(SubmittedJobInfo(job=job, external_jobid=job_id))
         # Watched only once among the active jobs: an end signalled before the status
         # thread could see the job would leave it asleep until the idle check.
         self.watcher.watch(job_id)
 
+    def _keep_engine_sigterm_handler(self) -> None:
+        handler = self.session.sigterm_handler
+        if handler is not None and signal.getsignal(signal.SIGTERM) is not handler:
+            signal.signal(signal.SIGTERM, handler)
+
     def _refused(self, job, message: str) -> None:
-        self.run.log.error("%s", message)
         self.session.failures.append(message)
         self.report_job_error(SubmittedJobInfo(job=job), msg=message + "\n")
 
@@ -139,10 +160,9 @@ class Executor(RemoteExecutor):
         tail = self._log_tail(job_id)
         if tail:
             text += f" Last lines of its logs:\n{tail}"
-        self.run.log.error("%s", text)
-        self.session.failed_jobs.append(job_id)
         self.session.failures.append(text)
         self.session.progress.job_failed(job_id)
+        # Snakemake logs it in its "Error in rule" block, the run's end repeats it.
         self.report_job_error(info, msg=text.rstrip("\n") + "\n")
 
     def _log_tail(self, job_id: str) -> str:

@@ -8,14 +8,17 @@ from those schemas and stores the declaration for :mod:`reana_server.spec`.
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import request
 from marshmallow import Schema, ValidationError
 from marshmallow import fields as ma_fields
+from reana_commons.config import get_config
+from reana_commons.errors import REANAValidationError
+from reana_commons.json_input import load_json
 from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from reana_server.errors import BadRequest
 
@@ -79,14 +82,32 @@ class Operation:
     raw_body: dict | None = None
 
 
+def _body_bytes() -> bytes:
+    """The request body, refused (400) beyond ``REANA_MAX_REQUEST_BODY_BYTES``.
+
+    Uploads do not come through here: they stream to the workspace and are
+    bounded by the disk quota.
+    """
+    limit = get_config().max_request_body_bytes
+    request.max_content_length = limit  # also bounds a chunked body while it is read
+    try:
+        return request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise BadRequest(
+            f"The request body is larger than {limit} bytes (REANA_MAX_REQUEST_BODY_BYTES)."
+        ) from None
+
+
 def _read_json_body(required: bool) -> Any:
-    data = request.get_data(cache=True)
+    data = _body_bytes()
     if not data.strip():
         if required:
             raise BadRequest("Malformed request: a JSON body is required.")
         return None
     try:
-        return json.loads(data)
+        return load_json(data, "The request body")
+    except REANAValidationError as error:  # nested too deeply
+        raise BadRequest(error.message) from error
     except (ValueError, UnicodeDecodeError) as error:
         raise BadRequest("Your request contains not valid JSON.") from error
 
@@ -95,6 +116,8 @@ def _parse_body(op: Operation) -> Any:
     raw = _read_json_body(op.body_required)
     if isinstance(op.body, ma_fields.Field):
         if raw is None:
+            if op.body_required:
+                raise BadRequest(f"Field '{op.body_name}': Field may not be null.")
             return None
         try:
             return op.body.deserialize(raw)

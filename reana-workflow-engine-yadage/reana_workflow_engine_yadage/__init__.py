@@ -1,0 +1,1 @@
+"""Yadage workflow engine: each packtivity runs as one job of the run's job controller."""
