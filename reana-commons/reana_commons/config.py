@@ -172,6 +172,9 @@ class Config:
     storage_backend: str = "local"
     shared_pvc_name: str = "reana-shared-persistent-volume"
     workflow_engine_image_serial: str = "reana/reana-workflow-engine-serial:0.9.6"
+    workflow_engine_image_cwl: str = "reana/reana-workflow-engine-cwl:0.9.6"
+    workflow_engine_image_snakemake: str = "reana/reana-workflow-engine-snakemake:0.9.6"
+    workflow_engine_image_yadage: str = "reana/reana-workflow-engine-yadage:0.9.6"
     job_controller_image: str = "reana/reana-job-controller:0.9.6"
     job_controller_port: int = 5000
     secrets_name: str = "reana-secrets"
@@ -303,6 +306,17 @@ def load_config(environ=None) -> Config:
         workflow_engine_image_serial=_env(
             environ, "REANA_WORKFLOW_ENGINE_IMAGE_SERIAL",
             "reana/reana-workflow-engine-serial:0.9.6",
+        ),
+        workflow_engine_image_cwl=_env(
+            environ, "REANA_WORKFLOW_ENGINE_IMAGE_CWL", "reana/reana-workflow-engine-cwl:0.9.6",
+        ),
+        workflow_engine_image_snakemake=_env(
+            environ, "REANA_WORKFLOW_ENGINE_IMAGE_SNAKEMAKE",
+            "reana/reana-workflow-engine-snakemake:0.9.6",
+        ),
+        workflow_engine_image_yadage=_env(
+            environ, "REANA_WORKFLOW_ENGINE_IMAGE_YADAGE",
+            "reana/reana-workflow-engine-yadage:0.9.6",
         ),
         job_controller_image=_env(
             environ, "REANA_JOB_CONTROLLER_IMAGE", "reana/reana-job-controller:0.9.6"
