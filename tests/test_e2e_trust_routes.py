@@ -8,6 +8,8 @@ One platform (embedded profile, started by scripts/up.sh like `make up`) for the
 from __future__ import annotations
 
 import base64
+import json
+import os
 import stat
 import subprocess
 import time
@@ -104,6 +106,71 @@ def test_workflow_controller_answers_only_the_platform(platform):
                           headers={"Authorization": "Bearer " + "0" * 64})
     assert forged.status_code == 403
     assert requests.get(controller_url(platform) + "/healthz", timeout=30).status_code == 200
+
+
+def test_a_run_s_job_controller_answers_only_its_run(platform, mallory):
+    """Route 1: another user who finds a run's job controller port can neither run a command in
+    the run's workspace nor read its jobs; their own jobs hold no token to try."""
+    victim = platform.submit(serial_spec("sleep 60"), "victim")
+    handle_file = platform.home / "runs" / victim / "handle.json"
+    deadline = time.monotonic() + 60
+    while platform.status(victim)["status"] != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    url = json.loads(handle_file.read_text())["job_controller_url"]
+    command = base64.b64encode(b"cat ../../../secret-key > stolen").decode()
+    for headers in ({}, {"Authorization": "Bearer " + platform.token},
+                    {"Authorization": "Bearer " + mallory}):
+        assert requests.get(url + "/jobs", headers=headers, timeout=10).status_code in (401, 403)
+        submitted = requests.post(url + "/jobs", headers=headers, timeout=10, json={
+            "cmd": command, "docker_img": "bash", "workflow_uuid": victim,
+            "workflow_workspace": "/tmp", "job_name": "x"})
+        assert submitted.status_code in (401, 403), submitted.text
+        assert requests.delete(url + "/shutdown", headers=headers, timeout=10).status_code in (
+            401, 403)
+    assert platform.status(victim)["status"] == "running"  # untouched
+    own = platform.submit(serial_spec("env > env.txt"), "ownrun", token=mallory)
+    assert wait_until_ended(platform, own, mallory)["status"] == "finished"
+    env = api(platform, "GET", f"/api/workflows/{own}/workspace/env.txt", mallory).text
+    for variable in ("REANA_JOB_CONTROLLER_TOKEN", "REANA_SECRET_KEY", "REANA_ACCESS_TOKEN"):
+        assert variable not in env
+    # The platform itself still stops the run through its job controller (with the run token).
+    stopped = api(platform, "PUT", f"/api/workflows/{victim}/status", platform.token,
+                  params={"status": "stop"}, json={})
+    assert stopped.status_code == 200, stopped.text
+    assert platform.wait_status(victim, ("stopped",))["status"] == "stopped"
+
+
+ASK_ZYGOTE = """
+import json, socket, sys
+sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+sock.settimeout(10)
+sock.connect("\\0" + sys.argv[1])  # an abstract socket
+sock.sendall(json.dumps({"argv": ["reana-job-controller", "--help"], "env": {},
+                         "log": sys.argv[2], "cwd": "/tmp"}).encode() + b"\\n")
+try:
+    print(repr(sock.recv(4096)))
+except ConnectionResetError:
+    print("reset")
+"""
+
+
+@pytest.mark.skipif(os.getuid() != 0 or not os.path.exists("/usr/bin/python3"),
+                    reason="needs root to act as another local user")
+def test_zygote_forks_for_the_platform_s_user_only(platform, tmp_path):
+    """Route 1: the zygote's abstract socket has no file permissions; another local user (or a
+    job running as one) asking it to start a process as the platform's user is refused."""
+    from reana_workflow_controller.run_managers.spawner import zygote_address
+
+    tmp_path.chmod(0o777)
+    log = tmp_path / "forked.log"
+    asked = subprocess.run(["/usr/bin/python3", "-c", ASK_ZYGOTE, zygote_address(platform.home)[1:],
+                            str(log)], user=65534, group=65534, capture_output=True, text=True,
+                           timeout=30, cwd="/tmp")
+    assert asked.returncode == 0, asked.stderr
+    assert asked.stdout.strip() in ("b''", "reset")  # closed without an answer
+    assert not log.exists()
+    assert "refused a request of user 65534" in (platform.home / "logs/zygote.log").read_text()
 
 
 def test_files_holding_credentials_are_private(platform):

@@ -24,6 +24,7 @@ from pathlib import Path
 import psutil
 import requests
 from reana_commons.config import JOB_SECRETS_FOLDER, get_config, job_controller_dir
+from reana_commons.service_auth import TOKEN_VARIABLE, bearer, run_token
 from reana_commons.workflow_types import engine_executable
 from reana_db.models import Workflow
 
@@ -85,6 +86,9 @@ class LocalRunManager(RunManager):
                 "REANA_WORKFLOW_UUID": str(workflow.id_),
                 "REANA_USER_ID": str(workflow.owner_id),
                 "REANA_JOB_CONTROLLER_URL": url,
+                # The run token: only this run's engine (and this manager) may call its job
+                # controller; the job controller keeps it out of its jobs' environment.
+                TOKEN_VARIABLE: run_token(workflow.id_),
             }
             jc_argv = [
                 "reana-job-controller",
@@ -128,7 +132,8 @@ class LocalRunManager(RunManager):
         url = handle.get("job_controller_url")
         if url and _process_alive(handle.get("job_controller")):
             try:
-                response = requests.delete(f"{url}/shutdown", timeout=30)
+                token = run_token(handle.get("workflow_uuid"))
+                response = requests.delete(f"{url}/shutdown", headers=bearer(token), timeout=30)
                 if response.status_code == 200 and response.json().get("stopped") == 0:
                     _nothing_left.add(str(handle.get("workflow_uuid")))
             except (requests.RequestException, ValueError) as error:
