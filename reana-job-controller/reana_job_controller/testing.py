@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -11,7 +10,7 @@ import time
 from pathlib import Path
 
 import requests
-from reana_commons.service_auth import TOKEN_VARIABLE, bearer
+from reana_commons.service_auth import TOKEN_VARIABLE, bearer, run_token
 
 
 def create_workflow(session, user, shared_volume: Path, name: str = "test-wf"):
@@ -44,7 +43,7 @@ class JobControllerProcess:
         self.process: subprocess.Popen | None = None
         self.url: str | None = None
         self.stderr_path = self.run_dir / "job-controller.stderr"
-        self.token = secrets.token_hex(16)
+        self.token = run_token(self.workflow_uuid)
         """The run token, given as the run manager gives it (``REANA_JOB_CONTROLLER_TOKEN``)."""
         self.headers = bearer(self.token)
         """What a caller of this job controller must send."""

@@ -134,7 +134,10 @@ class LocalRunManager(RunManager):
             try:
                 token = run_token(handle.get("workflow_uuid"))
                 response = requests.delete(f"{url}/shutdown", headers=bearer(token), timeout=30)
-                if response.status_code == 200 and response.json().get("stopped") == 0:
+                if response.status_code != 200:
+                    log.warning("job controller at %s refused the shutdown: %s %s", url,
+                                response.status_code, response.text[:200])
+                elif response.json().get("stopped") == 0:
                     _nothing_left.add(str(handle.get("workflow_uuid")))
             except (requests.RequestException, ValueError) as error:
                 log.warning("job controller at %s did not shut down: %s", url, error)
