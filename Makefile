@@ -3,7 +3,14 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 COMPONENTS := reana-commons reana-db reana-server reana-workflow-controller \
-              reana-job-controller reana-workflow-engine-serial reana-client k8s-double
+              reana-job-controller reana-client k8s-double
+# Workflow engines (docs/adr, "engine seam"): ENGINES go into the services' venv (editable);
+# an engine whose dependencies clash with the services' goes into ENGINE_VENVS instead, installed
+# with reana-commons into one venv of their own, $(ENGINES_VENV), whose bin/ the run managers
+# search for engine console scripts (REANA_WORKFLOW_ENGINES_BIN_DIR, default .venv-engines/bin).
+ENGINES := reana-workflow-engine-serial
+ENGINE_VENVS :=
+ENGINES_VENV := .venv-engines
 
 .PHONY: install test lint up down demo bench slurm-up slurm-down clean
 
@@ -12,7 +19,12 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/pip install -q $(addprefix -e ,$(COMPONENTS)) -r requirements-test.txt
+	$(BIN)/pip install -q $(addprefix -e ,$(COMPONENTS) $(ENGINES)) -r requirements-test.txt
+ifneq ($(strip $(ENGINE_VENVS)),)
+	test -x $(ENGINES_VENV)/bin/python || $(PY) -m venv $(ENGINES_VENV)
+	$(ENGINES_VENV)/bin/pip install -q -e reana-commons $(addprefix -e ,$(ENGINE_VENVS))
+	@echo "engines $(ENGINE_VENVS) installed into $(ENGINES_VENV)"
+endif
 	@echo "installed into $(VENV)"
 
 test: $(BIN)/python
@@ -22,7 +34,7 @@ lint:
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) .reana
+	rm -rf $(VENV) $(ENGINES_VENV) .reana
 
 # The platform in the background (supervisord; docs/adr/0004). Embedded profile unless
 # REANA_SQLALCHEMY_DATABASE_URI / RABBIT_MQ are set; REANA_HOME defaults to .reana.

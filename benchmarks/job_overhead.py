@@ -78,13 +78,15 @@ def main() -> int:
 
 
 def measure(home: Path, count: int) -> dict:
+    from reana_commons.engine.harness import EngineRun, execute
+    from reana_commons.engine.job_controller_client import JobControllerClient
+    from reana_commons.engine.reporter import RunReporter
     from reana_commons.messaging import close_shared_connections, publish_workflow_status
     from reana_db.database import get_engine, new_session
     from reana_db.models import Base
     from reana_db.users import create_user
-    from reana_job_controller.client import JobControllerClient
     from reana_job_controller.testing import JobControllerProcess, create_workflow
-    from reana_workflow_engine_serial.engine import SerialEngine
+    from reana_workflow_engine_serial.engine import run_serial
 
     Base.metadata.create_all(get_engine())
     session = new_session()
@@ -110,11 +112,12 @@ def measure(home: Path, count: int) -> dict:
         spec = {"steps": [{"name": f"s{i}", "environment": "busybox", "commands": ["true"]}
                           for i in range(count)]}
         baseline_before = bare_spawn_ms(max(count // 2, 10))
-        engine = SerialEngine(str(workflow.id_), workflow.workspace_path, spec, {}, {},
-                              JobControllerClient(job_controller.url), publish=timed_publish)
-        engine.log.handlers = [h for h in engine.log.handlers if h is engine.pending_logs]
+        reporter = RunReporter(str(workflow.id_), "reana-workflow-engine-serial",
+                               publish=timed_publish, stream=None)
+        run = EngineRun(str(workflow.id_), workflow.workspace_path, spec, {}, {}, None,
+                        JobControllerClient(job_controller.url), reporter)
         started = time.perf_counter()
-        status = engine.run()
+        status = 2 if execute(run, run_serial) == 0 else reporter.end_status
         total_s = time.perf_counter() - started
         baseline_after = bare_spawn_ms(max(count // 2, 10))
         busy_rss = jc_process.memory_info().rss

@@ -33,8 +33,8 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 
 def _measure(home: Path, session, user, interval: str) -> list[float]:
+    from reana_commons.engine.job_controller_client import JobControllerClient
     from reana_db.models import Job
-    from reana_job_controller.client import JobControllerClient
     from reana_job_controller.testing import JobControllerProcess, create_workflow
 
     os.environ["REANA_SLURM_MONITOR_INTERVAL"] = interval

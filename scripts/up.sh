@@ -44,19 +44,26 @@ fi
 
 if [ ! -s "$REANA_HOME/admin-token" ]; then
     ADMIN_EMAIL=${REANA_ADMIN_EMAIL:-admin@reana.local}
+    # The token (the last word create-admin-user prints) never goes to a log.
     (umask 077 && "$BIN/reana-admin" create-admin-user --email "$ADMIN_EMAIL" \
-        > "$REANA_HOME/logs/admin.log" 2>&1) || {
+        > "$REANA_HOME/admin-token.new" 2> "$REANA_HOME/logs/admin.log") || {
         cat "$REANA_HOME/logs/admin.log" >&2
+        rm -f "$REANA_HOME/admin-token.new"
         exit 1
     }
-    # The token is the last word printed by create-admin-user.
-    (umask 077 && tail -n 1 "$REANA_HOME/logs/admin.log" | awk '{print $NF}' \
+    (umask 077 && tail -n 1 "$REANA_HOME/admin-token.new" | awk '{print $NF}' \
         > "$REANA_HOME/admin-token")
+    rm -f "$REANA_HOME/admin-token.new"
 fi
-cat > "$ENVFILE" <<ENV
+# The env file holds the admin's token: readable by the platform's user only (also when an
+# older version left it, or the key files, readable by others).
+(umask 077 && cat > "$ENVFILE" <<ENV
 export REANA_SERVER_URL=$SERVER_URL
 export REANA_ACCESS_TOKEN=$(cat "$REANA_HOME/admin-token")
 ENV
+)
+chmod 600 "$ENVFILE" "$REANA_HOME/admin-token"
+if [ -f "$REANA_HOME/secret-key" ]; then chmod 600 "$REANA_HOME/secret-key"; fi
 
 # supervisord's socket lives in /tmp: a Unix socket path must stay short.
 SOCKET_ID=$(printf '%s' "$REANA_HOME" | sha256sum | cut -c1-12)

@@ -172,6 +172,9 @@ class Config:
     storage_backend: str = "local"
     shared_pvc_name: str = "reana-shared-persistent-volume"
     workflow_engine_image_serial: str = "reana/reana-workflow-engine-serial:0.9.6"
+    workflow_engine_image_cwl: str = "reana/reana-workflow-engine-cwl:0.9.6"
+    workflow_engine_image_snakemake: str = "reana/reana-workflow-engine-snakemake:0.9.6"
+    workflow_engine_image_yadage: str = "reana/reana-workflow-engine-yadage:0.9.6"
     job_controller_image: str = "reana/reana-job-controller:0.9.6"
     job_controller_port: int = 5000
     secrets_name: str = "reana-secrets"
@@ -304,6 +307,17 @@ def load_config(environ=None) -> Config:
             environ, "REANA_WORKFLOW_ENGINE_IMAGE_SERIAL",
             "reana/reana-workflow-engine-serial:0.9.6",
         ),
+        workflow_engine_image_cwl=_env(
+            environ, "REANA_WORKFLOW_ENGINE_IMAGE_CWL", "reana/reana-workflow-engine-cwl:0.9.6",
+        ),
+        workflow_engine_image_snakemake=_env(
+            environ, "REANA_WORKFLOW_ENGINE_IMAGE_SNAKEMAKE",
+            "reana/reana-workflow-engine-snakemake:0.9.6",
+        ),
+        workflow_engine_image_yadage=_env(
+            environ, "REANA_WORKFLOW_ENGINE_IMAGE_YADAGE",
+            "reana/reana-workflow-engine-yadage:0.9.6",
+        ),
         job_controller_image=_env(
             environ, "REANA_JOB_CONTROLLER_IMAGE", "reana/reana-job-controller:0.9.6"
         ),
@@ -335,6 +349,15 @@ def load_config(environ=None) -> Config:
 def get_config() -> Config:
     """The process-wide configuration, read once from ``os.environ``."""
     return load_config()
+
+
+JOB_SECRETS_FOLDER = "secrets"
+"""The folder of a job controller's folder holding the owner's decrypted file secrets."""
+
+
+def job_controller_dir(workflow_uuid, config: Config | None = None) -> Path:
+    """A run's job-controller folder on this host (its logs, the owner's file secrets)."""
+    return (config or get_config()).home / "run" / str(workflow_uuid)
 
 
 def reset_config() -> None:

@@ -20,14 +20,15 @@ import yaml
 
 from reana_commons.errors import REANAValidationError, WorkspaceFileNotFound, WorkspacePathError
 from reana_commons.validation import validate_operational_options, validate_reana_spec
+from reana_commons.workflow_types import WORKFLOW_TYPE_TABLE, WORKFLOW_TYPES
 from reana_commons.workspace import resolve
 
 log = logging.getLogger(__name__)
 
-WORKFLOW_TYPES = ("serial", "cwl", "yadage", "snakemake")
-PARAMETER_FILE_TYPES = ("cwl", "snakemake")
+PARAMETER_FILE_TYPES = tuple(t.name for t in WORKFLOW_TYPE_TABLE if t.parameter_file)
 
 __all__ = [
+    "WORKFLOW_TYPES",
     "complete_spec",
     "load_reana_spec",
     "load_yaml_file",
@@ -59,7 +60,8 @@ def _inside(analysis_dir: Path, relative: str, what: str) -> Path:
         raise REANAValidationError(f"{what} '{relative}': {error.message}") from error
 
 
-def _load_serial_file(workflow_file: Path, _analysis_dir: Path) -> dict:
+def load_serial_file(workflow_file: Path, _analysis_dir: Path) -> dict:
+    """The serial specification in ``workflow_file`` (YAML)."""
     spec = load_yaml_file(workflow_file, "Serial workflow file")
     if not isinstance(spec, dict):
         raise REANAValidationError(f"Serial workflow file {workflow_file.name} is not a mapping.")
@@ -99,7 +101,7 @@ def complete_spec(spec: dict, analysis_dir: Path, loaders: dict[str, SpecLoader]
     """Fill ``workflow.specification`` and file-based parameters (in place; returned)."""
     workflow = spec.get("workflow") or {}
     workflow_type = workflow.get("type")
-    all_loaders = {"serial": _load_serial_file, **(loaders or {})}
+    all_loaders = {**_table_loaders(), **(loaders or {})}
     workflow_file = workflow.get("file")
     if workflow_file and workflow_type in all_loaders and not workflow.get("specification"):
         source = _inside(analysis_dir, workflow_file, "Workflow file")
@@ -112,3 +114,15 @@ def complete_spec(spec: dict, analysis_dir: Path, loaders: dict[str, SpecLoader]
             loaded = load_yaml_file(source, "Input parameters file")
             spec["inputs"]["parameters"] = loaded if isinstance(loaded, dict) else {}
     return spec
+
+
+def _table_loaders() -> dict[str, SpecLoader]:
+    """The spec loaders the workflow-type table names (``module:function``)."""
+    import importlib
+
+    found = {}
+    for type_ in WORKFLOW_TYPE_TABLE:
+        if type_.spec_loader:
+            module, _, function = type_.spec_loader.partition(":")
+            found[type_.name] = getattr(importlib.import_module(module), function)
+    return found

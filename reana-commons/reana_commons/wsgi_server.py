@@ -15,6 +15,8 @@ for each other:
   processes, so the socket is not opened at all.
 - **Workers load the app after the fork** (no ``preload_app``): the master stays
   small and each worker imports only what serving needs.
+- **No credential in the logs.** reana-client puts the user's token in the query
+  string: the access and error logs are redacted (:mod:`reana_commons.log_redaction`).
 - **Two malloc arenas per process.** glibc gives each thread that allocates
   concurrently an arena of its own (up to 8 per core); a worker's request threads
   then hold freed memory in several half-empty arenas, and its resident size grows.
@@ -71,8 +73,19 @@ def gunicorn_settings(host: str, port: int, workers: int, threads: int, timeout:
 def serve_gunicorn(app_factory: Callable, settings: dict) -> None:
     """Run gunicorn with ``settings`` until it stops; each worker calls ``app_factory()``."""
     from gunicorn.app.base import BaseApplication
+    from gunicorn.glogging import Logger
+
+    from reana_commons.log_redaction import redact_handlers
 
     limit_malloc_arenas()
+
+    class _RedactingLogger(Logger):
+        """gunicorn's logger whose access and error lines are redacted."""
+
+        def setup(self, cfg):
+            super().setup(cfg)
+            redact_handlers(self.error_log)
+            redact_handlers(self.access_log)
 
     class _Service(BaseApplication):
         def load_config(self):
@@ -81,6 +94,7 @@ def serve_gunicorn(app_factory: Callable, settings: dict) -> None:
                 # have nothing to configure there.
                 if key in self.cfg.settings:
                     self.cfg.set(key, value)
+            self.cfg.set("logger_class", _RedactingLogger)
 
         def load(self):
             return app_factory()

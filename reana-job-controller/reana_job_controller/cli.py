@@ -31,14 +31,15 @@ def _terminate(_signum, _frame):
 def cli(workflow_uuid, workspace, host, port, url_file, resync_interval):
     """Serve the job controller API of one workflow run."""
     from reana_commons.config import get_config
+    from reana_commons.log_redaction import configure_logging
 
     from reana_job_controller.app import create_app
     from reana_job_controller.controller import JobController
     from reana_job_controller.server import build_server, write_url_file
 
-    logging.basicConfig(
-        level=get_config().log_level,
-        format="%(asctime)s | %(name)s | %(threadName)s | %(levelname)s | %(message)s",
+    configure_logging(
+        get_config().log_level,
+        "%(asctime)s | %(name)s | %(threadName)s | %(levelname)s | %(message)s",
         stream=sys.stderr,
     )
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

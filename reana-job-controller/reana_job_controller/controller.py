@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
 
-from reana_commons.config import get_config
+from reana_commons.config import get_config, job_controller_dir
 from reana_db.enums import JobStatus
 
 from reana_job_controller.errors import (
@@ -58,7 +58,7 @@ class JobController:
         except ValueError:
             raise JobRequestError(f"Invalid workflow UUID {workflow_uuid}.") from None
         self.workspace = Path(workspace).resolve()
-        self.run_dir = Path(run_dir or config.home / "run" / self.workflow_uuid)
+        self.run_dir = Path(run_dir or job_controller_dir(self.workflow_uuid, config))
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.resync_interval = resync_interval
         self.store = JobStore(self.workflow_uuid, database_uri)

@@ -3,7 +3,8 @@
 Read once per job controller (on the first job), as REANA mounts a pod's
 secrets when the pod starts. Env secrets become variables; file secrets are
 written with mode 0600 into ``<run_dir>/secrets/`` (mode 0700, outside the
-workspace) whose path jobs find in ``REANA_USER_SECRET_MOUNT_PATH``.
+workspace) whose path jobs find in ``REANA_USER_SECRET_MOUNT_PATH``; the local run
+manager deletes them when the run ends.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+
+from reana_commons.config import JOB_SECRETS_FOLDER
 
 SECRETS_PATH_VARIABLE = "REANA_USER_SECRET_MOUNT_PATH"
 
@@ -20,7 +23,7 @@ class UserSecrets:
 
     def __init__(self, store, run_dir: Path):
         self.store = store
-        self.directory = run_dir / "secrets"
+        self.directory = run_dir / JOB_SECRETS_FOLDER
         self._lock = threading.Lock()
         self._env: dict[str, str] | None = None
         self._has_files = False

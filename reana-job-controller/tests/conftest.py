@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from reana_job_controller.client import JobControllerClient
+from reana_commons.engine.job_controller_client import JobControllerClient
 from reana_job_controller.testing import JobControllerProcess, create_workflow
 
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 import requests
-from reana_job_controller.client import JobControllerUnavailable
+from reana_commons.engine.job_controller_client import JobControllerUnavailable
 
 sqlite_only = pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
 

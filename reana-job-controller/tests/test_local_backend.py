@@ -97,7 +97,7 @@ def test_restarted_job_controller_follows_running_jobs(job_controller, jc, job_f
     job_controller.kill()  # SIGKILL: no chance to clean up
     time.sleep(0.5)  # `quick` ends while no job controller runs
     job_controller.start()
-    from reana_job_controller.client import JobControllerClient
+    from reana_commons.engine.job_controller_client import JobControllerClient
 
     client = JobControllerClient(job_controller.url)
     job = client.wait(quick, timeout=10)
@@ -114,7 +114,7 @@ def test_sigterm_leaves_jobs_running(job_controller, jc, job_fields, workflow):
     job_controller.stop()
     assert _wait_for(lambda: (Path(workflow.workspace_path) / "survived.txt").exists())
     job_controller.start()
-    from reana_job_controller.client import JobControllerClient
+    from reana_commons.engine.job_controller_client import JobControllerClient
 
     assert JobControllerClient(job_controller.url).wait(job_id, timeout=10)["status"] == "finished"
 

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from reana_job_controller.client import JobControllerClient, JobControllerUnavailable
+from reana_commons.engine.job_controller_client import JobControllerClient, JobControllerUnavailable
 from reana_job_controller.job_managers.slurm_testing import (
     require_slurm,
     require_ssh_login,

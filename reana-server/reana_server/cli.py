@@ -10,6 +10,7 @@ import uuid
 
 import click
 from reana_commons.config import SECRET_KEY_FILE, get_config
+from reana_commons.log_redaction import configure_logging
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
@@ -268,7 +269,7 @@ def quota_set(email, user_id, resource, limit):
 @click.option("--threads", default=8, show_default=True, type=int, help="Threads per worker.")
 def server(host, port, workers, threads):
     """Serve the public REST API with gunicorn (database migrated first)."""
-    logging.basicConfig(level=get_config().log_level)
+    configure_logging(get_config().log_level)
     migrate_in_child()
     serve(host, port, workers, threads)
 

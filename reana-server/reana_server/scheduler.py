@@ -28,6 +28,7 @@ from datetime import timedelta
 
 from reana_commons.api_clients import WorkflowControllerClient, WorkflowControllerUnavailable
 from reana_commons.config import get_config
+from reana_commons.log_redaction import configure_logging
 from reana_commons.messaging import BaseConsumer, workflow_submission_queue
 from reana_db.database import new_session
 from reana_db.enums import RunStatus
@@ -327,9 +328,6 @@ def run(scheduler: Scheduler | None = None) -> None:
 
 def main() -> None:
     """Entry point of ``reana-scheduler``."""
-    logging.basicConfig(
-        level=get_config().log_level,
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
-    )
+    configure_logging(get_config().log_level, "%(asctime)s %(name)s %(levelname)s %(message)s")
     log.info("scheduler starting (max %d active runs)", get_config().max_concurrent_batch_workflows)
     run()

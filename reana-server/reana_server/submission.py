@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 from reana_commons.specification import validate_reana_spec
+from reana_commons.workflow_types import UnknownWorkflowType, workflow_type
 from reana_db.enums import RunStatus, WorkspaceRetentionRuleStatus
 from reana_db.models import User, Workflow, WorkspaceRetentionRule
 from reana_db.run_numbers import next_run_number
@@ -25,12 +26,19 @@ def validate_specification(spec: dict) -> None:
     """
     workflow = (spec or {}).get("workflow")
     if (isinstance(workflow, dict) and workflow.get("specification") is None
-            and workflow.get("type") == "yadage" and workflow.get("file")):
+            and _engine_loads_file(workflow.get("type")) and workflow.get("file")):
         spec = {**spec, "workflow": {k: v for k, v in workflow.items() if k != "specification"}}
     try:
         validate_reana_spec(spec)
     except ValueError as error:
         raise BadRequest(str(error)) from error
+
+
+def _engine_loads_file(type_name) -> bool:
+    try:
+        return workflow_type(type_name).engine_loads_workflow_file
+    except UnknownWorkflowType:
+        return False
 
 
 def validate_parameters(spec: dict, input_parameters: dict) -> None:

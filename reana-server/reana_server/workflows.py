@@ -8,6 +8,7 @@ from pathlib import Path
 
 from reana_commons.config import Config
 from reana_commons.specification import validate_operational_options as check_operational_options
+from reana_commons.workflow_types import WORKFLOW_TYPES
 from reana_db.creation import RunNumberConflict, store_new_run
 from reana_db.models import User, Workflow
 from reana_db.quota import has_exceeded_quota
@@ -16,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from reana_server.errors import BadRequest, Forbidden, WorkflowLookupError
 
-WORKFLOW_TYPES = ("serial", "cwl", "yadage", "snakemake")
 DEFAULT_RETENTION_PATTERN = "**/*"
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 from reana_commons.config import get_config
+from reana_commons.log_redaction import configure_logging
 from reana_db.database import db_session, get_engine
 from werkzeug.routing import PathConverter
 
@@ -57,7 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def serve(host: str, port: int, workers: int = 2, threads: int = 4) -> None:
     """Serve the API: gunicorn with ``workers`` processes, or threaded werkzeug for ≤ 1."""
-    logging.basicConfig(level=get_config().log_level)
+    configure_logging(get_config().log_level)
     if workers <= 1:
         from werkzeug.serving import run_simple
 

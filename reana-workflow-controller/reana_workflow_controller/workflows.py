@@ -15,6 +15,7 @@ from reana_commons.validation.operational_options import OPERATIONAL_OPTIONS
 from reana_commons.validation.operational_options import (
     validate_operational_options as validate_options,
 )
+from reana_commons.workflow_types import WORKFLOW_TYPES
 from reana_db import retention
 from reana_db.creation import RunNumberConflict, store_new_run
 from reana_db.models import User, Workflow, WorkspaceRetentionRule
@@ -25,7 +26,6 @@ from sqlalchemy.orm import Session
 from reana_workflow_controller.errors import BadRequest, Conflict, NotFound
 
 DEFAULT_WORKFLOW_NAME = "workflow"
-WORKFLOW_TYPES = ("serial", "cwl", "yadage", "snakemake")
 
 
 def format_time(value) -> str | None:

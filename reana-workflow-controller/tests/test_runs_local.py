@@ -189,10 +189,17 @@ def test_a_run_without_an_installed_engine_fails_with_the_reason(db, user, run_e
 
 @pytest.mark.parametrize("victim", ["engine", "job_controller"])
 def test_reconciler_fails_a_run_whose_process_was_killed(db, user, run_env, victim):
+    from reana_commons.config import job_controller_dir
+    from reana_db.user_secrets import add_secrets
+
+    add_secrets(db, user, {"key.pem": (b"-----BEGIN KEY-----", "file")})
+    db.commit()
     workflow = make_workflow(db, user, "sleep 60")
     runs.start_run(db, workflow, {}, {})
     handle = handle_of(db, workflow)
     wait_for(lambda: running_job(db, workflow))
+    secrets = job_controller_dir(workflow.id_) / "secrets"
+    assert (secrets / "key.pem").read_bytes() == b"-----BEGIN KEY-----"
     reconciler = Reconciler(grace=1.0, interval=0.2)
     assert reconciler.reconcile_once() == []
     os.kill(handle[victim]["pid"], signal.SIGKILL)
@@ -216,6 +223,7 @@ def test_reconciler_fails_a_run_whose_process_was_killed(db, user, run_env, vict
     db.expire_all()
     failed = db.get(Workflow, workflow.id_)
     assert "engine or job controller process is gone" in failed.logs
+    assert not secrets.exists()  # the owner's decrypted secrets went with the run
     # Nothing of the run is left: engine, job controller, and the job's sleep.
     wait_for(lambda: not _run_processes(workflow), seconds=10)
 

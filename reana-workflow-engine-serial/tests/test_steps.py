@@ -1,8 +1,11 @@
-"""Step selection and job requests (pure functions)."""
+"""Step selection, job requests and the plan (pure functions)."""
 
 from __future__ import annotations
 
-from reana_workflow_engine_serial.steps import job_request, targeted_steps
+from types import SimpleNamespace
+
+from reana_commons.engine.jobs import job_request
+from reana_workflow_engine_serial.steps import targeted_steps
 
 STEPS = [{"name": "A"}, {"name": "b"}, {}, {"name": "D"}]
 
@@ -24,22 +27,25 @@ def test_job_request_passes_step_resources():
     step = {"name": "fit", "environment": "img:1", "compute_backend": "slurmcern",
             "kubernetes_memory_limit": "1Gi", "slurm_time": "", "unpacked_image": True,
             "commands": ["x"]}
-    request = job_request(step, "x", "uuid", "/ws")
+    run = SimpleNamespace(workflow_uuid="uuid", workspace="/ws")
+    request = job_request(run, image=step["environment"], name=step["name"],
+                          command_for_display="x", hints=step)
     assert request == {"workflow_uuid": "uuid", "workflow_workspace": "/ws", "docker_img": "img:1",
                        "job_name": "fit", "prettified_cmd": "x", "compute_backend": "slurmcern",
                        "kubernetes_memory_limit": "1Gi", "unpacked_img": True}
-    assert job_request({"commands": ["y"]}, "y", "u", "/w")["job_name"] == ""
+    assert job_request(run, image="", name="", command_for_display="y",
+                       hints={"commands": ["y"]})["job_name"] == ""
 
 
 def test_plan_expands_parameters_and_accepts_a_whole_reana_yaml():
     import pytest
     from reana_commons.errors import REANAValidationError
-    from reana_workflow_engine_serial.engine import SerialEngine
+    from reana_workflow_engine_serial.engine import plan
 
     spec = {"workflow": {"type": "serial", "specification": {"steps": [
         {"name": "a", "commands": ["echo ${x} $y", "echo $$z"]}]}}}
-    engine = SerialEngine("uuid", "/ws", spec, {"x": 1, "y": "two"}, {}, jobs=None)
-    assert [command for _, _, command in engine.plan()] == ["echo 1 two", "echo $z"]
-    engine.parameters = {}
+    run = SimpleNamespace(specification=spec, parameters={"x": 1, "y": "two"}, options={})
+    assert [command for _, _, command in plan(run)] == ["echo 1 two", "echo $z"]
+    run.parameters = {}
     with pytest.raises(REANAValidationError, match="'x'"):
-        engine.plan()
+        plan(run)

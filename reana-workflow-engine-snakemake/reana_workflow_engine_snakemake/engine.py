@@ -8,6 +8,7 @@ with Snakemake's own explanation and the failing jobs' log tails.
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 from snakemake.api import SnakemakeApi
@@ -36,8 +37,9 @@ def run_workflow(run) -> bool:
     inputs = workflow_inputs(run)
     run.reporter.running()
     run.jobs_ready()
-    watcher = JobWatcher(run, inputs.jobs)
-    session = executor.EngineSession(run, watcher, RunProgress(run.reporter))
+    watcher = JobWatcher(run)
+    session = executor.EngineSession(run, watcher, RunProgress(run.reporter),
+                                     sigterm_handler=signal.getsignal(signal.SIGTERM))
     try:
         return _execute(run, inputs, session)
     finally:
@@ -74,8 +76,8 @@ def _execute(run, inputs: WorkflowInputs, session: executor.EngineSession) -> bo
                 _write_report(run, dag_api, inputs.report)
         except Exception as error:  # noqa: BLE001 - Snakemake's errors end the run failed
             api.print_exception(error)
-            run.reporter.failed(failure_reason(error, bridge.last_error, session),
-                                failed_jobs=session.failed_jobs)
+            # The failed jobs' ids went out when they failed (RunProgress.job_failed).
+            run.reporter.failed(failure_reason(error, bridge.last_error, session))
             return False
     run.reporter.finished()
     return True

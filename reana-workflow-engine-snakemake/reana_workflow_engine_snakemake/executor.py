@@ -13,6 +13,7 @@ will not come back.
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
@@ -62,6 +63,9 @@ class EngineSession:
     """A :class:`reana_workflow_engine_snakemake.watcher.JobWatcher`."""
     progress: Any
     """A :class:`reana_workflow_engine_snakemake.progress.RunProgress`."""
+    sigterm_handler: Any = None
+    """The engine's SIGTERM handler (stop the jobs, fail the run), put back after Snakemake's
+    scheduler replaced it with one that waits for the running jobs to end."""
     failed_jobs: list = field(default_factory=list)
     failures: list = field(default_factory=list)
     """One text per failed job: rule, job id, exit code, the tail of its logs."""
@@ -80,14 +84,26 @@ async def _prepare(job) -> None:
 class Executor(RemoteExecutor):
     """Submits each Snakemake job to the job controller and follows it to its end."""
 
+    # Properties, not attributes set in __post_init__: RemoteExecutor starts the status
+    # thread (check_active_jobs, sleep) before it calls __post_init__.
+    @property
+    def session(self) -> EngineSession:
+        return self.workflow.executor_settings.session
+
+    @property
+    def run(self):
+        return self.session.run
+
+    @property
+    def watcher(self):
+        return self.session.watcher
+
     def __post_init__(self):
-        self.session: EngineSession = self.workflow.executor_settings.session
-        self.run = self.session.run
-        self.watcher = self.session.watcher
         self.session.progress.attach(self.workflow)
 
     # --- submission (Snakemake's scheduler thread) ------------------------------------------
     def run_job(self, job) -> None:
+        self._keep_engine_sigterm_handler()
         try:
             spec = job_spec(job, str(self.run.workspace))
             async_run(_prepare(job))
@@ -108,8 +124,12 @@ class Executor(RemoteExecutor):
         # thread could see the job would leave it asleep until the idle check.
         self.watcher.watch(job_id)
 
+    def _keep_engine_sigterm_handler(self) -> None:
+        handler = self.session.sigterm_handler
+        if handler is not None and signal.getsignal(signal.SIGTERM) is not handler:
+            signal.signal(signal.SIGTERM, handler)
+
     def _refused(self, job, message: str) -> None:
-        self.run.log.error("%s", message)
         self.session.failures.append(message)
         self.report_job_error(SubmittedJobInfo(job=job), msg=message + "\n")
 
@@ -139,10 +159,10 @@ class Executor(RemoteExecutor):
         tail = self._log_tail(job_id)
         if tail:
             text += f" Last lines of its logs:\n{tail}"
-        self.run.log.error("%s", text)
         self.session.failed_jobs.append(job_id)
         self.session.failures.append(text)
         self.session.progress.job_failed(job_id)
+        # Snakemake logs it in its "Error in rule" block, the run's end repeats it.
         self.report_job_error(info, msg=text.rstrip("\n") + "\n")
 
     def _log_tail(self, job_id: str) -> str:

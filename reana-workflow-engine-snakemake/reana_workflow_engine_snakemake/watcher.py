@@ -1,35 +1,40 @@
 """Following submitted jobs to their end without polling.
 
-Each job is waited for by a long-poll (``GET /jobs/<id>?wait=``) in a pool thread,
-so the engine learns a job's end as soon as the job controller does; Snakemake's
+Each running job is waited for by a long-poll (``GET /jobs/<id>?wait=``) in a
+thread of its own (Snakemake's ``jobs`` bound limits how many run at once), so
+the engine learns a job's end as soon as the job controller does; Snakemake's
 status thread sleeps on :meth:`JobWatcher.wait_for_change` instead of a fixed
-interval.
+interval. The threads are daemons: a terminated engine does not wait for them.
 """
 
 from __future__ import annotations
 
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 
 
 class JobWatcher:
     """Waits for the end of every watched job of one run (thread-safe)."""
 
-    def __init__(self, run, max_parallel: int):
+    def __init__(self, run):
         self._run = run
-        self._pool = ThreadPoolExecutor(max_workers=max(1, max_parallel),
-                                        thread_name_prefix="job-wait")
-        self._futures: dict[str, Future] = {}
         self._lock = threading.Lock()
+        self._ended: dict[str, tuple[dict | None, Exception | None]] = {}
         self._changed = threading.Event()
         self._closed = False
 
     def watch(self, job_id: str) -> None:
         """Start waiting for ``job_id``'s end."""
-        future = self._pool.submit(self._run.wait, job_id)
-        future.add_done_callback(lambda _future: self._changed.set())
+        threading.Thread(target=self._wait, args=(job_id,), name=f"job-{job_id[:8]}",
+                         daemon=True).start()
+
+    def _wait(self, job_id: str) -> None:
+        try:
+            outcome = (self._run.wait(job_id), None)
+        except Exception as error:  # noqa: BLE001 - handed to the status thread
+            outcome = (None, error)
         with self._lock:
-            self._futures[job_id] = future
+            self._ended[job_id] = outcome
+        self._changed.set()
 
     def ended(self, job_id: str) -> dict | None:
         """The job once it ended (its job-controller record), else None.
@@ -37,12 +42,12 @@ class JobWatcher:
         Raises what waiting raised (the job controller is gone, say).
         """
         with self._lock:
-            future = self._futures.get(job_id)
-        if future is None or not future.done():
+            outcome = self._ended.pop(job_id, None)
+        if outcome is None:
             return None
-        job = future.result()
-        with self._lock:
-            self._futures.pop(job_id, None)
+        job, error = outcome
+        if error is not None:
+            raise error
         return job
 
     def clear(self) -> None:
@@ -58,7 +63,6 @@ class JobWatcher:
         return self._closed
 
     def close(self) -> None:
-        """Stop waiting: pending long-polls are abandoned (their threads end with them)."""
+        """Stop waiting (pending long-polls are abandoned with their daemon threads)."""
         self._closed = True
         self._changed.set()
-        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -52,3 +52,71 @@ def test_runs_every_rule_through_the_job_controller(platform):
     logs = platform.logs(messages)
     assert "| snakemake.logging | MainThread | INFO | Building DAG of jobs..." in logs
     assert "| snakemake.logging | MainThread | INFO | 5 of 5 steps (100%) done" in logs
+
+
+def test_config_file_parameters_and_targets(platform):
+    """``input`` names the config file; -p parameters override its keys, single letters too."""
+    platform.write("Snakefile", """\
+        rule all:
+            input: "out/greeting.txt", "out/other.txt"
+
+        rule greet:
+            output: "out/greeting.txt"
+            shell: "echo {config[greeting]} {config[x]} > {output}"
+
+        rule other:
+            output: "out/other.txt"
+            shell: "echo other > {output}"
+        """)
+    platform.write("config/inputs.yaml", "greeting: hello\nx: from-file\n")
+    code, err, messages = platform.run_engine(
+        parameters={"input": "config/inputs.yaml", "x": "overridden"},
+        options={"targets": "out/greeting.txt"})
+    assert code == 0, err
+    assert (platform.workspace / "out/greeting.txt").read_text() == "hello overridden\n"
+    assert not (platform.workspace / "out/other.txt").exists()
+    assert len(platform.job_ids(messages, "finished")) == 1
+
+    code, err, messages = platform.run_engine(
+        parameters={"input": "config/inputs.yaml"}, options={"TARGET": "other"})
+    assert code == 0, err
+    assert (platform.workspace / "out/other.txt").read_text() == "other\n"
+    assert (platform.workspace / "out/greeting.txt").read_text() == "hello overridden\n"
+
+
+def test_restart_runs_only_what_is_out_of_date_and_writes_the_report(platform):
+    _prepare(platform)
+    code, err, _messages = platform.run_engine(parameters={"greeting": "hi"})
+    assert code == 0, err
+    platform.write("data/b.txt", "changed b\n")
+    code, err, messages = platform.run_engine(parameters={"greeting": "hi"},
+                                              options={"report": "reports/run.html"})
+    assert code == 0, err
+    assert (platform.workspace / "results/summary.txt").read_text() == \
+        "hi\nSAMPLE A\nCHANGED B\nSAMPLE C\n"
+    totals = [t for t in (platform.progress_of(m, "total") for m in messages) if t]
+    assert totals[-1]["total"] == 2  # shout for b, then summary
+    jobs = platform.jobs()
+    assert sorted(jobs[j]["job_name"] for j in platform.job_ids(messages, "finished")) == \
+        ["shout", "summary"]
+    report = (platform.workspace / "reports/run.html").read_text()
+    assert report.lstrip().lower().startswith("<!doctype html") and "summary" in report
+    assert "Snakemake report written to reports/run.html" in platform.logs(messages)
+
+
+def test_jobs_option_bounds_the_jobs_running_at_once(platform):
+    platform.write("Snakefile", """\
+        rule all:
+            input: expand("t/{i}.txt", i=range(4))
+
+        rule nap:
+            output: "t/{i}.txt"
+            shell: "date +%s.%N > {output}; sleep 0.6; date +%s.%N >> {output}"
+        """)
+    code, err, _messages = platform.run_engine(options={"jobs": "2"})
+    assert code == 0, err
+    spans = [tuple(map(float, (platform.workspace / f"t/{i}.txt").read_text().split()))
+             for i in range(4)]
+    overlapping = max(sum(1 for start, end in spans if start <= moment < end)
+                      for moment, _ in spans)
+    assert overlapping == 2

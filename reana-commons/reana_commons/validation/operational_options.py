@@ -1,24 +1,29 @@
-"""Operational options (``-o key=value``) each workflow engine accepts."""
+"""Operational options (``-o key=value``) each workflow engine accepts.
+
+The options of each type live in :mod:`reana_commons.workflow_types`; this module
+checks a run's options against them with REANA's messages.
+"""
 
 from __future__ import annotations
 
 from reana_commons.errors import REANAValidationError
-
-OPERATIONAL_OPTIONS: dict[str, dict[str, str]] = {
-    "CACHE": {"serial": "CACHE"},
-    "FROM": {"serial": "FROM"},
-    "TARGET": {"serial": "TARGET", "cwl": "--target"},
-    "toplevel": {"yadage": "toplevel"},
-    "initdir": {"yadage": "initdir"},
-    "initfiles": {"yadage": "initfiles"},
-    "accept_metadir": {"yadage": "accept_metadir"},
-    "report": {"snakemake": "report"},
-}
-"""Option name → {workflow type: the name the engine receives}."""
+from reana_commons.workflow_types import WORKFLOW_TYPE_TABLE, UnknownWorkflowType, workflow_type
 
 
-def validate_operational_options(workflow_type: str, options) -> dict:
-    """Options translated for the engine of ``workflow_type`` (cwl ``TARGET`` → ``--target``).
+def _by_option() -> dict[str, dict[str, str]]:
+    table: dict[str, dict[str, str]] = {}
+    for type_ in WORKFLOW_TYPE_TABLE:
+        for name, engine_name in type_.operational_options.items():
+            table.setdefault(name, {})[type_.name] = engine_name
+    return table
+
+
+OPERATIONAL_OPTIONS: dict[str, dict[str, str]] = _by_option()
+"""Option name → {workflow type: the name the engine receives} (derived from the table)."""
+
+
+def validate_operational_options(workflow_type_name: str, options) -> dict:
+    """Options translated for the engine of ``workflow_type_name`` (cwl ``TARGET`` → ``--target``).
 
     Raises :class:`REANAValidationError` with REANA's messages for unknown options
     and options of another engine.
@@ -27,14 +32,17 @@ def validate_operational_options(workflow_type: str, options) -> dict:
         return {}
     if not isinstance(options, dict):
         raise REANAValidationError("Operational options must be a dictionary.")
+    try:
+        accepted = workflow_type(workflow_type_name).operational_options
+    except UnknownWorkflowType:
+        accepted = {}
     translated = {}
     for name, value in options.items():
-        engines = OPERATIONAL_OPTIONS.get(name)
-        if engines is None:
+        if name not in OPERATIONAL_OPTIONS:
             raise REANAValidationError(f'Operational option "{name}" not supported.')
-        if workflow_type not in engines:
+        if name not in accepted:
             raise REANAValidationError(
-                f'Operational option "{name}" not supported for {workflow_type} workflows.'
+                f'Operational option "{name}" not supported for {workflow_type_name} workflows.'
             )
-        translated[engines[workflow_type]] = value
+        translated[accepted[name]] = value
     return translated

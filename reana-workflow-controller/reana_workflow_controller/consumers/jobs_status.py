@@ -18,6 +18,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from reana_commons.config import get_config
+from reana_commons.log_redaction import configure_logging
 from reana_commons.messaging import BaseConsumer, ack_all, jobs_status_queue, settle
 from reana_db.database import new_session
 from sqlalchemy.exc import SQLAlchemyError
@@ -152,10 +153,7 @@ def _cleanup_run(run_id, runtime: str, handle: dict) -> None:
 
 def main() -> None:
     """Run the consumer and, in a thread, the reconciler until SIGTERM."""
-    logging.basicConfig(
-        level=get_config().log_level,
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
-    )
+    configure_logging(get_config().log_level, "%(asctime)s %(name)s %(levelname)s %(message)s")
     consumer = JobStatusConsumer()
     reconciler = Reconciler(drained_at=lambda: consumer.drained_at)
     reconciler.start_thread()

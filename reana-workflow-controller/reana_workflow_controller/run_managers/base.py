@@ -11,20 +11,10 @@ started run with a JSON-able *handle* dict, stored in ``reana_db.models.RunHandl
 
 from __future__ import annotations
 
-import base64
-import json
 from abc import ABC, abstractmethod
 
+from reana_commons.workflow_types import UnknownWorkflowType, workflow_type
 from reana_db.models import Workflow
-
-ENGINE_COMMANDS = {
-    "serial": "run-serial-workflow",
-    "cwl": "run-cwl-workflow",
-    "yadage": "run-yadage-workflow",
-    "snakemake": "run-snakemake-workflow",
-}
-"""Console script of each workflow engine type (one place for engine knowledge)."""
-
 
 ENGINE_ENDED_CLEANLY = "its engine ended successfully but its final status never arrived"
 """The reconciler's reason for a run whose engine exited with 0: it waits longer for it."""
@@ -91,32 +81,14 @@ class RunManager(ABC):
 
 def engine_command(workflow: Workflow) -> list[str]:
     """The engine command line of ``workflow`` (REANA's ``run-<type>-workflow`` CLI)."""
-    type_ = workflow.type_
-    if type_ not in ENGINE_COMMANDS:
-        raise RunManagerError(f"Workflow engine {type_} is not supported.")
+    try:
+        type_ = workflow_type(workflow.type_)
+    except UnknownWorkflowType:
+        raise RunManagerError(f"Workflow engine {workflow.type_} is not supported.") from None
     spec = workflow.reana_specification or {}
     workflow_spec = spec.get("workflow", {}) or {}
     parameters = dict((spec.get("inputs") or {}).get("parameters") or {})
     parameters.update(workflow.input_parameters or {})
-    argv = [
-        ENGINE_COMMANDS[type_],
-        "--workflow-uuid",
-        str(workflow.id_),
-        "--workflow-workspace",
-        str(workflow.workspace_path),
-    ]
-    if type_ != "snakemake":
-        argv += ["--workflow-json", _b64(workflow_spec.get("specification") or {})]
-    if type_ != "serial" and workflow_spec.get("file"):
-        argv += ["--workflow-file", str(workflow_spec["file"])]
-    argv += [
-        "--workflow-parameters",
-        _b64(parameters),
-        "--operational-options",
-        _b64(workflow.operational_options or {}),
-    ]
-    return argv
-
-
-def _b64(value) -> str:
-    return base64.b64encode(json.dumps(value).encode()).decode()
+    return type_.engine_argv(workflow.id_, workflow.workspace_path,
+                             workflow_spec.get("specification") or {}, workflow_spec.get("file"),
+                             parameters, workflow.operational_options or {})

@@ -21,6 +21,7 @@ import time
 
 from reana_commons.config import get_config
 from reana_commons.k8s import api, objects
+from reana_commons.workflow_types import UnknownWorkflowType, workflow_type
 from reana_db.models import Workflow
 
 from reana_workflow_controller.run_managers.base import (
@@ -275,7 +276,11 @@ def _delete_job(namespace: str, name: str) -> None:
 
 
 def _engine_image(type_: str) -> str:
-    image = getattr(get_config(), f"workflow_engine_image_{type_}", None)
+    try:
+        setting = workflow_type(type_).image_setting
+    except UnknownWorkflowType:
+        raise RunManagerError(f"Workflow engine {type_} is not supported.") from None
+    image = getattr(get_config(), setting, None)
     if not image:
         raise RunManagerError(f"No engine image is configured for {type_} workflows.")
     return image

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import psutil
 import requests
-from reana_commons.config import get_config
+from reana_commons.config import JOB_SECRETS_FOLDER, get_config, job_controller_dir
+from reana_commons.workflow_types import engine_executable
 from reana_db.models import Workflow
 
 from reana_workflow_controller.run_managers import spawner
@@ -63,11 +64,14 @@ class LocalRunManager(RunManager):
         if not workflow.workspace_path:
             raise RunManagerError(f"Workflow {workflow.id_} has no workspace.")
         engine_argv = engine_command(workflow)
-        if not _installed(engine_argv[0]):
+        executable = _engine_script(engine_argv[0])
+        if not executable:
             raise RunManagerError(
                 f"No {workflow.type_} workflow engine is installed in this deployment "
                 f"({engine_argv[0]} not found): install the engine's package next to the "
-                "workflow controller, or run the workflow where one is installed.")
+                "workflow controller (or into $REANA_WORKFLOW_ENGINES_BIN_DIR's venv), or "
+                "run the workflow where one is installed.")
+        engine_argv[0] = executable
         folder = run_dir(workflow.id_)
         folder.mkdir(parents=True, exist_ok=True)
         url_file = folder / "job-controller.url"
@@ -151,6 +155,8 @@ class LocalRunManager(RunManager):
             # The job controller died (or was ended by stop() right after signalling jobs
             # whose grace period it no longer watches): find them by their tag.
             _terminate(_leftovers(handle["workflow_uuid"]))
+        if handle.get("workflow_uuid"):
+            remove_secrets(handle["workflow_uuid"])
         folder = handle.get("run_dir")
         if folder and Path(folder).parent == get_config().home / "runs":
             # The process logs stay for diagnosis; the pid list goes (nothing left to stop).
@@ -187,6 +193,14 @@ class LocalRunManager(RunManager):
             return ""
 
 
+def remove_secrets(workflow_uuid: str) -> None:
+    """Delete the owner's decrypted file secrets the run's job controller wrote (run ended)."""
+    folder = job_controller_dir(workflow_uuid) / JOB_SECRETS_FOLDER
+    shutil.rmtree(folder, ignore_errors=True)
+    if folder.exists():
+        log.error("the secrets of run %s could not be removed from %s", workflow_uuid, folder)
+
+
 def _leftovers(workflow_uuid: str) -> list[dict]:
     """Processes still tagged with the run (jobs of a job controller that died)."""
     found = []
@@ -214,9 +228,12 @@ def _exit_code(handle: dict | None, process: str) -> str:
 
 
 @functools.cache
-def _installed(script: str) -> bool:
-    """Whether a console script can be started (installed entry point or on PATH)."""
-    return bool(entry_points(group="console_scripts", name=script)) or bool(shutil.which(script))
+def _engine_script(script: str) -> str | None:
+    """How to start engine console script ``script``: its name when this environment has it
+    (so the zygote can fork it), else its path (an engine venv's bin, PATH), else None."""
+    if entry_points(group="console_scripts", name=script):
+        return script
+    return engine_executable(script)
 
 
 def _write_handle(folder: Path, handle: dict) -> None:

@@ -43,9 +43,10 @@ def spawn(argv: list[str], env: dict, log_file: Path, cwd: Path) -> dict:
     full_env = dict(os.environ)
     full_env.update(env)
     full_env["PYTHONUNBUFFERED"] = "1"
-    forked = _spawn_from_zygote(argv, full_env, log_file, cwd)
-    if forked is not None:
-        return forked
+    if os.sep not in argv[0]:  # a path: an engine in a venv of its own, not in the zygote
+        forked = _spawn_from_zygote(argv, full_env, log_file, cwd)
+        if forked is not None:
+            return forked
     return _spawn_cold(argv, full_env, log_file, cwd)
 
 

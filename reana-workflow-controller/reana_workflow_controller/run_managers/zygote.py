@@ -1,7 +1,8 @@
 """Zygote: a pre-imported parent that forks per-run processes in milliseconds.
 
 ``python -m reana_workflow_controller.run_managers.zygote`` imports the job
-controller and the workflow engines once, then listens on an abstract Unix
+controller and the workflow engines once (the modules the ``reana.workflow_engines``
+entry points name: every engine installed in this environment), then listens on an abstract Unix
 socket (see :func:`.spawner.zygote_address`). Each request ``{argv, env, log,
 cwd}`` forks a child that starts a new session, takes the requester's
 environment, redirects its output to ``log`` and runs the console script
@@ -20,17 +21,21 @@ import socket
 import sys
 from importlib.metadata import entry_points
 
+from reana_commons.workflow_types import WORKFLOW_TYPE_TABLE, engine_modules
+
 PRELOAD = (
     "reana_job_controller.cli",
-    "reana_workflow_engine_serial.cli",
-    # What those CLIs import inside their functions (else each child imports it, ~0.2 s).
+    # What its CLI imports inside functions (else each child imports it, ~0.2 s), and the
+    # engine kit every engine uses.
     "reana_job_controller.app",
     "reana_job_controller.api.jobs",
     "reana_job_controller.controller",
     "reana_job_controller.job_managers.local",
     "reana_job_controller.server",
-    "reana_job_controller.client",
-    "reana_workflow_engine_serial.engine",
+    "reana_commons.engine.job_controller_client",
+    "reana_commons.engine.harness",
+    "reana_commons.engine.reporter",
+    "reana_commons.engine.jobs",
     "reana_commons.messaging",
     "reana_commons.parameters",
     "kombu.transport.pyamqp",
@@ -43,13 +48,13 @@ PRELOAD = (
 )
 
 
-SCRIPTS = ("reana-job-controller", "run-serial-workflow")
+SCRIPTS = ("reana-job-controller", *(t.engine_command for t in WORKFLOW_TYPE_TABLE))
 """Console scripts resolved before forking (an entry-point scan costs each child ~50 ms)."""
 
 
 def preload() -> None:
     """Import what the per-run processes need, skipping what is not installed."""
-    for module in PRELOAD:
+    for module in (*PRELOAD, *engine_modules().values()):
         try:
             importlib.import_module(module)
         except Exception:  # noqa: BLE001 - a missing optional component is not fatal

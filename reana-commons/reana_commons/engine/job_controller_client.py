@@ -1,5 +1,8 @@
 """HTTP client of the job controller, for workflow engines (standard library only).
 
+Part of the engine kit (moved here from ``reana_job_controller.client`` so an engine
+needs reana-commons only, not the job controller and its dependencies).
+
 One persistent HTTP/1.1 connection per thread (``http.client``: a fraction of
 the per-call cost of ``requests``, which matters at thousands of jobs).
 :meth:`JobControllerClient.wait` uses the long-poll extension
@@ -37,8 +40,10 @@ class JobControllerRefused(JobControllerUnavailable):
 class JobControllerClient:
     """Calls of one run's job controller."""
 
-    def __init__(self, base_url: str, timeout: float = 30.0):
+    def __init__(self, base_url: str, timeout: float = 30.0, token: str | None = None):
         self.base_url = base_url.rstrip("/")
+        self.token = token
+        """Sent as ``Authorization: Bearer <token>`` when set (a job controller that checks it)."""
         parsed = urlsplit(self.base_url)
         self.host = parsed.hostname or "127.0.0.1"
         self.port = parsed.port or 80
@@ -67,6 +72,8 @@ class JobControllerClient:
     def _request(self, method: str, path: str, body: bytes | None = None,
                  timeout: float | None = None) -> tuple[int, bytes]:
         headers = {"Content-Type": "application/json"} if body is not None else {}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
         for attempt in (1, 2):
             try:
                 connection, reused = self._connection(timeout or self.timeout)
@@ -141,6 +148,7 @@ class JobControllerClient:
         return json.loads(self._call("POST", "/jobs", payload))["job_id"]
 
     def get(self, job_id: str) -> dict:
+        """The job as the job controller describes it (``status``, ``exit_code``...)."""
         return json.loads(self._call("GET", f"/jobs/{job_id}"))
 
     def wait(self, job_id: str, timeout: float | None = None, chunk: float = 60.0,
@@ -162,13 +170,17 @@ class JobControllerClient:
                 return job
 
     def logs(self, job_id: str) -> str:
+        """The job's output so far."""
         return self._call("GET", f"/jobs/{job_id}/logs").decode(errors="replace")
 
     def stop(self, job_id: str) -> None:
+        """Stop the job (it ends ``stopped``, its logs kept)."""
         self._call("DELETE", f"/jobs/{job_id}/")
 
     def list(self) -> dict:
+        """Every job of the run, by id."""
         return json.loads(self._call("GET", "/jobs"))["jobs"]
 
     def shutdown(self) -> dict:
+        """Stop every job and refuse new ones (the run is ending)."""
         return json.loads(self._call("DELETE", "/shutdown"))

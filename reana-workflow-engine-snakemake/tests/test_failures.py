@@ -1,0 +1,127 @@
+"""Bad input and failing jobs end the run failed, with Snakemake's words and the job's stderr."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+
+def _end(messages: list[dict]) -> dict:
+    ends = [m for m in messages if m["status"] in (2, 3)]
+    assert len(ends) == 1, ends
+    assert ends[0] is messages[-1]
+    return ends[0]
+
+
+def test_a_failing_rule_fails_the_run_with_its_stderr(platform):
+    platform.write("Snakefile", """\
+        rule all:
+            input: "ok.txt", "bad.txt"
+
+        rule ok:
+            output: "ok.txt"
+            shell: "echo fine > {output}"
+
+        rule bad:
+            output: "bad.txt"
+            shell: "echo 'something went wrong' >&2; exit 3"
+        """)
+    code, err, messages = platform.run_engine()
+    assert code == 1, err
+    end = _end(messages)
+    assert end["status"] == 3
+    failed = platform.job_ids(messages, "failed")
+    assert len(failed) == 1 and platform.jobs()[failed[0]]["job_name"] == "bad"
+    logs = platform.logs(messages)
+    assert "| snakemake.logging |" in logs and "Error in rule bad:" in logs
+    assert f"Rule bad: job {failed[0]} failed with exit code 3." in logs
+    assert "something went wrong" in logs
+    reason = end["logs"].split("Workflow failed: ", 1)[1]
+    assert reason.startswith("WorkflowError:\nAt least one job did not complete successfully.")
+    assert f"Rule bad: job {failed[0]} failed with exit code 3." in reason
+    assert reason.rstrip().endswith("something went wrong")
+    assert (platform.workspace / "ok.txt").exists()
+
+
+def test_a_snakefile_syntax_error_fails_the_run_with_snakemakes_message(platform):
+    platform.write("Snakefile", """\
+        rule all:
+            input: "a.txt"
+
+        rule broken
+            output: "a.txt"
+            shell: "touch {output}"
+        """)
+    code, err, messages = platform.run_engine()
+    assert code == 1, err
+    end = _end(messages)
+    assert end["status"] == 3
+    assert "Workflow failed: SyntaxError in file" in end["logs"]
+    assert "Snakefile\", line 3:\nExpected name or colon after rule" in end["logs"]
+    assert "Traceback" not in end["logs"].split("Workflow failed:")[-1][:30]
+
+
+def test_a_missing_config_key_fails_the_run(platform):
+    platform.write("Snakefile", """\
+        rule all:
+            output: "a.txt"
+            shell: "echo {config[nope]} > {output}"
+        """)
+    code, err, messages = platform.run_engine(parameters={"other": "1"})
+    assert code == 1, err
+    end = _end(messages)
+    assert "Workflow failed:" in end["logs"] and "nope" in end["logs"]
+
+
+def test_a_missing_snakefile_and_a_bad_option_fail_the_run(platform):
+    code, err, messages = platform.run_engine(snakefile="workflow/Snakefile")
+    assert code == 1, err
+    assert "Snakefile workflow/Snakefile does not exist in the workspace." in \
+        _end(messages)["logs"]
+    platform.write("Snakefile", "rule all:\n    shell: 'true'\n")
+    code, err, messages = platform.run_engine(options={"jobs": "zero"})
+    assert code == 1, err
+    assert "Operational option jobs must be a positive integer, not 'zero'." in \
+        _end(messages)["logs"]
+
+
+def test_a_run_rule_fails_clearly_instead_of_hanging(platform):
+    platform.write("Snakefile", """\
+        rule all:
+            input: "a.txt"
+
+        rule python_block:
+            output: "a.txt"
+            run:
+                open(output[0], "w").write("x")
+        """)
+    code, err, messages = platform.run_engine(timeout=60)
+    assert code == 1, err
+    end = _end(messages)
+    assert "Rule python_block: run: rules cannot run on REANA" in end["logs"]
+    assert platform.jobs() == {}
+
+
+def test_sigterm_stops_the_running_jobs(platform):
+    platform.write("Snakefile", """\
+        rule all:
+            input: "slow.txt"
+
+        rule slow:
+            output: "slow.txt"
+            shell: "sleep 60; touch {output}"
+        """)
+    process = platform.start_engine()
+    deadline = time.monotonic() + 30
+    while not any(job["status"] == "running" for job in platform.jobs().values()):
+        assert time.monotonic() < deadline and process.poll() is None, process.stderr.read()
+        time.sleep(0.1)
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=30)
+    assert process.returncode == 1
+    end = _end(platform.messages())
+    assert end["status"] == 3 and "Workflow exited unexpectedly." in end["logs"]
+    deadline = time.monotonic() + 15
+    while [job["status"] for job in platform.jobs().values()] != ["stopped"]:
+        assert time.monotonic() < deadline, platform.jobs()
+        time.sleep(0.1)
