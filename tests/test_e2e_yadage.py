@@ -218,8 +218,8 @@ def test_a_workflow_yadage_refuses_fails_the_run_with_yadage_message(runs, tmp_p
     body = platform.wait_status(name, seconds=RUN_SECONDS)
     assert body["status"] == "failed"
     logs = json.loads(platform.api("GET", f"/api/workflows/{name}/logs").json()["logs"])
-    assert ("Workflow failed: Yadage workflow file workflow/workflow.yaml is invalid: 'cmd' "
-            "is a required property (at stages/1/scheduler/step/process)") in \
-        logs["workflow_logs"]
+    assert ("Workflow failed: Yadage workflow file workflow/workflow.yaml is invalid: Additional "
+            "properties are not allowed ('cmdd' was unexpected) (at stages/1/scheduler/step/"
+            "process)") in logs["workflow_logs"]
     assert "Traceback" not in logs["workflow_logs"]
     assert not logs["job_logs"]
