@@ -8,7 +8,7 @@ COMPONENTS := reana-commons reana-db reana-server reana-workflow-controller \
 # an engine whose dependencies clash with the services' goes into ENGINE_VENVS instead, installed
 # with reana-commons into one venv of their own, $(ENGINES_VENV), whose bin/ the run managers
 # search for engine console scripts (REANA_WORKFLOW_ENGINES_BIN_DIR, default .venv-engines/bin).
-ENGINES := reana-workflow-engine-serial
+ENGINES := reana-workflow-engine-serial reana-workflow-engine-cwl reana-workflow-engine-snakemake
 ENGINE_VENVS := reana-workflow-engine-yadage
 ENGINES_VENV := .venv-engines
 
@@ -19,7 +19,8 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/pip install -q $(addprefix -e ,$(COMPONENTS) $(ENGINES)) -r requirements-test.txt
+	$(BIN)/pip install -q $(addprefix -e ,$(COMPONENTS) $(ENGINES)) -r requirements-test.txt \
+		-r requirements-demos.txt
 ifneq ($(strip $(ENGINE_VENVS)),)
 	test -x $(ENGINES_VENV)/bin/python || $(PY) -m venv $(ENGINES_VENV)
 	$(ENGINES_VENV)/bin/pip install -q -e reana-commons $(addprefix -e ,$(ENGINE_VENVS)) \

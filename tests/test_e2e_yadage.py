@@ -12,6 +12,7 @@ by one, so the module costs about as long as its slowest run.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -35,14 +36,15 @@ RUN_SECONDS = 240
 
 
 def _worldpopulation_missing() -> str | None:
-    """Why worldpopulation cannot run on this host (its job runs papermill here), or None."""
+    """Why worldpopulation cannot run on this host, or None: its job runs papermill from the
+    platform's venv (scripts/up.sh puts it first on PATH; make install installs
+    requirements-demos.txt)."""
     if not WORLDPOPULATION.exists():
         return f"{WORLDPOPULATION} is not there"
-    if not shutil.which("papermill"):
-        return "papermill is not installed on the host (its job runs `papermill`)"
-    probe = subprocess.run(["python3", "-c", "import pandas, matplotlib"], capture_output=True)
-    if probe.returncode:
-        return "pandas and matplotlib are not importable by the host's python3"
+    missing = [m for m in ("papermill", "pandas", "matplotlib", "ipykernel")
+               if importlib.util.find_spec(m) is None]
+    if missing:
+        return f"{', '.join(missing)} not installed (make install installs requirements-demos.txt)"
     return None
 
 

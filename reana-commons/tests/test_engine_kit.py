@@ -176,3 +176,21 @@ def test_engine_executable_looks_in_the_engines_bin_dir(tmp_path, monkeypatch):
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     assert engine_executable("run-nowhere-workflow") == str(script)
     assert engine_executable("run-serial-workflow").endswith("/run-serial-workflow")
+
+
+def test_conformance_workflows_of_the_engines_venv(tmp_path, monkeypatch):
+    """Factories of engines in a venv of their own come through that venv's interpreter."""
+    import sys
+
+    from reana_commons.engine import conformance
+
+    python = tmp_path / "python"  # stands in for .venv-engines/bin/python
+    python.write_text(f'#!/bin/sh\nexec {sys.executable} "$@"\n')
+    python.chmod(0o755)
+    monkeypatch.setenv("REANA_WORKFLOW_ENGINES_BIN_DIR", str(tmp_path))
+    local = conformance.local_factories()
+    monkeypatch.setattr(conformance, "local_factories", dict)  # only the other venv's now
+    found = conformance.conformance_workflows()
+    assert set(found) == set(local)
+    for name, factory in local.items():
+        assert found[name] == {variant: factory(variant) for variant in conformance.VARIANTS}

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from reana_db.models import Workflow
+from reana_db.models import User, Workflow
 
 
 class WorkflowNotFound(LookupError):
@@ -36,6 +37,26 @@ def split_run_number(run_number: str) -> tuple[int, int] | None:
     return major, minor
 
 
+def lock_run_numbers(session: Session, owner_id: uuid.UUID, name: str) -> None:
+    """Hold the run numbers of ``owner_id``'s ``name`` until the transaction ends.
+
+    Concurrent creations of the same name then take consecutive numbers instead
+    of colliding on the unique constraint. PostgreSQL: a transaction-scoped
+    advisory lock on a hash of (owner, name). SQLite: a no-op write to the
+    owner's row, which takes the database's single write lock (WAL) before the
+    highest number is read, so the read sees every committed creation.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.blake2b(f"{owner_id}/{name}".encode(), digest_size=8).digest()
+        key = int.from_bytes(digest, "big", signed=True)
+        session.execute(select(func.pg_advisory_xact_lock(key)))
+        return
+    table = User.__table__
+    session.execute(
+        update(table).where(table.c.id_ == owner_id).values(updated=table.c.updated)
+    )
+
+
 def next_run_number(
     session: Session, owner_id: uuid.UUID, name: str, restart_of: Workflow | None = None
 ) -> tuple[int, int]:
@@ -43,8 +64,10 @@ def next_run_number(
 
     A new run takes the highest major among the user's non-restart runs of that
     name plus one (deleted runs count, numbers are never reused); a restart keeps
-    the major and takes the highest minor plus one.
+    the major and takes the highest minor plus one. The numbers stay held
+    (:func:`lock_run_numbers`) until the caller's transaction ends.
     """
+    lock_run_numbers(session, owner_id, restart_of.name if restart_of is not None else name)
     if restart_of is not None:
         highest = session.scalar(
             select(func.max(Workflow.run_number_minor)).where(

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from flask import Flask
 from reana_commons.config import get_config
+from werkzeug.routing import PathConverter
+
+
+class FileNamePathConverter(PathConverter):
+    """werkzeug's ``path`` converter, matching newlines too."""
+
+    regex = r"[^/][\s\S]*?"
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -22,6 +29,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = False
     # Percent-decoded workspace paths may start with "/": route them, never redirect.
     app.url_map.merge_slashes = False
+    # A file name may hold any character, newlines included (``.`` would stop there).
+    app.url_map.converters["path"] = FileNamePathConverter
     register_error_handlers(app)
     register_api(app)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from reana_commons.config import Config
 from reana_db.enums import RunStatus
 from reana_db.models import InteractiveSession, Workflow
+from reana_db.workspace_roots import available_roots
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -17,8 +18,7 @@ def cluster_info(config: Config) -> dict:
     """``/api/info``: configured compute backends, workspaces and limits."""
     extra = config.extra or {}
     retention = config.workspace_retention_period
-    workspace = str(config.shared_volume_path)
-    available = [str(p) for p in extra.get("workspaces_available", [])] or [workspace]
+    available = [str(root) for root in available_roots(config)]
     return {
         "workspaces_available": _item("List of available workspaces", available),
         "default_workspace": _item("Default workspace", available[0]),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -11,7 +10,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from reana_commons.config import Config
-from reana_commons.errors import REANAError
+from reana_commons.errors import REANAError, REANAValidationError
+from reana_commons.json_input import check_depth, load_json
 from reana_commons.specification import load_reana_spec
 
 from reana_server import launch_fetch
@@ -97,7 +97,9 @@ def load_spec(directory: Path, name: str | None) -> tuple[Path, dict]:
     """The reana.yaml of the analysis, loaded (the workflow file is read for file-based types)."""
     spec_path = _find_spec(directory, name)
     try:
-        spec = load_reana_spec(str(spec_path), workspace_path=str(directory))
+        spec = check_depth(
+            load_reana_spec(str(spec_path), workspace_path=str(directory)), "The specification"
+        )
     except (REANAError, ValueError, OSError, RecursionError) as error:
         raise BadRequest(f"The specification {spec_path.name} is not valid: {error}") from error
     if not isinstance(spec, dict):
@@ -110,8 +112,10 @@ def parse_parameters(text: str | None) -> dict:
     if not text:
         return {}
     try:
-        value = json.loads(text)
-    except (ValueError, RecursionError) as error:  # RecursionError: nested ~1,000 deep
+        value = load_json(text, "Parameters")
+    except REANAValidationError as error:
+        raise BadRequest(error.message) from error
+    except ValueError as error:
         raise BadRequest("Parameters must be a JSON object.") from error
     if not isinstance(value, dict):
         raise BadRequest("Parameters must be a JSON object.")

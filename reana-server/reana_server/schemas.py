@@ -29,6 +29,9 @@ class _Body(Schema):
 
 
 AT_LEAST_ONE = validate.Range(min=1, error="Must be at least {min}.")
+MAX_PAGE_NUMBER = 2**31 - 1
+"""Largest ``page`` and ``size``: their product (an SQL offset) stays a 64-bit integer."""
+PAGE_RANGE = [AT_LEAST_ONE, validate.Range(max=MAX_PAGE_NUMBER, error="Must be at most {max}.")]
 
 
 class CsvList(fields.List):
@@ -72,8 +75,8 @@ class Progress(Schema):
 
 
 class Paginated(_Query):
-    page = fields.Integer(validate=AT_LEAST_ONE, load_default=1)
-    size = fields.Integer(validate=AT_LEAST_ONE)
+    page = fields.Integer(validate=PAGE_RANGE, load_default=1)
+    size = fields.Integer(validate=PAGE_RANGE)
 
 
 # Meta ------------------------------------------------------------------------------

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import uuid
-from pathlib import Path
 
 from reana_commons.config import Config
 from reana_commons.specification import validate_operational_options as check_operational_options
 from reana_commons.workflow_types import WORKFLOW_TYPES
-from reana_db.creation import RunNumberConflict, store_new_run
+from reana_commons.workspace.patterns import compile_pattern
+from reana_db.creation import store_new_run
 from reana_db.models import User, Workflow
 from reana_db.quota import has_exceeded_quota
 from reana_db.run_numbers import WorkflowNotFound, get_workflow_by_uuid_or_name
+from reana_db.workspace_roots import InvalidWorkspaceRoot, requested_root
 from sqlalchemy.orm import Session
 
 from reana_server.errors import BadRequest, Forbidden, WorkflowLookupError
@@ -80,6 +80,7 @@ def retention_rules(spec: dict, config: Config) -> list[dict]:
     rules = []
     for pattern, days in days_by_pattern.items():
         _check_relative_pattern(pattern, "Retention rule pattern")
+        compile_pattern(pattern)  # glob syntax and complexity limit: WorkspacePathError, 400
         if not isinstance(days, int) or isinstance(days, bool) or days < 0:
             raise BadRequest(f"Retention period of '{pattern}' must be a non-negative integer.")
         if maximum is not None and days >= maximum:
@@ -93,23 +94,18 @@ def retention_rules(spec: dict, config: Config) -> list[dict]:
     return rules
 
 
-def workspace_root_path(spec: dict, available: list[str]) -> str | None:
-    """``workspace.root_path`` if set, refused (400) unless it is under an available workspace."""
-    root = (spec.get("workspace") or {}).get("root_path")
-    if not root:
-        return None
-    real = os.path.normpath(str(root))
-    if not any(real == a.rstrip("/") or real.startswith(a.rstrip("/") + "/") for a in available):
-        raise BadRequest(
-            f"Desired workspace {root} is not valid. Please use one of: {', '.join(available)}."
-        )
-    return real
+def validate_creation(spec, config: Config) -> dict:
+    """Checks made before a run is stored; returns its options, retention rules and root.
 
-
-def validate_creation(spec, config: Config, available_workspaces: list[str]) -> dict:
-    """Checks made before a run is stored; returns its options, retention rules and root."""
+    ``workspace.root_path`` is only read here: reana-db checks it when storing
+    the run (the same check for every creator).
+    """
     if not isinstance(spec, dict) or not isinstance(spec.get("workflow"), dict):
         raise BadRequest("The REANA specification is malformed: a 'workflow' section is needed.")
+    try:
+        root_path = requested_root(spec)
+    except InvalidWorkspaceRoot as error:
+        raise BadRequest(str(error)) from None
     workflow_type = spec["workflow"].get("type")
     if workflow_type not in WORKFLOW_TYPES:
         raise BadRequest("Unknown workflow type.")
@@ -117,13 +113,16 @@ def validate_creation(spec, config: Config, available_workspaces: list[str]) -> 
     if not isinstance(inputs, dict):
         raise BadRequest("The REANA specification is malformed: 'inputs' must be a mapping.")
     for key in ("files", "directories"):
-        for path in inputs.get(key) or []:
+        paths = inputs.get(key) or []
+        if not isinstance(paths, list):
+            raise BadRequest(f"The REANA specification is malformed: inputs.{key} must be a list.")
+        for path in paths:
             _check_relative_pattern(path, "Input path")
     options = validate_operational_options(workflow_type, inputs.get("options") or {})
     return {
         "operational_options": options,
         "retention_rules": retention_rules(spec, config),
-        "workspace_root_path": workspace_root_path(spec, available_workspaces),
+        "workspace_root_path": root_path,
     }
 
 
@@ -145,13 +144,9 @@ def create_run(session: Session, user: User, name, spec, config: Config, quota_u
     code the workflow controller's internal API uses) instead of asking the
     workflow controller over HTTP: that hop cost more than the rest of the request.
     """
-    from reana_server.cluster import cluster_info
-
     name = validate_workflow_name(name)
     check_quota(session, user, quota_used_up)
-    available = cluster_info(config)["workspaces_available"]["value"]
-    extras = validate_creation(spec, config, available)
-    root = extras["workspace_root_path"] or config.shared_volume_path
+    extras = validate_creation(spec, config)
     try:
         return store_new_run(
             session,
@@ -161,9 +156,10 @@ def create_run(session: Session, user: User, name, spec, config: Config, quota_u
             spec,
             extras["operational_options"],
             extras["retention_rules"],
-            Path(root),
+            extras["workspace_root_path"],
             git_data=git_data,
             launcher_url=launcher_url,
+            config=config,
         )
-    except RunNumberConflict as error:
+    except InvalidWorkspaceRoot as error:
         raise BadRequest(str(error)) from None

@@ -13,9 +13,12 @@ from reana_workflow_controller.api.errors import register_error_handlers
 
 
 class WorkspacePathConverter(PathConverter):
-    """A workspace path in a URL: like ``path``, but it may start with ``/``."""
+    """A workspace path in a URL: like ``path``, but it may start with ``/``.
 
-    regex = ".+?"
+    Any character may be in a file name, newlines included (``.`` would stop there).
+    """
+
+    regex = r"[\s\S]+?"
     part_isolating = False
 
 

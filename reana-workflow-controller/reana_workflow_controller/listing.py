@@ -8,9 +8,10 @@ the number of runs the user has.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
+from reana_commons.errors import REANAValidationError
+from reana_commons.json_input import load_json
 from reana_commons.workspace import size_dict
 from reana_db import queries
 from reana_db.enums import ResourceType, RunStatus
@@ -70,7 +71,9 @@ def parse_name_search(search: str | None) -> str | None:
     if not search:
         return None
     try:
-        parsed = json.loads(search)
+        parsed = load_json(search, "The search filter")
+    except REANAValidationError as error:
+        raise BadRequest(error.message) from None
     except ValueError:
         raise BadRequest("Your request contains not valid JSON.") from None
     if not isinstance(parsed, dict):

@@ -18,11 +18,19 @@ class UserQuery(_Lenient):
     user = fields.Str(required=True)
 
 
+MAX_PAGE_NUMBER = 2**31 - 1
+"""Largest ``page`` and ``size``: their product (an SQL offset) stays a 64-bit integer."""
+PAGE_RANGE = [
+    validate.Range(min=1),
+    validate.Range(max=MAX_PAGE_NUMBER, error="Must be at most {max}."),
+]
+
+
 class PageQuery(UserQuery):
     """REANA's pagination arguments."""
 
-    page = fields.Int(load_default=1, validate=validate.Range(min=1))
-    size = fields.Int(load_default=None, validate=validate.Range(min=1))
+    page = fields.Int(load_default=1, validate=PAGE_RANGE)
+    size = fields.Int(load_default=None, validate=PAGE_RANGE)
 
 
 class ListWorkflowsQuery(PageQuery):

@@ -6,15 +6,13 @@ import difflib
 import json
 import os
 import pprint
-import shutil
-import subprocess
 
+from reana_commons.workspace.compare import compare_workspaces
 from reana_db.models import Workflow
 
 from reana_workflow_controller.errors import BadRequest
 from reana_workflow_controller.workflows import workflow_name
 
-DIFF_TIMEOUT_SECONDS = 120
 MAX_CONTEXT_LINES = 10_000
 
 
@@ -57,26 +55,23 @@ def specification_diff(workflow_a: Workflow, workflow_b: Workflow) -> dict[str, 
 def workspace_diff(
     workflow_a: Workflow, workflow_b: Workflow, brief: bool, context_lines: int
 ) -> str:
-    """``diff -r --unified=N`` of the two workspaces, paths shown as run names."""
+    """``diff -r --unified=N`` of the two workspaces, paths shown as run names.
+
+    reana-commons compares the trees itself (no ``diff`` process): only files
+    that would be served are read, so a job's hard link to a file outside its
+    workspace is named, never shown.
+    """
     for workflow in (workflow_a, workflow_b):
         if not workflow.workspace_path or not os.path.isdir(workflow.workspace_path):
             return f"Workspace of {workflow_name(workflow)} does not exist."
-    diff = shutil.which("diff")
-    if diff is None:
-        return "The diff program is not available on this server."
-    command = [diff, "-r", "--no-dereference", f"--unified={context_lines}"]
-    if brief:
-        command.append("-q")
-    command += [workflow_a.workspace_path, workflow_b.workspace_path]
-    try:
-        completed = subprocess.run(
-            command, capture_output=True, timeout=DIFF_TIMEOUT_SECONDS, check=False
-        )
-    except subprocess.TimeoutExpired:
-        return f"The workspace comparison took more than {DIFF_TIMEOUT_SECONDS} seconds."
-    output = completed.stdout.decode("utf-8", errors="replace")
-    output = output.replace(workflow_a.workspace_path, workflow_name(workflow_a))
-    return output.replace(workflow_b.workspace_path, workflow_name(workflow_b))
+    return compare_workspaces(
+        workflow_a.workspace_path,
+        workflow_b.workspace_path,
+        workflow_name(workflow_a),
+        workflow_name(workflow_b),
+        brief=brief,
+        context_lines=context_lines,
+    )
 
 
 def diff_view(

@@ -6,9 +6,6 @@ No Flask here: functions take a SQLAlchemy session and plain values, and raise
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from reana_commons.config import WORKFLOW_TIME_FORMAT, get_config
 from reana_commons.errors import REANAValidationError
 from reana_commons.validation.operational_options import OPERATIONAL_OPTIONS
@@ -17,13 +14,13 @@ from reana_commons.validation.operational_options import (
 )
 from reana_commons.workflow_types import WORKFLOW_TYPES
 from reana_db import retention
-from reana_db.creation import RunNumberConflict, store_new_run
+from reana_db.creation import InvalidWorkspaceRoot, store_new_run
 from reana_db.models import User, Workflow, WorkspaceRetentionRule
 from reana_db.run_numbers import WorkflowNotFound, get_workflow_by_uuid_or_name, parse_uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reana_workflow_controller.errors import BadRequest, Conflict, NotFound
+from reana_workflow_controller.errors import BadRequest, NotFound
 
 DEFAULT_WORKFLOW_NAME = "workflow"
 
@@ -121,27 +118,6 @@ def validate_operational_options(type_: str, options: dict) -> dict:
         raise BadRequest(error.message) from error
 
 
-def available_workspaces() -> list[Path]:
-    """Roots a run's workspace may live under: the shared volume and any configured others."""
-    config = get_config()
-    extra = (config.extra or {}).get("workspaces_available") or []
-    return [config.shared_volume_path, *(Path(os.path.normpath(str(p))) for p in extra)]
-
-
-def workspaces_root(workspace_root_path: str | None) -> Path:
-    """Root of the new workspace: the shared volume, or a directory below an available one."""
-    available = available_workspaces()
-    if not workspace_root_path:
-        return available[0]
-    root = Path(os.path.normpath(workspace_root_path))
-    if not root.is_absolute() or not any(root == a or a in root.parents for a in available):
-        raise BadRequest(
-            f"Workspace root path {workspace_root_path} is not one of the available "
-            f"workspaces ({', '.join(str(a) for a in available)})."
-        )
-    return root
-
-
 def retention_rules_of(specification: dict, requested: list | None) -> list[dict]:
     """The new run's rules: those requested in the body, else the spec's; plus the default.
 
@@ -168,11 +144,13 @@ def create_workflow(
     launcher_url: str | None = None,
     workspace_root_path: str | None = None,
 ) -> Workflow:
-    """Store a new run (status ``created``, next run number) and create its empty workspace."""
+    """Store a new run (status ``created``, next run number) and create its empty workspace.
+
+    ``workspace_root_path`` is checked by reana-db, as for runs reana-server creates.
+    """
     name = validate_workflow_name(name)
     type_ = workflow_type(specification)
     options = validate_operational_options(type_, operational_options or {})
-    root = workspaces_root(workspace_root_path)
     rules = retention_rules_of(specification, retention_rules)
     try:
         return store_new_run(
@@ -183,12 +161,13 @@ def create_workflow(
             specification,
             options,
             rules,
-            root,
+            workspace_root_path,
             git_data=git_data,
             launcher_url=launcher_url,
+            config=get_config(),
         )
-    except RunNumberConflict as error:
-        raise Conflict(str(error)) from None
+    except InvalidWorkspaceRoot as error:
+        raise BadRequest(str(error)) from None
 
 
 def parameters_view(workflow: Workflow) -> dict:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
+from urllib.parse import quote
 
 from reana_commons import workspace as ws
 from reana_commons.errors import WorkspaceFileNotFound, WorkspaceNotFound, WorkspacePathError
@@ -93,6 +94,22 @@ class Download:
     fileobj: IO[bytes] | None = None
     size: int | None = None
     chunks: Iterator[bytes] | None = None
+
+
+def content_disposition(disposition: str, filename: str) -> str:
+    """A ``Content-Disposition`` value any file name fits in (RFC 6266).
+
+    HTTP headers carry Latin-1 without control characters: a name that is not
+    printable ASCII is sent only as its UTF-8 form in ``filename*`` (RFC 6266,
+    RFC 8187). No ASCII ``filename`` fallback goes with it, because reana-client
+    reads the name with ``email.message.Message.get_filename()``, which would
+    prefer the fallback. The name keeps its directories, as REANA sends it.
+    """
+    if all(" " <= char <= "~" for char in filename):
+        quoted = filename.replace("\\", "\\\\").replace('"', '\\"')
+        return f'{disposition}; filename="{quoted}"'
+    encoded = quote(filename.encode("utf-8", "surrogateescape"), safe="/")
+    return f"{disposition}; filename*=UTF-8''{encoded}"
 
 
 def _previewable(name: str) -> str | None:

@@ -174,17 +174,50 @@ def test_stop_of_a_queued_run_only_changes_its_status(db, user, run_env):
     assert RunStatus(workflow.status) == RunStatus.stopped
 
 
-def test_a_run_without_an_installed_engine_fails_with_the_reason(db, user, run_env):
+def test_a_run_without_an_installed_engine_fails_with_the_reason(db, user, run_env, tmp_path,
+                                                                  monkeypatch):
+    from reana_commons.workflow_types import WORKFLOW_TYPE_TABLE
+    from reana_workflow_controller.run_managers import local
+
+    monkeypatch.setenv("REANA_WORKFLOW_ENGINES_BIN_DIR", str(tmp_path))  # an empty engines venv
+    local._engine_script.cache_clear()
+    missing = [t for t in WORKFLOW_TYPE_TABLE if not local._engine_script(t.engine_command)]
+    if not missing:
+        pytest.skip("every workflow type has an engine installed here")
+    type_ = missing[0]
     workflow = make_workflow(db, user, "true")
-    workflow.type_ = "snakemake"  # no Snakemake engine is installed on this machine
+    workflow.type_ = type_.name
     db.commit()
     with pytest.raises(runs.RunStateError) as error:
         runs.start_run(db, workflow, {}, {})
-    assert "No snakemake workflow engine is installed" in str(error.value)
+    assert f"No {type_.name} workflow engine is installed" in str(error.value)
     db.expire_all()
     stored = db.get(Workflow, workflow.id_)
     assert RunStatus(stored.status) == RunStatus.failed
-    assert "run-snakemake-workflow not found" in stored.logs
+    assert f"{type_.engine_command} not found" in stored.logs
+
+
+def test_engines_are_found_in_the_engines_venv(tmp_path, monkeypatch):
+    """An engine installed in a venv of its own is started by path, cold (not by the zygote)."""
+    from reana_workflow_controller.run_managers import local, spawner
+
+    script = tmp_path / "run-elsewhere-workflow"
+    script.write_text('#!/bin/sh\necho "engine args: $*"\nexit 3\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("REANA_WORKFLOW_ENGINES_BIN_DIR", str(tmp_path))
+    local._engine_script.cache_clear()
+    assert local._engine_script("run-serial-workflow") == "run-serial-workflow"  # this venv's
+    assert local._engine_script("run-elsewhere-workflow") == str(script)
+    log = tmp_path / "engine.log"
+    process = spawner.spawn([str(script), "--workflow-uuid", "u"], {}, log, tmp_path)
+    deadline = time.monotonic() + 10
+    while spawner.reap() or any(p.pid == process["pid"] for p in spawner._children):
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.02)
+    assert spawner.exit_file_of(log).read_text().strip() == "3"
+    assert "engine args: --workflow-uuid u" in log.read_text()
+    assert process["pid"]
+    local._engine_script.cache_clear()
 
 
 @pytest.mark.parametrize("victim", ["engine", "job_controller"])

@@ -129,6 +129,8 @@ nodeSelector:
   value: {{ .Values.kubernetes_jobs_unschedulable_timeout | quote }}
 - name: REANA_WORKFLOW_ENGINE_IMAGE_SERIAL
   value: {{ .Values.components.reana_workflow_engine_serial.image | quote }}
+- name: REANA_WORKFLOW_ENGINE_IMAGE_SNAKEMAKE
+  value: {{ .Values.components.reana_workflow_engine_snakemake.image | quote }}
 - name: REANA_JOB_CONTROLLER_IMAGE
   value: {{ .Values.components.reana_job_controller.image | quote }}
 - name: WORKFLOW_RUNTIME_USER_UID

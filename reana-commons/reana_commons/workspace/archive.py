@@ -7,7 +7,7 @@ import time
 import zipfile
 from collections.abc import Iterable, Iterator
 
-from reana_commons.errors import WorkspaceFileNotFound
+from reana_commons.errors import WorkspaceFileNotFound, WorkspacePathError
 from reana_commons.workspace.files import list_files
 from reana_commons.workspace.paths import open_file, workspace_root
 
@@ -26,9 +26,15 @@ def matching_files(workspace: str | os.PathLike, patterns: Iterable[str]) -> lis
 def _write_zip(root: str, files: list[dict], fileobj) -> None:
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for info in files:
-            with open_file(root, info["name"]) as src:
+            try:
+                src = open_file(root, info["name"])
+            except (WorkspaceFileNotFound, WorkspacePathError):
+                continue  # removed or replaced (e.g. by a hard link) since it was listed
+            with src:
                 st = os.fstat(src.fileno())
-                member = zipfile.ZipInfo(info["name"], time.gmtime(st.st_mtime)[:6])
+                # A name that is not UTF-8 on disk (a job's choice) is stored readable.
+                name = info["name"].encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                member = zipfile.ZipInfo(name, time.gmtime(st.st_mtime)[:6])
                 member.compress_type = zipfile.ZIP_DEFLATED
                 member.external_attr = (st.st_mode & 0o777) << 16
                 member.file_size = st.st_size

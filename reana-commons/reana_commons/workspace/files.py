@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import uuid
@@ -15,12 +14,14 @@ from reana_commons.errors import (
     WorkspaceFileNotFound,
     WorkspacePathError,
 )
+from reana_commons.json_input import load_json
 from reana_commons.workspace.paths import (
     is_inside,
     open_real_dir,
     relative_name,
     resolve,
     resolve_entry,
+    served_file_refusal,
     workspace_root,
 )
 from reana_commons.workspace.patterns import Entry, compile_pattern, iter_matches, walk
@@ -29,18 +30,22 @@ DEFAULT_CHUNK_SIZE = 1024 * 1024
 _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
 
-def _file_info(name: str, path: str, root: str) -> dict | None:
-    """The listing entry of a regular file (symlinks followed only inside the workspace)."""
+def _file_info(name: str, path: str, root: str, root_dev: int) -> dict | None:
+    """The listing entry of a servable file (symlinks followed only inside the workspace).
+
+    What is listed is what can be downloaded: a file :func:`served_file_refusal`
+    refuses (several hard links, another device, not regular) is not listed.
+    """
     try:
         if os.path.islink(path):
             target = os.path.realpath(path)
             if not is_inside(root, target):
                 return None
             path = target
-        st = os.stat(path)
+        st = os.lstat(path)
     except OSError:
         return None
-    if not os.path.isfile(path):
+    if served_file_refusal(st, root_dev, name):
         return None
     modified = datetime.fromtimestamp(st.st_mtime, tz=UTC)
     return {
@@ -50,21 +55,21 @@ def _file_info(name: str, path: str, root: str) -> dict | None:
     }
 
 
-def _files_under(root: str, entry: Entry) -> Iterator[dict]:
-    """Regular files at or under ``entry`` (directories expanded recursively)."""
+def _files_under(root: str, entry: Entry, root_dev: int) -> Iterator[dict]:
+    """Servable files at or under ``entry`` (directories expanded recursively)."""
     start = entry.path
     if entry.is_link:
         start = os.path.realpath(entry.path)
         if not is_inside(root, start):
             return
     if not os.path.isdir(start):
-        info = _file_info(entry.name, entry.path, root)
+        info = _file_info(entry.name, entry.path, root, root_dev)
         if info:
             yield info
         return
     for child in walk(root, start, entry.name):
         if not child.is_dir:
-            info = _file_info(child.name, child.path, root)
+            info = _file_info(child.name, child.path, root, root_dev)
             if info:
                 yield info
 
@@ -74,15 +79,17 @@ def list_files(workspace: str | os.PathLike, pattern: str | None = None) -> Iter
 
     Without ``pattern``: every regular file, recursively. With a glob (``*``,
     ``?``, ``[..]``, ``**``) or a plain path: the matching files, and the files
-    under matching directories. Symbolic links leading outside are skipped.
+    under matching directories. Symbolic links leading outside are skipped, and
+    so are files that would not be served (see :func:`served_file_refusal`).
     """
     root = workspace_root(workspace)
+    root_dev = os.stat(root).st_dev
     if not pattern or pattern.strip("/") in ("", "."):
-        yield from _files_under(root, Entry("", root, True, False))
+        yield from _files_under(root, Entry("", root, True, False), root_dev)
         return
     seen: set[str] = set()
     for entry in iter_matches(root, compile_pattern(pattern)):
-        for info in _files_under(root, entry):
+        for info in _files_under(root, entry, root_dev):
             if info["name"] not in seen:
                 seen.add(info["name"])
                 yield info
@@ -94,7 +101,9 @@ def parse_search(search: str | dict | None) -> dict[str, list[str]]:
         return {}
     if isinstance(search, str):
         try:
-            search = json.loads(search)
+            search = load_json(search, "The search filter")
+        except REANAValidationError:
+            raise
         except ValueError as error:
             raise REANAValidationError(f"Invalid search filter: {error}.") from error
     if not isinstance(search, dict):
@@ -147,7 +156,7 @@ def delete(workspace: str | os.PathLike, pattern: str) -> dict:
     """
     root = workspace_root(workspace)
     compiled = compile_pattern(pattern)
-    if compiled.regex is None and not compiled.base:
+    if not compiled.is_glob and not compiled.base:
         raise WorkspacePathError("The workspace itself cannot be deleted.")
     result: dict = {"deleted": {}, "failed": {}}
     removed_dirs: list[str] = []
@@ -251,7 +260,9 @@ def save_stream(
     parent, name = os.path.split(real)
     written = 0
     with open_real_dir(root, parent, create=True) as dir_fd:
-        temp = f".{name[:200]}.{uuid.uuid4().hex}.part"
+        # A short prefix of the name (by bytes: a name may be 255 bytes of multi-byte text).
+        prefix = name.encode("utf-8", "surrogateescape")[:120].decode("utf-8", "ignore")
+        temp = f".{prefix}.{uuid.uuid4().hex}.part"
         fd = os.open(temp, _FILE_FLAGS, 0o644, dir_fd=dir_fd)
         try:
             with os.fdopen(fd, "wb") as out:

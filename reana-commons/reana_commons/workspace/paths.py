@@ -28,7 +28,12 @@ from pathlib import Path
 
 from reana_commons.errors import WorkspaceFileNotFound, WorkspaceNotFound, WorkspacePathError
 
+MAX_NAME_BYTES = 255
+"""Longest file name (one path component) file systems store (``NAME_MAX``)."""
+MAX_PATH_BYTES = 4000
+"""Longest relative path accepted (below ``PATH_MAX`` with the workspace's own path)."""
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
 
 def workspace_root(workspace: str | os.PathLike) -> str:
@@ -50,7 +55,20 @@ def split_user_path(user_path: str) -> list[str]:
     parts = [part for part in user_path.split("/") if part not in ("", ".")]
     if ".." in parts:
         raise WorkspacePathError(f"Path '{user_path}' must not contain '..'.")
+    if len(_os_bytes(user_path)) > MAX_PATH_BYTES:
+        raise WorkspacePathError(
+            f"Path '{user_path[:64]}...' is longer than {MAX_PATH_BYTES} bytes."
+        )
+    for part in parts:
+        if len(_os_bytes(part)) > MAX_NAME_BYTES:
+            raise WorkspacePathError(
+                f"File name '{part[:64]}...' is longer than {MAX_NAME_BYTES} bytes."
+            )
     return parts
+
+
+def _os_bytes(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
 
 
 def is_inside(root: str, real_path: str) -> bool:
@@ -146,8 +164,30 @@ def _refusal(error: OSError, name: str) -> Exception:
     return error
 
 
+def served_file_refusal(st: os.stat_result, root_dev: int, user_path: str) -> str | None:
+    """Why a file with status ``st`` (never followed) must not be served, or ``None``.
+
+    Only regular files with a single link on the workspace's own device are
+    served: a hard link a job made to a file outside the workspace (the
+    platform's secret key, another user's file) has two links, and a file on
+    another device is a mount that was not the workspace's to give.
+    """
+    if not stat.S_ISREG(st.st_mode):
+        return f"{user_path} is not a regular file."
+    if st.st_nlink != 1:
+        return f"{user_path} has other hard links; such files are not served."
+    if st.st_dev != root_dev:
+        return f"{user_path} is on another file system than the workspace; it is not served."
+    return None
+
+
 def open_file(workspace: str | os.PathLike, user_path: str):
-    """Open an existing regular file of the workspace for binary reading, race-safely."""
+    """Open a servable file of the workspace for binary reading, race-safely.
+
+    The last component is opened with ``O_NOFOLLOW`` (and ``O_NONBLOCK``, so a
+    FIFO cannot hang the caller) and checked on the open descriptor with
+    :func:`served_file_refusal`: what is checked is what is read.
+    """
     root = workspace_root(workspace)
     real = str(resolve(root, user_path))
     if real == root:
@@ -155,14 +195,14 @@ def open_file(workspace: str | os.PathLike, user_path: str):
     parent, name = os.path.split(real)
     with open_real_dir(root, parent) as dir_fd:
         try:
-            fd = os.open(
-                name, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), dir_fd=dir_fd
-            )
+            fd = os.open(name, _FILE_FLAGS, dir_fd=dir_fd)
         except FileNotFoundError as error:
             raise WorkspaceFileNotFound(f"{user_path} does not exist.") from error
         except OSError as error:
             raise _refusal(error, name) from error
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+    refusal = served_file_refusal(os.fstat(fd), os.stat(root).st_dev, user_path)
+    if refusal:
         os.close(fd)
-        raise WorkspacePathError(f"{user_path} is not a file.")
+        raise WorkspacePathError(refusal)
+    os.set_blocking(fd, True)
     return os.fdopen(fd, "rb")

@@ -4,6 +4,12 @@
 directories (zero included). Dot-files are matched like any other name, as
 ``pathlib`` does. The tree is walked without following symbolic links to
 directories, so a pattern can neither escape the workspace nor loop.
+
+Matching is not done with regular expressions: a backtracking regex of a few
+``**`` (or ``*a*a*a*b``) takes exponential time on names that almost match.
+Components and ``**`` are matched by the classic wildcard algorithm instead,
+in time proportional to pattern size times name size, and repeated ``**`` are
+merged. Patterns have a size and wildcard limit, refused with a clear message.
 """
 
 from __future__ import annotations
@@ -29,67 +35,175 @@ class Entry:
     is_link: bool
 
 
-def _translate_component(component: str) -> str:
-    out, i = [], 0
+MAX_PATTERN_CHARS = 1024
+"""Longest glob pattern accepted."""
+MAX_PATTERN_WILDCARDS = 64
+"""Most wildcards (``*``, ``?``, ``[...]``) in one pattern (``**`` counts once)."""
+
+_STAR = ("*",)
+_ANY = ("?",)
+_ANY_COMPONENTS = "**"
+
+
+def _class_token(component: str, start: int) -> tuple[tuple, int] | None:
+    """``(("[", negated, chars, ranges), index after "]")`` or ``None`` when unclosed."""
+    i = start + 1
+    negated = component[i : i + 1] == "!"
+    if negated:
+        i += 1
+    first = i
+    end = component.find("]", first + 1 if component[first : first + 1] == "]" else first)
+    if end == -1:
+        return None
+    body = component[first:end]
+    chars, ranges, j = set(), [], 0
+    while j < len(body):
+        if j + 2 < len(body) and body[j + 1] == "-":
+            ranges.append((body[j], body[j + 2]))
+            j += 3
+        else:
+            chars.add(body[j])
+            j += 1
+    return ("[", negated, frozenset(chars), tuple(ranges)), end + 1
+
+
+def _tokens(component: str) -> tuple[tuple, ...]:
+    """A glob component as tokens: ``("*",)``, ``("?",)``, classes and ``("=", char)``."""
+    tokens: list[tuple] = []
+    i = 0
     while i < len(component):
         char = component[i]
         if char == "*":
-            out.append("[^/]*")
+            if not tokens or tokens[-1] != _STAR:  # "**" inside a component is one "*"
+                tokens.append(_STAR)
+            i += 1
         elif char == "?":
-            out.append("[^/]")
-        elif char == "[":
-            end = component.find("]", i + 2 if component[i + 1 : i + 2] in ("!", "]") else i + 1)
-            if end == -1:
-                out.append(re.escape(char))
-            else:
-                body = component[i + 1 : end]
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append("[" + body.replace("\\", "\\\\").replace("/", "") + "]")
-                i = end
+            tokens.append(_ANY)
+            i += 1
+        elif char == "[" and (found := _class_token(component, i)) is not None:
+            tokens.append(found[0])
+            i = found[1]
         else:
-            out.append(re.escape(char))
-        i += 1
-    return "".join(out)
+            tokens.append(("=", char))
+            i += 1
+    return tuple(tokens)
+
+
+def _token_matches(token: tuple, char: str) -> bool:
+    kind = token[0]
+    if kind == "=":
+        return token[1] == char
+    if kind == "?":
+        return True
+    _, negated, chars, ranges = token
+    inside = char in chars or any(low <= char <= high for low, high in ranges)
+    return inside != negated
+
+
+def _sequence_match(pattern, items, matches_one, is_star) -> bool:
+    """Whether ``items`` match ``pattern``, whose star elements match any run of items.
+
+    The classic wildcard algorithm: on a mismatch, only the most recent star
+    takes one more item. Time is O(len(pattern) * len(items)) whatever the
+    pattern, never exponential like a backtracking regex.
+    """
+    p = i = 0
+    star, mark = -1, 0
+    while i < len(items):
+        if p < len(pattern) and is_star(pattern[p]):
+            star, mark = p, i
+            p += 1
+        elif p < len(pattern) and matches_one(pattern[p], items[i]):
+            p += 1
+            i += 1
+        elif star != -1:
+            p = star + 1
+            mark += 1
+            i = mark
+        else:
+            return False
+    while p < len(pattern) and is_star(pattern[p]):
+        p += 1
+    return p == len(pattern)
+
+
+def _component_matches(tokens: tuple, name: str) -> bool:
+    return _sequence_match(tokens, name, _token_matches, lambda token: token == _STAR)
+
+
+def _check_complexity(pattern: str, components: list) -> None:
+    """Refuse patterns too long, or with too many wildcards (merged ``**`` count once)."""
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise WorkspacePathError(
+            f"Pattern '{pattern[:64]}...' is too long: at most {MAX_PATTERN_CHARS} characters."
+        )
+    wildcards = sum(
+        1 if element == _ANY_COMPONENTS else sum(token[0] != "=" for token in element)
+        for element in components
+    )
+    if wildcards > MAX_PATTERN_WILDCARDS:
+        raise WorkspacePathError(
+            f"Pattern '{pattern[:64]}...' is too complex: at most {MAX_PATTERN_WILDCARDS} "
+            "wildcards (*, ?, [...]) are allowed."
+        )
 
 
 @dataclass(frozen=True)
 class Pattern:
-    """A compiled workspace pattern: literal leading directories and a regex."""
+    """A compiled workspace pattern: literal leading directories and the glob components.
+
+    ``components`` is ``None`` when the pattern has no glob character (a plain
+    path). Otherwise each element is the token tuple of one component, or
+    ``"**"`` for any number of directories; repeated ``**`` are merged.
+    """
 
     text: str
     base: tuple[str, ...]
-    regex: re.Pattern | None  # None: the pattern has no glob character
+    components: tuple | None
+
+    @property
+    def is_glob(self) -> bool:
+        """Whether the pattern has a wildcard (else it names one path)."""
+        return self.components is not None
 
     def matches(self, name: str) -> bool:
-        """Whether the relative POSIX ``name`` matches."""
-        if self.regex is None:
+        """Whether the relative POSIX ``name`` matches (linear in the name's length)."""
+        if self.components is None:
             return name == "/".join(self.base)
-        return self.regex.fullmatch(name) is not None
+        return _sequence_match(
+            self.components,
+            name.split("/"),
+            _component_matches,
+            lambda element: element == _ANY_COMPONENTS,
+        )
 
 
 def compile_pattern(pattern: str) -> Pattern:
-    """Compile ``pattern`` (a leading ``/`` is ignored); refuses ``..`` and NUL."""
+    """Compile ``pattern`` (a leading ``/`` is ignored); refuses ``..``, NUL and complexity.
+
+    ``*``, ``?`` and ``[...]`` match within one component; a ``**`` component
+    matches any number of directories (a trailing ``**`` at least one entry).
+    """
     parts = split_user_path(pattern.lstrip("/") if isinstance(pattern, str) else pattern)
     first_glob = next((i for i, p in enumerate(parts) if _GLOB_CHARS.search(p)), None)
     if first_glob is None:
         return Pattern(pattern, tuple(parts), None)
-    regex = ""
+    components: list = []
     for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        if part == "**":
-            regex += ".*" if last else "(?:[^/]+/)*"
+        if part == _ANY_COMPONENTS:
+            if i == len(parts) - 1:
+                # A trailing "**" is "something below": one component, then any more.
+                components.append((_STAR,))
+            if not components or components[-1] != _ANY_COMPONENTS:
+                components.append(_ANY_COMPONENTS)
         elif "**" in part:
             raise WorkspacePathError(
                 f"Invalid pattern '{pattern}': '**' must be a whole component."
             )
         else:
-            regex += _translate_component(part) + ("" if last else "/")
-    try:
-        compiled = re.compile(regex, re.DOTALL)
-    except re.error as error:
-        raise WorkspacePathError(f"Invalid pattern '{pattern}': {error}.") from error
-    return Pattern(pattern, tuple(parts[:first_glob]), compiled)
+            components.append(_tokens(part))
+    _check_complexity(pattern, components)
+    return Pattern(pattern, tuple(parts[:first_glob]), tuple(components))
 
 
 def walk(root: str, start: str, prefix: str) -> Iterator[Entry]:
@@ -115,7 +229,7 @@ def walk(root: str, start: str, prefix: str) -> Iterator[Entry]:
 
 def iter_matches(root: str, pattern: Pattern) -> Iterator[Entry]:
     """Entries of the tree under ``root`` whose relative name matches ``pattern``."""
-    if pattern.regex is None:
+    if not pattern.is_glob:
         if not pattern.base:
             return
         parent = os.path.realpath(os.path.join(root, *pattern.base[:-1]))

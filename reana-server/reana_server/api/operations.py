@@ -8,13 +8,14 @@ from those schemas and stores the declaration for :mod:`reana_server.spec`.
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import request
 from marshmallow import Schema, ValidationError
 from marshmallow import fields as ma_fields
+from reana_commons.errors import REANAValidationError
+from reana_commons.json_input import load_json
 from webargs.flaskparser import FlaskParser
 
 from reana_server.errors import BadRequest
@@ -86,7 +87,9 @@ def _read_json_body(required: bool) -> Any:
             raise BadRequest("Malformed request: a JSON body is required.")
         return None
     try:
-        return json.loads(data)
+        return load_json(data, "The request body")
+    except REANAValidationError as error:  # nested too deeply
+        raise BadRequest(error.message) from error
     except (ValueError, UnicodeDecodeError) as error:
         raise BadRequest("Your request contains not valid JSON.") from error
 
@@ -95,6 +98,8 @@ def _parse_body(op: Operation) -> Any:
     raw = _read_json_body(op.body_required)
     if isinstance(op.body, ma_fields.Field):
         if raw is None:
+            if op.body_required:
+                raise BadRequest(f"Field '{op.body_name}': Field may not be null.")
             return None
         try:
             return op.body.deserialize(raw)

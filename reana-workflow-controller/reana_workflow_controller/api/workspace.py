@@ -61,7 +61,9 @@ def download(workflow_id_or_name: str, file_name: str):
     else:
         response = Response(found.chunks, mimetype=found.mimetype, direct_passthrough=True)
     disposition = "attachment" if found.attachment else "inline"
-    response.headers.set("Content-Disposition", disposition, filename=found.filename)
+    response.headers["Content-Disposition"] = workspace_views.content_disposition(
+        disposition, found.filename
+    )
     if not found.attachment:
         # Previewed HTML must not run scripts with the API's origin.
         response.headers["Content-Security-Policy"] = "sandbox"
