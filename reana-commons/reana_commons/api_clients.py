@@ -163,6 +163,15 @@ class WorkflowControllerClient:
             json=steps,
         )
 
+    def get_job_log(self, user_id, workflow, job_id) -> requests.Response:
+        """``GET /api/workflows/<w>/logs/<job id>``: one job's whole log, streamed: close it."""
+        return self.request(
+            "GET",
+            self._workflow(workflow, f"/logs/{_segment(job_id)}"),
+            user_id,
+            stream=True,
+        )
+
     def get_workflow_parameters(self, user_id, workflow) -> requests.Response:
         """``GET /api/workflows/<w>/parameters``."""
         return self.request("GET", self._workflow(workflow, "/parameters"), user_id)

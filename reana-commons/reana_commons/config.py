@@ -190,6 +190,11 @@ class Config:
     launch_allowed_networks: tuple[str, ...] = ()
     launch_max_bytes: int = 1024**3
     launch_timeout: float = 120.0
+    # What one request may ask for (beyond it: a 400 that names the setting)
+    max_request_body_bytes: int = 10 * 1024**2
+    max_secrets_per_user: int = 200
+    max_log_steps_filter: int = 200
+    max_log_bytes_per_job: int = 1024**2
     extra: dict = field(default_factory=dict)
 
     @property
@@ -341,6 +346,10 @@ def load_config(environ=None) -> Config:
         launch_allowed_networks=_list(environ, "REANA_LAUNCH_ALLOWED_NETWORKS"),
         launch_max_bytes=_int(environ, "REANA_LAUNCH_MAX_BYTES", 1024**3),
         launch_timeout=_float(environ, "REANA_LAUNCH_TIMEOUT", 120.0),
+        max_request_body_bytes=_int(environ, "REANA_MAX_REQUEST_BODY_BYTES", 10 * 1024**2),
+        max_secrets_per_user=_int(environ, "REANA_MAX_SECRETS_PER_USER", 200),
+        max_log_steps_filter=_int(environ, "REANA_MAX_LOG_STEPS_FILTER", 200),
+        max_log_bytes_per_job=_int(environ, "REANA_MAX_LOG_BYTES_PER_JOB", 1024**2),
         extra=_json(environ, "REANA_EXTRA_CONFIG", {}),
     )
 

@@ -93,7 +93,8 @@ WORKFLOW_TYPE_TABLE: tuple[WorkflowType, ...] = (
     ),
     WorkflowType(
         "snakemake", "run-snakemake-workflow",
-        _options("report", "jobs", TARGET="targets"),
+        # TARGET becomes the engine's `targets`; clients send it translated, so that passes too.
+        _options("report", "jobs", "targets", TARGET="targets"),
         passes_workflow_json=False,
         parameter_file=True,
         description="a Snakefile in the workspace, run by Snakemake",

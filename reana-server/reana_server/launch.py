@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from reana_commons.config import Config
-from reana_commons.errors import REANAError, REANAValidationError
+from reana_commons.errors import REANAError
 from reana_commons.json_input import check_depth, load_json
 from reana_commons.specification import load_reana_spec
 
@@ -112,9 +112,7 @@ def parse_parameters(text: str | None) -> dict:
     if not text:
         return {}
     try:
-        value = load_json(text, "Parameters")
-    except REANAValidationError as error:
-        raise BadRequest(error.message) from error
+        value = load_json(text, "Parameters")  # too deep: a ValueError like invalid JSON
     except ValueError as error:
         raise BadRequest("Parameters must be a JSON object.") from error
     if not isinstance(value, dict):

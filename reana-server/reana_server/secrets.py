@@ -6,13 +6,14 @@ import base64
 import binascii
 import re
 
+from reana_commons.config import get_config
 from reana_db.crypto import encrypt
 from reana_db.enums import SecretType
 from reana_db.models import User, UserSecret
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reana_server.errors import ArrayError, BadRequest, Conflict
+from reana_server.errors import ArrayError, BadRequest, Conflict, Forbidden
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FILE_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
@@ -46,6 +47,13 @@ def add_secrets(session: Session, user: User, secrets: dict, overwrite: bool) ->
     clashes = sorted(name for name in secrets if name in existing)
     if clashes and not overwrite:
         raise Conflict(f"Operation cancelled. Secret {', '.join(clashes)} already exists.")
+    limit = get_config().max_secrets_per_user
+    added = sum(1 for name in secrets if name not in existing)
+    if len(existing) + added > limit:
+        raise Forbidden(
+            f"A user can hold at most {limit} secrets (REANA_MAX_SECRETS_PER_USER): you have "
+            f"{len(existing)} and are adding {added}."
+        )
     for name, secret in secrets.items():
         value = encrypt(base64.b64decode(secret["value"]))
         row = existing.get(name)

@@ -124,7 +124,7 @@ class ReanaSpecValidator:
 
         template, op = self.operation(method, path)
         if op is None:
-            if path == "/api/apispec" or status in (404, 405):
+            if path == "/api/apispec" or status in (404, 405) or _extension(method, path):
                 return
             raise AssertionError(f"{method} {path}: not an operation of REANA's spec")
         responses = op["responses"]
@@ -150,6 +150,14 @@ class ReanaSpecValidator:
                 f"{method} {template} {status}: response breaks REANA's spec: {error}\n"
                 f"{json.dumps(value)[:500]}"
             ) from error
+
+
+# Our operations REANA 0.9 does not have (checked against our own spec by schemathesis).
+EXTENSIONS = {("GET", re.compile(r"^/api/workflows/[^/]+/logs/[^/]+$"))}
+
+
+def _extension(method: str, path: str) -> bool:
+    return any(method == m and regex.match(path) for m, regex in EXTENSIONS)
 
 
 def _auth_answer(status: int, content_type: str, body: bytes) -> bool:

@@ -12,6 +12,7 @@ import io
 import json
 import os
 import time
+import uuid
 import zipfile
 from urllib.parse import quote
 
@@ -223,3 +224,93 @@ def test_globs_are_fast_and_bounded(client, auth, workflow, upload, server_env):
     ):
         _messages_are_4xx(response, 400, 403)
         assert "too complex" in response.get_json()["message"]
+
+
+# Limits -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def limits(monkeypatch, server_env):
+    """``limits(REANA_MAX_...=n, ...)``: the platform's limits for the rest of the test."""
+    from reana_commons.config import reset_config
+
+    def set_limits(**values):
+        for name, value in values.items():
+            monkeypatch.setenv(name, str(value))
+        reset_config()
+
+    yield set_limits
+    reset_config()
+
+
+def test_request_body_limit(client, auth, workflow, upload, limits, spec):
+    limits(REANA_MAX_REQUEST_BODY_BYTES=2000)
+    big = {**spec, "padding": "x" * 3000}
+    response = client.post(
+        "/api/workflows", query_string={**auth, "workflow_name": "big"}, json=big
+    )
+    _messages_are_4xx(response, 400)
+    assert "REANA_MAX_REQUEST_BODY_BYTES" in response.get_json()["message"]
+    chunked = client.post(
+        "/api/workflows",
+        query_string={**auth, "workflow_name": "big"},
+        input_stream=io.BytesIO(json.dumps(big).encode()),
+        content_type="application/json",
+        headers={"Transfer-Encoding": "chunked"},
+    )
+    _messages_are_4xx(chunked, 400)
+    # Files are not request bodies: they stream to the workspace, bounded by the quota.
+    assert upload("helloworld.1", "large.bin", b"y" * 10_000).status_code == 200
+
+
+def test_secrets_per_user_limit(client, auth, limits):
+    limits(REANA_MAX_SECRETS_PER_USER=3)
+
+    def add(names, overwrite=False):
+        body = {name: {"value": "c2VjcmV0", "type": "env"} for name in names}
+        return client.post(
+            "/api/secrets/", query_string={**auth, "overwrite": overwrite}, json=body
+        )
+
+    assert add(["A", "B"]).status_code == 201
+    refused = add(["C", "D"])
+    _messages_are_4xx(refused, 403)
+    assert "at most 3 secrets (REANA_MAX_SECRETS_PER_USER)" in refused.get_json()["message"]
+    assert add(["A", "C"], overwrite=True).status_code == 201
+    assert [s["name"] for s in client.get("/api/secrets", query_string=auth).get_json()] == [
+        "A",
+        "B",
+        "C",
+    ]
+
+
+def test_logs_limits(app, client, auth, user, other_user, workflow, limits, server_env):
+    from reana_db.models import Job
+
+    limits(REANA_MAX_LOG_STEPS_FILTER=2, REANA_MAX_LOG_BYTES_PER_JOB=100)
+    run = server_env.get(Workflow, uuid.UUID(workflow["workflow_id"]))
+    whole = "".join(f"line {i} ünïcode\n" for i in range(200))
+    job = Job(workflow_uuid=run.id_, job_name="step1", logs=whole)
+    server_env.add(job)
+    server_env.commit()
+    logs_path = "/api/workflows/helloworld.1/logs"
+    refused = client.get(logs_path, query_string=auth, json=["a", "b", "c"])
+    _messages_are_4xx(refused, 400)
+    assert "REANA_MAX_LOG_STEPS_FILTER" in refused.get_json()["message"]
+    assert client.get(logs_path, query_string=auth, json=["a", "step1"]).status_code == 200
+    for path in (logs_path, "/api/workflows/helloworld.1/status"):
+        shown = json.loads(client.get(path, query_string=auth).get_json()["logs"])
+        job_logs = shown["job_logs"] if "job_logs" in shown else shown
+        text = job_logs[str(job.id_)]["logs"]
+        note, _, tail = text.partition("\n")
+        assert "REANA_MAX_LOG_BYTES_PER_JOB" in note and f"/logs/{job.id_}" in note
+        assert len(tail.encode()) <= 100 and whole.endswith(tail)
+    # The whole log stays downloadable (a route REANA 0.9 does not have: no spec check).
+    plain = app.test_client()
+    downloaded = plain.get(f"{logs_path}/{job.id_}", query_string=auth)
+    assert downloaded.status_code == 200 and downloaded.mimetype == "text/plain"
+    assert downloaded.get_data(as_text=True) == whole
+    assert 'filename="step1.log"' in downloaded.headers["Content-Disposition"]
+    for token, job_id in ((other_user.test_token, job.id_), (auth["access_token"], "nope")):
+        missing = plain.get(f"{logs_path}/{job_id}", query_string={"access_token": token})
+        assert missing.status_code in (403, 404), missing.get_data()

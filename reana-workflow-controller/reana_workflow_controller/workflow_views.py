@@ -6,11 +6,14 @@ import json
 import uuid
 from collections import OrderedDict
 
+from reana_commons.config import get_config
 from reana_db.enums import RunStatus
 from reana_db.models import Job, Workflow
-from sqlalchemy import func, select
+from reana_db.run_numbers import parse_uuid
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from reana_workflow_controller.errors import NotFound
 from reana_workflow_controller.pagination import Page
 from reana_workflow_controller.workflows import format_time, workflow_name
 
@@ -72,10 +75,34 @@ JOB_LOG_COLUMNS = (
     Job.docker_img,
     Job.prettified_cmd,
     Job.status,
-    Job.logs,
     Job.started_at,
     Job.finished_at,
 )
+
+
+def _log_tail(limit: int):
+    """The last ``limit`` characters of a job's logs, cut in the database (never all of it)."""
+    length = func.length(Job.logs)
+    return case(
+        (length > limit, func.substr(Job.logs, length - limit + 1)), else_=Job.logs
+    ).label("logs"), (length > limit).label("logs_truncated")
+
+
+def shown_log(job, limit: int, workflow: Workflow) -> str:
+    """A job's log as one answer shows it: its last ``limit`` bytes, with a note when cut.
+
+    ``REANA_MAX_LOG_BYTES_PER_JOB`` bounds what a status or logs answer carries
+    per job; the whole log stays downloadable from ``.../logs/<job id>``.
+    """
+    text = job.logs or ""
+    data = text.encode("utf-8", "surrogatepass")
+    if not job.logs_truncated and len(data) <= limit:
+        return text
+    tail = data[-limit:].decode("utf-8", "ignore")
+    return (
+        f"[Only the last {limit} bytes of this log are shown (REANA_MAX_LOG_BYTES_PER_JOB). "
+        f"The whole log: GET /api/workflows/{workflow.id_}/logs/{job.id_}]\n{tail}"
+    )
 
 
 def job_logs(
@@ -86,7 +113,8 @@ def job_logs(
     Only the shown columns are read, as plain rows: status is polled often and a
     job row also holds its whole request (``spec``, ``env_vars``) as JSON.
     """
-    query = select(*JOB_LOG_COLUMNS).where(Job.workflow_uuid == workflow.id_)
+    limit = get_config().max_log_bytes_per_job
+    query = select(*JOB_LOG_COLUMNS, *_log_tail(limit)).where(Job.workflow_uuid == workflow.id_)
     if steps:
         query = query.where(Job.job_name.in_(steps))
     query = query.order_by(Job.created, Job.id_)
@@ -102,11 +130,26 @@ def job_logs(
             "docker_img": job.docker_img or "",
             "cmd": job.prettified_cmd or "",
             "status": job.status.name if job.status is not None else "",
-            "logs": job.logs or "",
+            "logs": shown_log(job, limit, workflow),
             "started_at": format_time(job.started_at),
             "finished_at": format_time(job.finished_at),
         }
     return logs
+
+
+def job_log(session: Session, workflow: Workflow, job_id: str) -> tuple[str, str]:
+    """``(job name, whole log)`` of one job of the run; another run's job is not found."""
+    as_uuid = parse_uuid(job_id)
+    row = None
+    if as_uuid is not None:
+        row = session.execute(
+            select(Job.job_name, Job.logs).where(
+                Job.id_ == as_uuid, Job.workflow_uuid == workflow.id_
+            )
+        ).first()
+    if row is None:
+        raise NotFound(f"Job {job_id} does not exist in workflow {workflow_name(workflow)}.")
+    return row.job_name or str(as_uuid), row.logs or ""
 
 
 def status_view(session: Session, workflow: Workflow) -> dict:

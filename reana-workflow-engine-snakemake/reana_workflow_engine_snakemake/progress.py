@@ -3,7 +3,8 @@
 ``total`` is the number of jobs sent to the job controller: Snakemake's job
 count (its ``run_info`` event, and later ``progress`` events when checkpoints
 grow the DAG) without the jobs Snakemake runs in the engine itself (target
-rules without a command such as ``all``, ``localrules``). Running, finished and
+rules without a command such as ``all``, ``localrules``); the jobs of a group
+count as one once the group is submitted. Running, finished and
 failed jobs are job-controller ids; a job's end rides along with the next
 message instead of a message of its own.
 """
@@ -25,6 +26,7 @@ class RunProgress:
         self._in_engine = 0
         """Jobs of Snakemake's count that never reach the job controller."""
         self._total: int | None = None
+        self._snakemake_total = 0
 
     @property
     def total(self) -> int | None:
@@ -58,8 +60,16 @@ class RunProgress:
             if snakemake_total is not None:
                 self._publish_total(snakemake_total)
 
+    def grouped(self, jobs: int) -> None:
+        """A group job of ``jobs`` Snakemake jobs was submitted: one job-controller job."""
+        with self._lock:
+            self._in_engine += jobs - 1
+            snakemake_total = self._snakemake_total
+        self._publish_total(snakemake_total)
+
     def _publish_total(self, snakemake_total: int) -> None:
         with self._lock:
+            self._snakemake_total = int(snakemake_total)
             total = max(0, int(snakemake_total) - self._in_engine)
             if total == self._total:
                 return

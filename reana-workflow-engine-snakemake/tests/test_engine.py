@@ -120,3 +120,31 @@ def test_jobs_option_bounds_the_jobs_running_at_once(platform):
     overlapping = max(sum(1 for start, end in spans if start <= moment < end)
                       for moment, _ in spans)
     assert overlapping == 2
+
+
+def test_a_group_of_rules_runs_as_one_job(platform):
+    platform.write("Snakefile", """\
+        rule all:
+            input: "g/b.txt"
+
+        rule ga:
+            output: "g/a.txt"
+            group: "pair"
+            shell: "echo a > {output}"
+
+        rule gb:
+            input: "g/a.txt"
+            output: "g/b.txt"
+            group: "pair"
+            shell: "cat {input} > {output}; echo b >> {output}"
+        """)
+    code, err, messages = platform.run_engine()
+    assert code == 0, err
+    assert (platform.workspace / "g/b.txt").read_text() == "a\nb\n"
+    (job_id,) = platform.job_ids(messages, "finished")
+    job = platform.jobs()[job_id]
+    assert job["job_name"].startswith("pair")
+    assert job["cmd"].endswith("&& ( echo a > g/a.txt ) && ( cat g/a.txt > g/b.txt; echo b >> "
+                               "g/b.txt )")
+    totals = [t["total"] for t in (platform.progress_of(m, "total") for m in messages) if t]
+    assert totals[-1] == 1

@@ -14,9 +14,11 @@ from typing import Any
 from flask import request
 from marshmallow import Schema, ValidationError
 from marshmallow import fields as ma_fields
+from reana_commons.config import get_config
 from reana_commons.errors import REANAValidationError
 from reana_commons.json_input import load_json
 from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from reana_server.errors import BadRequest
 
@@ -80,8 +82,24 @@ class Operation:
     raw_body: dict | None = None
 
 
+def _body_bytes() -> bytes:
+    """The request body, refused (400) beyond ``REANA_MAX_REQUEST_BODY_BYTES``.
+
+    Uploads do not come through here: they stream to the workspace and are
+    bounded by the disk quota.
+    """
+    limit = get_config().max_request_body_bytes
+    request.max_content_length = limit  # also bounds a chunked body while it is read
+    try:
+        return request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise BadRequest(
+            f"The request body is larger than {limit} bytes (REANA_MAX_REQUEST_BODY_BYTES)."
+        ) from None
+
+
 def _read_json_body(required: bool) -> Any:
-    data = request.get_data(cache=True)
+    data = _body_bytes()
     if not data.strip():
         if required:
             raise BadRequest("Malformed request: a JSON body is required.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify
 from marshmallow import fields
 from reana_commons.config import get_config
 from reana_db.database import db_session
@@ -11,6 +11,7 @@ from reana_db.enums import RunStatus
 from reana_server import schemas, submission
 from reana_server.api import controller, current_user, forward, quota_used_up
 from reana_server.api.operations import operation
+from reana_server.api.workspace import CHUNK, PASSED_HEADERS
 from reana_server.errors import BadRequest, NotFound, NotImplementedYet, ServerError
 from reana_server.schemas import Message
 from reana_server.workflows import check_quota, create_run, get_user_workflow
@@ -141,6 +142,12 @@ def set_workflow_status(workflow_id_or_name, args, body):
     body_name="steps",
 )
 def get_workflow_logs(workflow_id_or_name, args, body):
+    limit = get_config().max_log_steps_filter
+    if body and len(body) > limit:
+        raise BadRequest(
+            f"At most {limit} step names can filter the logs (REANA_MAX_LOG_STEPS_FILTER); "
+            f"{len(body)} were given."
+        )
     return forward(
         controller().get_workflow_logs(
             _user_id(),
@@ -150,6 +157,27 @@ def get_workflow_logs(workflow_id_or_name, args, body):
             size=args.get("size"),
         )
     )
+
+
+@blueprint.get(W + "/logs/<job_id>")
+@operation(
+    "get_job_logs",
+    "Download one job's whole log as text (the logs answer shows at most "
+    "REANA_MAX_LOG_BYTES_PER_JOB bytes of each job).",
+    {200: None, **ERRORS},
+    produces=("text/plain", "application/json"),
+)
+def get_job_logs(workflow_id_or_name, job_id):
+    upstream = controller().get_job_log(_user_id(), workflow_id_or_name, job_id)
+    if upstream.status_code != 200:
+        try:
+            return forward(upstream)
+        finally:
+            upstream.close()
+    headers = {k: upstream.headers[k] for k in PASSED_HEADERS if k in upstream.headers}
+    response = Response(upstream.iter_content(CHUNK), status=200, headers=headers)
+    response.call_on_close(upstream.close)
+    return response
 
 
 @blueprint.get(W + "/specification")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify
 
 from reana_workflow_controller import listing, workflow_diff, workflow_views, workflows
 from reana_workflow_controller.api.common import (
@@ -25,6 +25,7 @@ from reana_workflow_controller.schemas import (
     SetStatusQuery,
     UserQuery,
 )
+from reana_workflow_controller.workspace_views import content_disposition
 
 blueprint = Blueprint("workflows", __name__, url_prefix="/api")
 
@@ -133,6 +134,19 @@ def get_logs(workflow_id_or_name: str):
     steps = json_list_body()
     page = Page(args["page"], args["size"])
     return jsonify(workflow_views.logs_view(session(), workflow, steps, page))
+
+
+@blueprint.get("/workflows/<workflow_id_or_name>/logs/<job_id>")
+def get_job_log(workflow_id_or_name: str, job_id: str):
+    """One job's whole log as text (the logs answer shows at most the last bytes of each)."""
+    args = query(UserQuery)
+    _, workflow = owned_workflow(args, workflow_id_or_name)
+    job_name, logs = workflow_views.job_log(session(), workflow, job_id)
+    response = Response(logs, mimetype="text/plain")
+    response.headers["Content-Disposition"] = content_disposition(
+        "attachment", f"{job_name}.log"
+    )
+    return response
 
 
 @blueprint.get("/workflows/<workflow_id_or_name>/parameters")
