@@ -267,3 +267,60 @@ def test_stop_a_running_run(db, user, platform):
         run = db.get(Workflow, workflow.id_)
     assert RunStatus(run.status) == RunStatus.stopped
     assert "was deleted" not in run.logs
+
+
+YADAGE_WORKFLOW = """\
+stages:
+  - name: count
+    dependencies: [init]
+    scheduler:
+      scheduler_type: singlestep-stage
+      parameters:
+        inputfile: {step: init, output: inputfile}
+        outputfile: "{workdir}/count.txt"
+      step:
+        process:
+          process_type: string-interpolated-cmd
+          cmd: 'wc -l < "{inputfile}" > "{outputfile}" && echo counted'
+        publisher:
+          publisher_type: frompar-pub
+          outputmap:
+            outputfile: outputfile
+        environment:
+          environment_type: docker-encapsulated
+          image: docker.io/library/python
+          imagetag: "3.11"
+          resources:
+            - compute_backend: kubernetes
+            - kubernetes_memory_limit: 256Mi
+"""
+
+
+@SQLITE
+def test_yadage_run_end_to_end(db, user, platform):
+    """The yadage engine in the batch pod; its stage a pod with the stage's memory limit."""
+    spec = {"version": "0.9.0", "inputs": {"parameters": {"inputfile": "data/names.txt"}},
+            "workflow": {"type": "yadage", "file": "workflow.yaml", "specification": None}}
+    workflow = Workflow(name="k8syadage", owner_id=user.id_, type_="yadage",
+                        run_number_major=1, reana_specification=spec)
+    db.add(workflow)
+    db.flush()
+    workspace = get_config().shared_volume_path / "users" / str(user.id_) / "workflows" / str(
+        workflow.id_)
+    (workspace / "data").mkdir(parents=True)
+    (workspace / "data" / "names.txt").write_text("a\nb\nc\n")
+    (workspace / "workflow.yaml").write_text(YADAGE_WORKFLOW)
+    workflow.workspace_path = str(workspace)
+    db.commit()
+    runs.start_run(db, workflow, {}, {})
+    run = wait_status(db, workflow, {RunStatus.finished, RunStatus.failed})
+    assert RunStatus(run.status) == RunStatus.finished, run.logs
+    assert (workspace / "count" / "count.txt").read_text().strip() == "3"
+    assert "adage | MainThread | INFO | workflow completed successfully." in run.logs
+    (job,) = jobs_of(db, workflow)
+    assert job.job_name == "count" and job.compute_backend == "kubernetes"
+    assert run.job_progress["finished"]["total"] == run.job_progress["total"]["total"] == 1
+    sent = platform.sent("Job")
+    assert sent[0]["metadata"]["name"] == f"reana-run-batch-{workflow.id_}"
+    assert sent[1]["spec"]["template"]["spec"]["containers"][0]["resources"] == {
+        "limits": {"memory": "256Mi"}}
