@@ -147,3 +147,14 @@ def test_an_existing_yadage_directory_needs_accept_metadir(multistage, parameter
     assert not multistage.jobs.jobs
     again = type(multistage)(multistage.workspace)
     assert again.run(WORKFLOW, parameters, {"accept_metadir": "true"}) == 0, again.logs
+
+
+def test_a_command_using_an_unknown_parameter_fails_the_run_saying_so(multistage, parameters):
+    workflow = multistage.workspace / WORKFLOW
+    workflow.write_text(workflow.read_text().replace('tr a-z A-Z < "{namesfile}"',
+                                                     'tr a-z A-Z < "{namesfile}" ${HOME}'))
+    assert multistage.run(WORKFLOW, parameters) == 1
+    assert multistage.messages[-1]["logs"].endswith(
+        "Workflow failed: stage shout: its command uses {HOME}, which is not one of its "
+        "parameters (namesfile, outputfile); write {{ and }} for literal braces\n")
+    assert not any(job["job_name"] == "shout" for job in multistage.jobs.jobs.values())
