@@ -80,7 +80,8 @@ def unscheduled_stages(workflow) -> list[str]:
 
 
 def write_visualization(metadir: str, workflow, log: logging.Logger) -> None:
-    """The stage graph as Graphviz DOT (pure Python), rendered to PNG when ``dot`` exists."""
+    """The stage graph as Graphviz DOT (pure Python), rendered to PNG and PDF (as REANA's
+    engine does) when Graphviz's ``dot`` is installed."""
     try:
         from yadage.visualize import provdotgraph
 
@@ -88,9 +89,9 @@ def write_visualization(metadir: str, workflow, log: logging.Logger) -> None:
         with open(dot_path, "w") as stream:
             stream.write(provdotgraph(workflow).to_string())
         dot = shutil.which("dot")
-        if dot:
-            subprocess.run([dot, "-Tpng", "-o", dot_path[:-3] + "png", dot_path],
-                           check=True, capture_output=True, timeout=60)
+        for image_format in ("png", "pdf") if dot else ():
+            subprocess.run([dot, f"-T{image_format}", "-o", dot_path[:-3] + image_format,
+                            dot_path], check=True, capture_output=True, timeout=60)
     except Exception as error:  # noqa: BLE001 - a picture never fails a run
         log.warning("could not draw the workflow graph: %s", error)
 
