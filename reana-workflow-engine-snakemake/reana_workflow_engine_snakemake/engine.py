@@ -34,8 +34,8 @@ LOGGER_NAME = "reana-workflow-engine-snakemake"
 
 def run_workflow(run) -> bool:
     """Run ``run`` (an :class:`~reana_commons.engine.harness.EngineRun`); True when finished."""
-    inputs = workflow_inputs(run)
     run.reporter.running()
+    inputs = workflow_inputs(run)
     run.jobs_ready()
     watcher = JobWatcher(run)
     session = executor.EngineSession(run, watcher, RunProgress(run.reporter),
