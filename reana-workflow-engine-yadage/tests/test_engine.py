@@ -158,3 +158,20 @@ def test_a_command_using_an_unknown_parameter_fails_the_run_saying_so(multistage
         "Workflow failed: stage shout: its command uses {HOME}, which is not one of its "
         "parameters (namesfile, outputfile); write {{ and }} for literal braces\n")
     assert not any(job["job_name"] == "shout" for job in multistage.jobs.jobs.values())
+
+
+def test_each_node_is_prepublished_once(multistage, parameters, monkeypatch):
+    from packtivity.syncbackends import defaultsyncbackend
+
+    calls: list[str] = []
+    original = defaultsyncbackend.prepublish
+
+    def counting(self, spec, parameters, state):
+        calls.append(repr(state))
+        return original(self, spec, parameters, state)
+
+    monkeypatch.setattr(defaultsyncbackend, "prepublish", counting)
+    assert multistage.run(WORKFLOW, parameters) == 0, multistage.logs
+    assert (multistage.workspace / "merge/merged.txt").read_text().startswith("Hello jane!")
+    # init, greet_0..2, shout, merge: once each (yadage itself redoes all of them every tick)
+    assert len(calls) == len(set(calls)) == 6, calls
