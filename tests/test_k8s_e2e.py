@@ -275,3 +275,4 @@ def test_stop_a_running_run(db, user, platform):
         run = db.get(Workflow, workflow.id_)
     assert RunStatus(run.status) == RunStatus.stopped
     assert "was deleted" not in run.logs
+

@@ -23,6 +23,7 @@ from pathlib import Path
 import psutil
 import requests
 from reana_commons.config import JOB_SECRETS_FOLDER, get_config, job_controller_dir
+from reana_commons.service_auth import TOKEN_VARIABLE, bearer, run_token
 from reana_commons.workflow_types import engine_executable
 from reana_db.models import Workflow
 
@@ -114,6 +115,9 @@ class LocalRunManager(RunManager):
             "REANA_USER_ID": str(workflow.owner_id),
             "REANA_JOB_CONTROLLER_URL_FILE": str(url_file),
             "REANA_RUN_ATTEMPT": str(attempt),
+            # The run token: only this run's engine (and this manager) may call its job
+            # controller; the job controller keeps it out of its jobs' environment.
+            TOKEN_VARIABLE: run_token(workflow.id_),
         }
         jc_argv = [
             "reana-job-controller",
@@ -149,8 +153,12 @@ class LocalRunManager(RunManager):
         url = handle.get("job_controller_url")
         if url and _process_alive(handle.get("job_controller")):
             try:
-                response = requests.delete(f"{url}/shutdown", timeout=30)
-                if response.status_code == 200 and response.json().get("stopped") == 0:
+                token = run_token(handle.get("workflow_uuid"))
+                response = requests.delete(f"{url}/shutdown", headers=bearer(token), timeout=30)
+                if response.status_code != 200:
+                    log.warning("job controller at %s refused the shutdown: %s %s", url,
+                                response.status_code, response.text[:200])
+                elif response.json().get("stopped") == 0:
                     _nothing_left.add(str(handle.get("workflow_uuid")))
             except (requests.RequestException, ValueError) as error:
                 log.warning("job controller at %s did not shut down: %s", url, error)
