@@ -115,11 +115,11 @@ def test_a_malicious_job_sees_only_its_own_workspace(live_platform):
         ("work", "echo 'own work' > results/own.txt && cat results/own.txt"),
     ), "attacker")
     _wait_status(platform, run_id, platform.token, ("running",), seconds=60)
-    url_file = home / "runs" / run_id / "job-controller.url"
     deadline = time.monotonic() + 60
-    while not url_file.exists():
+    while not (url_files := sorted((home / "runs" / run_id).glob("job-controller*.url"))):
         assert time.monotonic() < deadline, "the run's job controller did not start"
         time.sleep(0.1)
+    url_file = url_files[-1]
     jc_port = url_file.read_text().strip().rsplit(":", 1)[1]
     workspace = next(platform.home.rglob(f"*/workflows/{run_id}"))
     host_ports = sorted({c.laddr.port for c in psutil.net_connections("tcp")
