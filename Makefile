@@ -9,7 +9,7 @@ COMPONENTS := reana-commons reana-db reana-server reana-workflow-controller \
 # with reana-commons into one venv of their own, $(ENGINES_VENV), whose bin/ the run managers
 # search for engine console scripts (REANA_WORKFLOW_ENGINES_BIN_DIR, default .venv-engines/bin).
 ENGINES := reana-workflow-engine-serial reana-workflow-engine-cwl reana-workflow-engine-snakemake
-ENGINE_VENVS :=
+ENGINE_VENVS := reana-workflow-engine-yadage
 ENGINES_VENV := .venv-engines
 
 .PHONY: install test lint up down demo bench slurm-up slurm-down clean
@@ -23,13 +23,18 @@ install: $(BIN)/python
 		-r requirements-demos.txt
 ifneq ($(strip $(ENGINE_VENVS)),)
 	test -x $(ENGINES_VENV)/bin/python || $(PY) -m venv $(ENGINES_VENV)
-	$(ENGINES_VENV)/bin/pip install -q -e reana-commons $(addprefix -e ,$(ENGINE_VENVS))
+	$(ENGINES_VENV)/bin/pip install -q -e reana-commons $(addprefix -e ,$(ENGINE_VENVS)) \
+	  pytest pytest-timeout
 	@echo "engines $(ENGINE_VENVS) installed into $(ENGINES_VENV)"
 endif
 	@echo "installed into $(VENV)"
 
+# Tests of the engines in ENGINE_VENVS import their engine: they run with that venv's pytest.
 test: $(BIN)/python
 	$(BIN)/pytest -q -rs
+ifneq ($(strip $(ENGINE_VENVS)),)
+	$(ENGINES_VENV)/bin/pytest -q -rs $(addsuffix /tests,$(ENGINE_VENVS))
+endif
 
 lint:
 	$(BIN)/ruff check .

@@ -78,7 +78,8 @@ def platform_seconds(home: Path, steps: int) -> float:
                                           home / "run" / str(workflow.id_), extra_args=())
     job_controller.start()
     try:
-        env = dict(os.environ, REANA_JOB_CONTROLLER_URL=job_controller.url)
+        env = dict(os.environ, REANA_JOB_CONTROLLER_URL=job_controller.url,
+                   REANA_JOB_CONTROLLER_TOKEN=job_controller.token)
         started = time.perf_counter()
         subprocess.run(
             [sys.executable, "-c", ENGINE_MAIN, "--workflow-uuid", str(workflow.id_),

@@ -115,7 +115,8 @@ def measure(home: Path, count: int) -> dict:
         reporter = RunReporter(str(workflow.id_), "reana-workflow-engine-serial",
                                publish=timed_publish, stream=None)
         run = EngineRun(str(workflow.id_), workflow.workspace_path, spec, {}, {}, None,
-                        JobControllerClient(job_controller.url), reporter)
+                        JobControllerClient(job_controller.url, token=job_controller.token),
+                        reporter)
         started = time.perf_counter()
         status = 2 if execute(run, run_serial) == 0 else reporter.end_status
         total_s = time.perf_counter() - started

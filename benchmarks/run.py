@@ -22,6 +22,7 @@ BENCHMARKS = [
     "client_startup.py",
     "slurm_status_lag.py",
     "snakemake_overhead.py",
+    "cwl_job_overhead.py",
 ]
 
 

@@ -42,7 +42,7 @@ def _measure(home: Path, session, user, interval: str) -> list[float]:
     process = JobControllerProcess(workflow.id_, workflow.workspace_path,
                                    home / "run" / str(workflow.id_))
     process.start()
-    client = JobControllerClient(process.url)
+    client = JobControllerClient(process.url, token=process.token)
     fields = {"workflow_uuid": str(workflow.id_), "workflow_workspace": workflow.workspace_path,
               "docker_img": "docker.io/library/ubuntu:20.04", "job_name": "lag",
               "compute_backend": "slurm"}

@@ -99,7 +99,8 @@ def platform_cycles(root: Path, rules: int, session, user) -> list[float]:
                                           root / "run" / str(workflow.id_), extra_args=())
     job_controller.start()
     try:
-        env = dict(os.environ, REANA_JOB_CONTROLLER_URL=job_controller.url)
+        env = dict(os.environ, REANA_JOB_CONTROLLER_URL=job_controller.url,
+                   REANA_JOB_CONTROLLER_TOKEN=job_controller.token)
         subprocess.run(
             [sys.executable, "-c", ENGINE, "--workflow-uuid", str(workflow.id_),
              "--workflow-workspace", str(workspace), "--workflow-file", "Snakefile",

@@ -67,7 +67,8 @@ class Run:
                                  spec.workflow_file, spec.parameters, spec.options)
         executable = engine_executable(argv[0])
         assert executable, f"{argv[0]} is not installed"
-        env = dict(os.environ, REANA_JOB_CONTROLLER_URL=self.job_controller.url)
+        env = dict(os.environ, REANA_JOB_CONTROLLER_URL=self.job_controller.url,
+                   REANA_JOB_CONTROLLER_TOKEN=self.job_controller.token)
         self.process = subprocess.Popen([executable, *argv[1:]], env=env, cwd=self.workspace,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         text=True)
@@ -81,7 +82,7 @@ class Run:
         return collect_status_messages(timeout=0.5)
 
     def jobs(self) -> dict:
-        return JobControllerClient(self.job_controller.url).list()
+        return JobControllerClient(self.job_controller.url, token=self.job_controller.token).list()
 
     def wait_for_running_job(self, timeout: float = 60) -> str:
         deadline = time.monotonic() + timeout

@@ -225,8 +225,16 @@ def test_job_deleted_under_a_running_run(db, user, platform):
     assert RunStatus(run.status) == RunStatus.failed
     # The engine, terminated, only knows that (REANA's "Workflow exited unexpectedly."); the
     # run manager names the deleted Job, whether the engine's report or the reconciler (which
-    # cannot win with a 600 s grace) fails the run first.
-    assert f"Kubernetes Job reana-run-batch-{workflow.id_} was deleted" in run.logs, run.logs
+    # cannot win with a 600 s grace) fails the run first. After the engine's report the
+    # consumer asks the Kubernetes API once the status is committed: the cause comes a
+    # moment after the status.
+    cause = f"Kubernetes Job reana-run-batch-{workflow.id_} was deleted"
+    deadline = time.monotonic() + 15
+    while cause not in run.logs and time.monotonic() < deadline:
+        time.sleep(0.1)
+        db.expire_all()
+        run = db.get(Workflow, workflow.id_)
+    assert cause in run.logs, run.logs
     (job,) = jobs_of(db, workflow)
     deadline = time.monotonic() + 30
     while JobStatus(job.status) not in JobStatus.terminal():
@@ -267,3 +275,4 @@ def test_stop_a_running_run(db, user, platform):
         run = db.get(Workflow, workflow.id_)
     assert RunStatus(run.status) == RunStatus.stopped
     assert "was deleted" not in run.logs
+

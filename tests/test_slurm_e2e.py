@@ -230,3 +230,62 @@ def test_ssh_mode_run_with_staging_mixing_local_and_slurm(ssh_platform, client_p
         assert "exit code 4" in job["logs"]
     finally:
         shutil.rmtree(Path(login.home) / "reana", ignore_errors=True)
+
+
+YADAGE_STAGE = """\
+  - name: {name}
+    dependencies: [{dependency}]
+    scheduler:
+      scheduler_type: singlestep-stage
+      parameters:
+        inputfile: {{step: {dependency}, output: {output}}}
+        outputfile: "{{workdir}}/out.txt"
+      step:
+        process:
+          process_type: string-interpolated-cmd
+          cmd: '{command}'
+        publisher:
+          publisher_type: frompar-pub
+          outputmap:
+            outputfile: outputfile
+        environment:
+          environment_type: docker-encapsulated
+          image: docker.io/library/ubuntu
+          imagetag: "20.04"
+{resources}"""
+
+
+def test_yadage_stage_with_compute_backend_slurmcern(slurm_platform, client_python, tmp_path):
+    """A yadage stage's ``environment.resources`` sends its job to Slurm; the others stay local."""
+    local, remote = _unique("ysort"), _unique("yslurm")
+    stages = YADAGE_STAGE.format(
+        name=local, dependency="init", output="numbers", resources="",
+        command='sort -n "{inputfile}" > "{outputfile}"',
+    ) + YADAGE_STAGE.format(
+        name=remote, dependency=local, output="outputfile",
+        command='(cat "{inputfile}"; echo slurm-$SLURM_JOB_ID) > "{outputfile}"',
+        resources="          resources:\n            - compute_backend: slurmcern\n"
+                  "            - slurm_time: \"10\"\n")
+    folder = tmp_path / "yadage-slurm"
+    (folder / "data").mkdir(parents=True)
+    (folder / "data" / "numbers.txt").write_text("3\n1\n2\n")
+    (folder / "workflow.yaml").write_text("stages:\n" + stages)
+    (folder / "reana.yaml").write_text(json.dumps({
+        "version": "0.9.0",
+        "inputs": {"files": ["data/numbers.txt", "workflow.yaml"],
+                   "parameters": {"numbers": "data/numbers.txt"}},
+        "workflow": {"type": "yadage", "file": "workflow.yaml"},
+        "outputs": {"files": [f"{remote}/out.txt"]},
+    }))
+    name = _unique("yadageslurm")
+    body = _run(slurm_platform, client_python, folder, name)
+    assert body["status"] == "finished", _job_logs(slurm_platform, name)
+    assert _states(remote, ["COMPLETED"]) == ["COMPLETED"]
+    assert _slurm_jobs(local) == []
+    slurm_id = _slurm_jobs(remote)[0][0]
+    out = tmp_path / "out"
+    slurm_platform.client(client_python, "download", "-w", name, "-o", str(out), cwd=folder)
+    assert (out / remote / "out.txt").read_text() == f"1\n2\n3\nslurm-{slurm_id}\n"
+    backends = {job["job_name"]: job["compute_backend"]
+                for job in _job_logs(slurm_platform, name).values()}
+    assert backends[remote].lower().startswith("slurm") and backends[local] == "local"

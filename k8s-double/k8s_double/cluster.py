@@ -42,9 +42,14 @@ class FakeCluster:
         self.requests: list[tuple[str, str]] = []
         """``(method, path)`` of every request (tests check the API was watched, not polled)."""
         self.kubeconfig = self.state_dir / "kubeconfig"
-        bin_dir = os.path.dirname(sys.executable)
+        # The images' console scripts: the services' venv, and the engines' own venv (an
+        # engine image has its engine on PATH, e.g. run-yadage-workflow).
+        from reana_commons.workflow_types import engines_bin_dir
+
+        bin_dirs = [os.path.dirname(sys.executable), str(engines_bin_dir())]
         self.host_env = {k: os.environ[k] for k in HOST_ENV if k in os.environ}
-        self.host_env["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin")
+        self.host_env["PATH"] = os.pathsep.join(
+            [*bin_dirs, os.environ.get("PATH", "/usr/bin:/bin")])
         self._image_site()
         self._all_runners: list[PodRunner] = []
         self._lock = threading.Lock()

@@ -313,8 +313,9 @@ class PodRunner:
                 if hook and container["name"] in self.procs:
                     port = hook["port"]
                     try:
+                        headers = {h["name"]: h["value"] for h in hook.get("httpHeaders") or []}
                         requests.get(f"http://127.0.0.1:{port}{hook.get('path', '/')}",
-                                     timeout=max(grace, 1))
+                                     headers=headers, timeout=max(grace, 1))
                     except requests.RequestException:
                         pass
             for proc in self.procs.values():

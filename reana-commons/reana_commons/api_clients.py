@@ -1,8 +1,9 @@
 """HTTP client of reana-workflow-controller's internal REST API.
 
 The API is REANA 0.9's (``spec/reana_workflow_controller.json``): every call
-carries ``?user=<owner uuid>``, which the workflow controller trusts (it is not
-reachable from outside). Methods return the :class:`requests.Response` as is,
+carries ``?user=<owner uuid>``, which the workflow controller trusts because
+every call also carries the platform's service credential
+(:mod:`reana_commons.service_auth`). Methods return the :class:`requests.Response` as is,
 whatever its status, so callers can forward the controller's status code and
 ``{"message"}`` body; only an unreachable controller raises
 :class:`WorkflowControllerUnavailable`. File bodies stream both ways: uploads
@@ -21,6 +22,7 @@ from urllib3.util.retry import Retry
 
 from reana_commons.config import get_config
 from reana_commons.errors import REANAError
+from reana_commons.service_auth import bearer, service_credential
 
 DEFAULT_TIMEOUT = 120.0
 """Seconds to wait for the controller (connect and each read)."""
@@ -87,10 +89,12 @@ class WorkflowControllerClient:
         base_url: str | None = None,
         session: requests.Session | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        credential: str | None = None,
     ):
         self.base_url = (base_url or get_config().workflow_controller_url).rstrip("/")
         self.session = session or internal_session()
         self.timeout = timeout
+        self.headers = bearer(credential or service_credential())
 
     def request(
         self,
@@ -107,6 +111,7 @@ class WorkflowControllerClient:
                 continue
             query[key] = ("true" if value else "false") if isinstance(value, bool) else value
         kwargs.setdefault("timeout", self.timeout)
+        kwargs["headers"] = {**self.headers, **(kwargs.get("headers") or {})}
         try:
             return self.session.request(method, self.base_url + path, params=query, **kwargs)
         except requests.RequestException as error:

@@ -55,3 +55,16 @@ def test_configured_logging_redacts_messages_arguments_and_tracebacks():
     output = stream.getvalue()
     assert "from-args" not in output and "in-traceback" not in output
     assert "INFO GET /api/you?access_token=***" in output
+
+
+def test_engine_logs_are_redacted_on_stderr_and_in_the_run_s_logs():
+    from reana_commons.engine.reporter import RunReporter
+
+    published, stderr = [], io.StringIO()
+    reporter = RunReporter("wf-1", "test-engine-redaction", stream=stderr,
+                           publish=lambda *args, **kwargs: published.append((args, kwargs)))
+    reporter.log.info("calling http://127.0.0.1:5000/jobs?access_token=leak-1")
+    reporter.failed("Workflow failed.")
+    text = stderr.getvalue() + repr(published)
+    assert "leak-1" not in text and "access_token=***" in text
+    assert "leak-1" not in repr(published)

@@ -354,8 +354,12 @@ class RunHandle(Timestamp, Base):
     """Where a run lives on its runtime (our addition, for stop and the reconciler).
 
     ``runtime`` names the run manager (``local``, ``kubernetes``); ``handle`` is
-    that manager's own description (process ids, Job name, ...);
-    ``job_controller_url`` is where the run's engine reaches its job controller.
+    that manager's own description (process ids, Job name, ...), written only by
+    the start; ``job_controller_url`` is where the run's engine reaches its job
+    controller. ``status_seq`` is the job-status consumer's: the sequence numbers
+    of the run's status messages applied so far (``{"floor": n, "above": [...]}``).
+    ``attempt`` numbers the start attempts of the run's processes: messages of an
+    earlier attempt are ignored.
     """
 
     __tablename__ = "run_handle"
@@ -366,6 +370,8 @@ class RunHandle(Timestamp, Base):
     runtime: Mapped[str] = mapped_column(String(30), nullable=False)
     handle: Mapped[dict | None] = mapped_column(JSON)
     job_controller_url: Mapped[str | None] = mapped_column(Text)
+    status_seq: Mapped[dict | None] = mapped_column(JSON)
+    attempt: Mapped[int | None] = mapped_column(Integer)
 
     workflow: Mapped[Workflow] = relationship(back_populates="handle")
 

@@ -28,6 +28,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from reana_db import disk_measurement
 from reana_db.enums import QuotaHealth, ResourceType, RunStatus
 from reana_db.models import Resource, User, UserResource, Workflow, WorkflowResource, utcnow
 from reana_db.units import human_readable_bytes, human_readable_milliseconds
@@ -54,7 +55,7 @@ def workflow_cpu_milliseconds(workflow: Workflow) -> int:
     return _wall_time_ms(workflow.run_started_at, ended)
 
 
-def _absolute_workspace(workspace_path: str | None) -> Path | None:
+def absolute_workspace(workspace_path: str | None) -> Path | None:
     if not workspace_path:
         return None
     path = Path(workspace_path)
@@ -63,7 +64,7 @@ def _absolute_workspace(workspace_path: str | None) -> Path | None:
 
 def workspace_path_of(workflow: Workflow) -> Path | None:
     """The run's workspace as an absolute path (relative ones live under the shared volume)."""
-    return _absolute_workspace(workflow.workspace_path)
+    return absolute_workspace(workflow.workspace_path)
 
 
 def directory_size(path: str | os.PathLike | None) -> int:
@@ -258,10 +259,12 @@ def add_disk_usage(
 def update_on_termination(session: Session, workflow: Workflow, status: RunStatus) -> None:
     """Account an ended run, as the termination policy says (called by the status machine).
 
-    finished / failed / stopped → CPU and disk; deleted → the run's workspace
-    counts 0, always, for every run sharing it: deleting a run removes its
-    workspace (the caller may do so after committing the status). Call
-    :func:`refresh_disk_usage` to measure again if a workspace is kept.
+    finished / failed / stopped → CPU now, disk once the transaction commits
+    (:mod:`reana_db.disk_measurement`: the workspace is walked outside every
+    lock); deleted → the run's workspace counts 0, always, for every run sharing
+    it: deleting a run removes its workspace (the caller may do so after
+    committing the status). Call :func:`refresh_disk_usage` to measure again if
+    a workspace is kept.
 
     The owner's totals change by this run's difference only (the old and new
     values of its own rows), so ending a run costs the same whether its owner
@@ -271,7 +274,7 @@ def update_on_termination(session: Session, workflow: Workflow, status: RunStatu
     status = RunStatus(status)
     policy = get_config().workflow_termination_quota_update_policy
     if status == RunStatus.deleted:
-        _account_workspace_disk(session, workflow, 0)
+        account_workspace_disk(session, workflow, 0)
         return
     if "cpu" in policy:
         resource = _resource(session, ResourceType.cpu)
@@ -282,10 +285,10 @@ def update_on_termination(session: Session, workflow: Workflow, status: RunStatu
             session, total, new - old, lambda: update_user_cpu(session, workflow.owner_id)
         )
     if "disk" in policy:
-        _account_workspace_disk(session, workflow, directory_size(workspace_path_of(workflow)))
+        disk_measurement.request(session, workflow.id_)
 
 
-def _account_workspace_disk(session: Session, workflow: Workflow, value: int) -> None:
+def account_workspace_disk(session: Session, workflow: Workflow, value: int) -> None:
     """Record ``value`` bytes for the run's workspace and move the owner's total by the change.
 
     The owner's disk counts each workspace once, at its largest record; every
@@ -302,6 +305,17 @@ def _account_workspace_disk(session: Session, workflow: Workflow, value: int) ->
     _add_to_total(
         session, total, value - old, lambda: update_user_disk(session, workflow.owner_id)
     )
+
+
+def disk_recorded_since(session: Session, run_id: uuid.UUID, since: datetime) -> bool:
+    """Whether the run's workspace size was recorded after ``since``."""
+    updated = session.scalar(
+        select(WorkflowResource.updated).where(
+            WorkflowResource.workflow_id == run_id,
+            WorkflowResource.resource_id == _resource(session, ResourceType.disk).id_,
+        )
+    )
+    return updated is not None and updated > since
 
 
 def _locked_user_resource(
@@ -362,7 +376,7 @@ def update_all_usage(session: Session) -> int:
     }
     sizes: dict[Path, int] = {}
     for row in rows:
-        path = _absolute_workspace(row.workspace_path)
+        path = absolute_workspace(row.workspace_path)
         if path is not None and path not in sizes and row.status != RunStatus.deleted:
             sizes[path] = directory_size(path)
         values = {

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from reana_commons.pytest_plugin import apply_env
 from reana_db import quota
+from reana_db.disk_measurement import wait_for_measurements
 from reana_db.enums import QuotaHealth, ResourceType, RunStatus
 from reana_db.models import UserResource, WorkflowResource
 from reana_db.status import set_workflow_status
@@ -46,6 +47,8 @@ def _run(db, workflow, seconds, end=S.finished):
 
 
 def _usage(db, user, type_):
+    wait_for_measurements()  # disk is measured after the commit, in the background
+    db.expire_all()
     return quota.get_user_quota(db, user)[type_]["usage"]["raw"]
 
 
@@ -199,6 +202,8 @@ def test_limits_health_and_exceeding(db, user, make_workflow, write_file):
     write_file(workflow, "f", 900)
     _run(db, workflow, 10)
     db.commit()
+    wait_for_measurements()
+    db.expire_all()
     shown = quota.get_user_quota(db, user)
     assert shown == {
         "cpu": {

@@ -9,8 +9,9 @@ attaches its controller to it.
 
 from __future__ import annotations
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from marshmallow import ValidationError
+from reana_commons.service_auth import refusal
 from werkzeug.exceptions import HTTPException
 
 from reana_job_controller.errors import JobControllerError
@@ -34,12 +35,16 @@ def prepare() -> None:
     _prepared = _build()
 
 
-def create_app(controller) -> Flask:
-    """An app serving ``controller`` (a :class:`~reana_job_controller.controller.JobController`)."""
+def create_app(controller, token: str) -> Flask:
+    """An app serving ``controller`` (a :class:`~reana_job_controller.controller.JobController`)
+    to callers presenting ``token`` (the run token) only."""
+    if not token:
+        raise ValueError("A job controller needs the token its callers must present.")
     global _prepared
     app, _prepared = _prepared, None
     app = app or _build()
     app.extensions["job_controller"] = controller
+    app.extensions["job_controller_token"] = token
     return app
 
 
@@ -48,6 +53,16 @@ def _build() -> Flask:
 
     app = Flask("reana_job_controller")
     app.register_blueprint(blueprint)
+
+    @app.before_request
+    def authenticate():
+        # The API runs commands in the run's workspace with the owner's secrets: only the
+        # run's engine and run manager, which hold the run token, may call it.
+        refused = refusal(request.headers.get("Authorization"),
+                          app.extensions["job_controller_token"])
+        if refused:
+            return jsonify({"message": refused[1]}), refused[0]
+        return None
 
     @app.get("/apispec")
     def apispec():

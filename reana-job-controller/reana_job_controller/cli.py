@@ -3,12 +3,15 @@
 Started by the run manager with ``--port 0``: the server binds an ephemeral
 port and writes its URL to ``--url-file`` atomically (temporary file +
 rename). SIGTERM stops the server but leaves the jobs running, so a restarted
-job controller adopts them; ``DELETE /shutdown`` is how jobs are stopped.
+job controller adopts them; ``DELETE /shutdown`` is how jobs are stopped. Every
+call must present the run token (``REANA_JOB_CONTROLLER_TOKEN``, else derived from
+the platform's key; :mod:`reana_commons.service_auth`).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 
@@ -32,6 +35,7 @@ def cli(workflow_uuid, workspace, host, port, url_file, resync_interval):
     """Serve the job controller API of one workflow run."""
     from reana_commons.config import get_config
     from reana_commons.log_redaction import configure_logging
+    from reana_commons.service_auth import TOKEN_VARIABLE, run_token
 
     from reana_job_controller.app import create_app
     from reana_job_controller.controller import JobController
@@ -43,8 +47,10 @@ def cli(workflow_uuid, workspace, host, port, url_file, resync_interval):
         stream=sys.stderr,
     )
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # The run manager gives the run token; one started by hand derives it from the key.
+    token = os.environ.pop(TOKEN_VARIABLE, "") or run_token(workflow_uuid)
     controller = JobController(workflow_uuid, workspace, resync_interval=resync_interval)
-    server = build_server(host, port, create_app(controller))
+    server = build_server(host, port, create_app(controller, token))
     url = f"http://{host}:{server.server_port}"
     signal.signal(signal.SIGTERM, _terminate)
     controller.start_monitor()

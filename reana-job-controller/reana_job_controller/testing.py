@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import requests
+from reana_commons.service_auth import TOKEN_VARIABLE, bearer, run_token
 
 
 def create_workflow(session, user, shared_volume: Path, name: str = "test-wf"):
@@ -42,6 +43,10 @@ class JobControllerProcess:
         self.process: subprocess.Popen | None = None
         self.url: str | None = None
         self.stderr_path = self.run_dir / "job-controller.stderr"
+        self.token = run_token(self.workflow_uuid)
+        """The run token, given as the run manager gives it (``REANA_JOB_CONTROLLER_TOKEN``)."""
+        self.headers = bearer(self.token)
+        """What a caller of this job controller must send."""
 
     def start(self, timeout: float = 30.0) -> str:
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -53,7 +58,8 @@ class JobControllerProcess:
             [sys.executable, "-m", "reana_job_controller.cli", "--workflow-uuid",
              self.workflow_uuid, "--workspace", self.workspace, "--port", "0",
              "--url-file", str(url_file), *self.extra_args],
-            stdout=subprocess.DEVNULL, stderr=stderr, env=dict(os.environ),
+            stdout=subprocess.DEVNULL, stderr=stderr,
+            env={**os.environ, TOKEN_VARIABLE: self.token},
         )
         stderr.close()
         deadline = time.monotonic() + timeout
@@ -62,7 +68,7 @@ class JobControllerProcess:
                 raise RuntimeError("job controller did not start:\n" + self.stderr())
             time.sleep(0.02)
         self.url = url_file.read_text().strip()
-        requests.get(self.url + "/jobs", timeout=5).raise_for_status()
+        requests.get(self.url + "/jobs", headers=self.headers, timeout=5).raise_for_status()
         return self.url
 
     def stderr(self) -> str:

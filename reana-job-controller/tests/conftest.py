@@ -26,7 +26,7 @@ def job_controller(workflow, reana_home):
 @pytest.fixture
 def jc(job_controller):
     """A client of ``job_controller``."""
-    return JobControllerClient(job_controller.url)
+    return JobControllerClient(job_controller.url, token=job_controller.token)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
+import uuid
 
 import pytest
 import requests
@@ -59,8 +60,7 @@ def test_long_poll_returns_at_job_end(jc, job_fields):
 def test_wait_times_out_on_running_job(jc, job_fields, job_controller):
     job_id = jc.submit("sleep 30", **job_fields)
     start = time.monotonic()
-    body = requests.get(f"{job_controller.url}/jobs/{job_id}", params={"wait": "0.3"},
-                        timeout=5).json()
+    body = call(job_controller, "GET", f"/jobs/{job_id}", params={"wait": "0.3"}).json()
     assert body["status"] == "running"
     assert 0.25 < time.monotonic() - start < 5
     jc.stop(job_id)
@@ -93,15 +93,38 @@ def test_list_jobs(jc, job_fields):
     assert jobs[first]["max_restart_count"] == 0
 
 
+def call(job_controller, method: str, path: str, **kwargs) -> requests.Response:
+    """A request to the job controller, presenting its run token."""
+    return requests.request(method, job_controller.url + path, headers=job_controller.headers,
+                            timeout=5, **kwargs)
+
+
+@sqlite_only
+def test_every_call_needs_the_run_token(job_controller, job_fields):
+    """Whoever reaches the port (another user's job) can neither run a command nor read."""
+    from reana_commons.service_auth import bearer, run_token
+
+    body = dict(job_fields, cmd=base64.b64encode(b"touch pwned").decode())
+    other_runs = bearer(run_token(uuid.uuid4()))  # another run's token, same platform key
+    for headers, status in (({}, 401), (bearer("guess"), 403), (other_runs, 403)):
+        for method, path, kwargs in (("POST", "/jobs", {"json": body}), ("GET", "/jobs", {}),
+                                     ("DELETE", "/shutdown", {}), ("GET", "/shutdown", {}),
+                                     ("GET", "/apispec", {})):
+            response = requests.request(method, job_controller.url + path, headers=headers,
+                                        timeout=5, **kwargs)
+            assert response.status_code == status, (method, path, response.text)
+            assert "only the platform's own services" in response.json()["message"]
+    assert call(job_controller, "GET", "/jobs").json() == {"jobs": {}}
+
+
 @sqlite_only
 def test_unknown_job_is_404(job_controller):
     for path in ("/jobs/4b0f3f3a-7a6a-4f32-9c56-1b0b9f0c1d2e", "/jobs/not-a-uuid",
                  "/jobs/4b0f3f3a-7a6a-4f32-9c56-1b0b9f0c1d2e/logs"):
-        response = requests.get(job_controller.url + path, timeout=5)
+        response = call(job_controller, "GET", path)
         assert response.status_code == 404
         assert "doesn't exist" in response.json()["message"]
-    response = requests.delete(
-        job_controller.url + "/jobs/4b0f3f3a-7a6a-4f32-9c56-1b0b9f0c1d2e/", timeout=5)
+    response = call(job_controller, "DELETE", "/jobs/4b0f3f3a-7a6a-4f32-9c56-1b0b9f0c1d2e/")
     assert response.status_code == 404
 
 
@@ -121,18 +144,18 @@ def test_bad_requests_are_400(job_controller, job_fields):
         body = dict(job_fields, cmd=base64.b64encode(b"true").decode())
         body.update(change)
         body = {key: value for key, value in body.items() if value is not None}
-        response = requests.post(job_controller.url + "/jobs", json=body, timeout=5)
+        response = call(job_controller, "POST", "/jobs", json=body)
         assert response.status_code == 400, response.text
         assert message in response.json()["message"]
-    response = requests.post(job_controller.url + "/jobs", data="x", timeout=5)
+    response = call(job_controller, "POST", "/jobs", data="x")
     assert response.status_code == 400
     assert "message" in response.json()
-    assert requests.get(job_controller.url + "/jobs", timeout=5).json() == {"jobs": {}}
+    assert call(job_controller, "GET", "/jobs").json() == {"jobs": {}}
 
 
 @sqlite_only
 def test_apispec(job_controller):
-    spec = requests.get(job_controller.url + "/apispec", timeout=5).json()
+    spec = call(job_controller, "GET", "/apispec").json()
     assert spec["swagger"] == "2.0"
     assert "JobRequest" in spec["definitions"]
     assert "/jobs/{job_id}" in spec["paths"]
@@ -158,19 +181,21 @@ def test_connections_are_kept_alive(job_controller, job_fields):
     url = urlsplit(job_controller.url)
     connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
     body = json.dumps(dict(job_fields, cmd=base64.b64encode(b"true").decode()))
-    connection.request("POST", "/jobs", body=body, headers={"Content-Type": "application/json"})
+    headers = dict(job_controller.headers)
+    connection.request("POST", "/jobs", body=body,
+                       headers={"Content-Type": "application/json", **headers})
     first = connection.getresponse()
     job_id = json.loads(first.read())["job_id"]
     sock = connection.sock
     assert not first.will_close
-    connection.request("GET", f"/jobs/{job_id}?wait=10")
+    connection.request("GET", f"/jobs/{job_id}?wait=10", headers=headers)
     second = connection.getresponse()
     assert json.loads(second.read())["status"] == "finished"
-    connection.request("POST", "/nowhere", body=b"ignored body")
+    connection.request("POST", "/nowhere", body=b"ignored body", headers=headers)
     third = connection.getresponse()
     assert third.status == 404
     third.read()
-    connection.request("GET", "/jobs")
+    connection.request("GET", "/jobs", headers=headers)
     assert job_id in json.loads(connection.getresponse().read())["jobs"]
     assert connection.sock is sock
 

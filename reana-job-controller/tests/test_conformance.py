@@ -121,3 +121,25 @@ def test_a_resync_catches_a_missed_event(controller, workflow):
     job = controller.create_job(_request(workflow, "true"))
     ended = controller.wait_for_job(job.id, timeout=60)
     assert ended.status == JobStatus.finished
+
+
+def test_a_stopped_job_keeps_the_reason_of_its_stop(controller, workflow):
+    """The backend's own end event of a job being stopped may be stored before the stop
+    itself (a monitor thread against the stopping one): the job still says why it stopped."""
+    job = controller.create_job(_request(workflow, "sleep 120"))
+    manager = controller.manager(job.compute_backend)
+    real_stop = manager.stop
+
+    def stop_then_report_first(backend_job_id):
+        real_stop(backend_job_id)
+        deadline = time.monotonic() + 30
+        while not (state := manager.status([backend_job_id])[backend_job_id]).is_terminal:
+            assert time.monotonic() < deadline, "the backend still runs a stopped job"
+            time.sleep(0.05)
+        controller._on_completion(job.id, state)  # the monitor wins the race
+
+    manager.stop = stop_then_report_first
+    assert controller.shutdown() == ([job.id], [])
+    ended = controller.get_job(job.id)
+    assert ended.status == JobStatus.stopped
+    assert "[reana] stopped: the job controller was shut down" in controller.job_logs(job.id)

@@ -99,7 +99,7 @@ def test_restarted_job_controller_follows_running_jobs(job_controller, jc, job_f
     job_controller.start()
     from reana_commons.engine.job_controller_client import JobControllerClient
 
-    client = JobControllerClient(job_controller.url)
+    client = JobControllerClient(job_controller.url, token=job_controller.token)
     job = client.wait(quick, timeout=10)
     assert job["status"] == "finished" and job["exit_code"] == 0
     assert "quick" in client.logs(quick)
@@ -116,5 +116,6 @@ def test_sigterm_leaves_jobs_running(job_controller, jc, job_fields, workflow):
     job_controller.start()
     from reana_commons.engine.job_controller_client import JobControllerClient
 
-    assert JobControllerClient(job_controller.url).wait(job_id, timeout=10)["status"] == "finished"
+    client = JobControllerClient(job_controller.url, token=job_controller.token)
+    assert client.wait(job_id, timeout=10)["status"] == "finished"
 

@@ -139,7 +139,7 @@ def jc_factory_default(reana_env, workflow, reana_home, monkeypatch):
     process = JobControllerProcess(workflow.id_, workflow.workspace_path,
                                    reana_home / "run" / str(workflow.id_))
     process.start()
-    yield JobControllerClient(process.url)
+    yield JobControllerClient(process.url, token=process.token)
     process.kill()
 
 
@@ -198,7 +198,7 @@ def jc_ssh_no_secrets(slurm_env, workflow, reana_home, monkeypatch):
     process = JobControllerProcess(workflow.id_, workflow.workspace_path,
                                    reana_home / "run" / str(workflow.id_))
     process.start()
-    yield JobControllerClient(process.url)
+    yield JobControllerClient(process.url, token=process.token)
     process.kill()
 
 
@@ -223,7 +223,7 @@ def test_step_over_its_slurm_time_reports_timeout(slurm_env, db, user, reana_env
                                        reana_home / "run" / str(workflow.id_))
         process.start()
         processes.append(process)
-        client = JobControllerClient(process.url)
+        client = JobControllerClient(process.url, token=process.token)
         fields = {"workflow_uuid": str(workflow.id_), "workflow_workspace": workflow.workspace_path,
                   "docker_img": "docker.io/library/ubuntu:20.04", "job_name": "slow"}
         clients[mode] = (client, client.submit("echo started; sleep 300", compute_backend="slurm",

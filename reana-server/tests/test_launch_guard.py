@@ -202,8 +202,8 @@ def test_deeply_nested_parameters_are_a_400(client, auth, launch_env, site):
     launch_env(REANA_LAUNCH_ALLOWED_HOSTS=f"127.0.0.1:{site.port}")
     deep = "[" * 100_000 + "]" * 100_000
     response = launch(client, auth, site.url + "/reana.yaml", parameters=deep)
-    assert response.status_code == 400
-    assert response.get_json() == {"message": "Parameters must be a JSON object."}
+    assert response.status_code == 400, response.get_json()
+    assert list(response.get_json()) == ["message"]
     response = launch(client, auth, site.url + "/reana.yaml",
                       parameters=json.dumps({"sleeptime": 1}))
     assert response.status_code == 200, response.get_json()

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
 from reana_commons.config import get_config
 from reana_commons.log_redaction import configure_logging
+from reana_commons.service_auth import refusal, service_credential
 from reana_db.database import db_session, get_engine
 from werkzeug.routing import PathConverter
 
 from reana_workflow_controller.api import register_blueprints
-from reana_workflow_controller.api.errors import register_error_handlers
+from reana_workflow_controller.api.errors import answer, register_error_handlers
+
+PUBLIC_ENDPOINTS = frozenset({"health.healthz"})
+"""Endpoints answering without the service credential (probes of the process manager)."""
 
 
 class WorkspacePathConverter(PathConverter):
@@ -35,6 +39,15 @@ def create_app(config: dict | None = None) -> Flask:
     app.url_map.converters["workspace_path"] = WorkspacePathConverter
     register_error_handlers(app)
     register_blueprints(app)
+    credential = service_credential(get_config().secret_key)
+
+    @app.before_request
+    def _authenticate():
+        # Only the platform's services may call: the API trusts the ?user= they name.
+        if request.endpoint in PUBLIC_ENDPOINTS:
+            return None
+        refused = refusal(request.headers.get("Authorization"), credential)
+        return answer(refused[1], refused[0]) if refused else None
 
     @app.before_request
     def _bind_database():

@@ -20,11 +20,11 @@ import uuid
 from reana_commons.config import get_config
 from reana_db.database import new_session
 from reana_db.enums import JobStatus, RunStatus
+from reana_db.locking import lock_run
 from reana_db.models import Job, RunHandle, Workflow
 from reana_db.status import set_job_status, set_workflow_status
 from sqlalchemy import select
 
-from reana_workflow_controller.locking import lock_run
 from reana_workflow_controller.run_managers import RunManagerError, get_run_manager
 from reana_workflow_controller.run_managers.base import ENGINE_ENDED_CLEANLY
 

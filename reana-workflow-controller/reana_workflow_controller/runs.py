@@ -15,12 +15,12 @@ from pathlib import Path
 
 from reana_commons.config import get_config
 from reana_db.enums import RunStatus
+from reana_db.locking import lock_run
 from reana_db.models import RunHandle, Workflow
 from reana_db.status import set_workflow_status
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from reana_workflow_controller.locking import lock_run
 from reana_workflow_controller.run_managers import RunManagerError, get_run_manager
 
 log = logging.getLogger(__name__)
@@ -60,16 +60,11 @@ def start_run(
     if status == RunStatus.created:
         set_workflow_status(session, workflow, RunStatus.queued)
     set_workflow_status(session, workflow, RunStatus.pending)
-    run_handle = session.get(RunHandle, workflow.id_)
-    if run_handle is None:
-        run_handle = RunHandle(workflow_id=workflow.id_, runtime=manager.name)
-        session.add(run_handle)
-    run_handle.runtime = manager.name
-    run_handle.handle = None
-    run_handle.job_controller_url = None
+    _reset_handle(session, workflow.id_, manager.name)
     session.commit()
+    run_id = workflow.id_
     try:
-        handle = manager.start(workflow)
+        handle = manager.start(workflow, lambda attempt: begin_attempt(session, run_id, attempt))
     except RunManagerError as error:
         _fail_start(session, workflow, str(error))
         message = f"Workflow {workflow.id_} could not be started: {error}"
@@ -77,9 +72,50 @@ def start_run(
     except Exception as error:
         _fail_start(session, workflow, repr(error))
         raise
-    run_handle.handle = handle
-    run_handle.job_controller_url = handle.get("job_controller_url")
+    record_handle(session, run_id, manager, handle)
+
+
+def _reset_handle(session: Session, run_id, runtime: str) -> None:
+    """The run's handle row, emptied for a new start (the caller holds the run's lock)."""
+    run_handle = session.get(RunHandle, run_id, populate_existing=True)
+    if run_handle is None:
+        session.add(RunHandle(workflow_id=run_id, runtime=runtime))
+        return
+    run_handle.runtime = runtime
+    run_handle.handle = None
+    run_handle.job_controller_url = None
+    run_handle.attempt = None
+
+
+def _update_handle(session: Session, run_id, **values) -> None:
+    """Write these columns of the run's handle row only (the others have other writers)."""
+    session.execute(update(RunHandle).where(RunHandle.workflow_id == run_id).values(**values))
+
+
+def begin_attempt(session: Session, run_id, attempt: int) -> None:
+    """Record (committed) that the run's processes are being started for the ``attempt``-th
+    time: from now on the status writer ignores the reports of earlier attempts."""
+    _update_handle(session, run_id, attempt=attempt)
     session.commit()
+
+
+def record_handle(session: Session, run_id, manager, handle: dict) -> None:
+    """Store the started run's handle, only its own columns (the status writer keeps
+    ``status_seq``): one SQL update under the run's lock, so neither erases the other.
+
+    A run that already ended (a fast run, or one stopped while it started)
+    had no handle for its status writer to clean up with: its processes are
+    ended here.
+    """
+    workflow = lock_run(session, run_id)
+    _update_handle(
+        session, run_id, handle=handle, job_controller_url=handle.get("job_controller_url")
+    )
+    ended = workflow is None or RunStatus(workflow.status) not in RunStatus.alive()
+    session.commit()
+    if ended:
+        manager.stop(workflow, handle)
+        manager.cleanup(handle)
 
 
 def _fail_start(session: Session, workflow: Workflow, reason: str) -> None:

@@ -117,8 +117,12 @@ def api_app(db):
 
 @pytest.fixture
 def api(api_app):
-    """A Flask test client of the internal API."""
-    return api_app.test_client()
+    """A Flask test client of the internal API, presenting the service credential."""
+    from reana_commons.service_auth import service_credential
+
+    client = api_app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {service_credential()}"
+    return client
 
 
 @pytest.fixture

@@ -71,6 +71,15 @@ def served(request, reana_env, db):
         yield url
 
 
+class _Authenticated:
+    """``requests``' get and post, presenting the service credential."""
+
+    def __init__(self, headers: dict):
+        self.session = requests.Session()
+        self.session.headers.update(headers)
+        self.get, self.post = self.session.get, self.session.post
+
+
 def _chunks(size: int, digest):
     block = os.urandom(1024 * 1024)
     sent = 0
@@ -81,8 +90,31 @@ def _chunks(size: int, digest):
         yield chunk
 
 
+def test_only_the_platform_s_services_are_answered(served, user):
+    """The API trusts ?user=: a caller without the service credential gets nothing."""
+    from reana_commons.service_auth import bearer, service_credential
+
+    url = f"{served}/api/workflows"
+    params = {"user": "00000000-0000-0000-0000-000000000000"}
+    anonymous = requests.get(url, params=params, timeout=30)
+    assert anonymous.status_code == 401
+    assert "only the platform's own services" in anonymous.json()["message"]
+    for credential in ("guess", service_credential("another platform's key")):
+        wrong = requests.get(url, params=params, headers=bearer(credential), timeout=30)
+        assert wrong.status_code == 403
+    unknown = requests.get(f"{served}/api/nothing-here", timeout=30)
+    assert unknown.status_code == 401  # no route map probing either
+    assert requests.get(f"{served}/healthz", timeout=30).status_code == 200
+    allowed = requests.get(url, params={"user": str(user.id_)},
+                           headers=bearer(service_credential()), timeout=30)
+    assert allowed.status_code == 200
+
+
 def test_chunked_upload_and_streamed_download_over_http(served, user, spec):
+    from reana_commons.service_auth import bearer, service_credential
+
     params = {"user": str(user.id_)}
+    requests = _Authenticated(bearer(service_credential()))
     created = requests.post(
         served + "/api/workflows",
         params=params,
@@ -128,6 +160,8 @@ def test_gunicorn_keeps_idle_connections_and_opens_no_control_socket(reana_env, 
     reset by peer". And gunicorn opens no control socket at
     ``~/.gunicorn/gunicorn.ctl``, a path every gunicorn of the user would share.
     """
+    from reana_commons.service_auth import bearer, service_credential
+
     env = {**_env(reana_env), "HOME": str(tmp_path)}
     env.pop("XDG_RUNTIME_DIR", None)
     with _serve(2, env) as url:
@@ -136,7 +170,8 @@ def test_gunicorn_keeps_idle_connections_and_opens_no_control_socket(reana_env, 
         try:
             for pause in (0, 3.5):
                 time.sleep(pause)
-                connection.request("GET", f"/api/workflows?user={user.id_}")
+                connection.request("GET", f"/api/workflows?user={user.id_}",
+                                   headers=bearer(service_credential()))
                 response = connection.getresponse()
                 response.read()
                 assert response.status == 200

@@ -116,7 +116,7 @@ def test_unknown_run_and_scheduler_failure_without_handle(db, user):
     )
     db.commit()
     assert snapshot(db, run.id_)[:2] == (RunStatus.failed, "could not be scheduled\n")
-    assert [r[0] for r in result.ended] == [run.id_]
+    assert [r.run_id for r in result.ended] == [run.id_]
 
 
 @pytest.fixture

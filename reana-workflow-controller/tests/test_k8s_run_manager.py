@@ -50,6 +50,8 @@ def test_batch_job_manifest(db, user, reana_env, monkeypatch):
     workflow = make_workflow(db, user, reana_env)
     manifest = get_run_manager("kubernetes").manifest(workflow)
     validate(manifest, "1.30")
+    from reana_commons.service_auth import run_token
+
     run_id = str(workflow.id_)
     assert manifest["metadata"]["name"] == f"reana-run-batch-{run_id}"
     assert manifest["metadata"]["labels"] == {"reana_workflow_mode": "batch",
@@ -72,9 +74,14 @@ def test_batch_job_manifest(db, user, reana_env, monkeypatch):
     assert env["REANA_SECRET_KEY"] == {"name": "REANA_SECRET_KEY", "valueFrom": {
         "secretKeyRef": {"name": "reana-secrets", "key": "REANA_SECRET_KEY"}}}
     assert "test-secret-key" not in str(manifest)
-    assert controller["lifecycle"]["preStop"]["httpGet"] == {"path": "/shutdown", "port": 5000}
+    token = run_token(run_id)  # the run's own: another run's token opens nothing here
+    assert controller["lifecycle"]["preStop"]["httpGet"] == {
+        "path": "/shutdown", "port": 5000,
+        "httpHeaders": [{"name": "Authorization", "value": f"Bearer {token}"}]}
+    assert env["REANA_JOB_CONTROLLER_TOKEN"]["value"] == token
     assert controller["ports"][0]["containerPort"] == 5000
     jc_env = {e["name"]: e.get("value") for e in controller["env"]}
+    assert jc_env["REANA_JOB_CONTROLLER_TOKEN"] == token
     assert jc_env["REANA_COMPUTE_BACKENDS"] == '["kubernetes", "slurm"]'
     assert jc_env["REANA_KUBERNETES_JOBS_MEMORY_LIMIT"] == "4Gi"
     assert jc_env["REANA_SQLALCHEMY_DATABASE_URI"] == reana_env["REANA_SQLALCHEMY_DATABASE_URI"]
@@ -158,10 +165,15 @@ def _started_run(db, user, reana_env, cluster):
 
 
 def _engine_reports_sigterm(db, workflow):
-    """What the serial engine publishes when its container gets SIGTERM."""
-    apply_batch(db, [{"workflow_uuid": str(workflow.id_), "status": RunStatus.failed.value,
-                      "logs": "Workflow exited unexpectedly.\n", "seq": 99}])
+    """What the serial engine publishes when its container gets SIGTERM, applied as the
+    consumer does: the batch, then (committed) its after-commit work."""
+    from reana_workflow_controller.consumers.after_commit import finish_run
+
+    result = apply_batch(db, [{"workflow_uuid": str(workflow.id_), "status": RunStatus.failed.value,
+                               "logs": "Workflow exited unexpectedly.\n", "seq": 99}])
     db.commit()
+    for ended in result.ended:
+        finish_run(ended)
     db.expire_all()
     return db.get(Workflow, workflow.id_)
 

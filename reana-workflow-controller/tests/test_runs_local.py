@@ -294,3 +294,41 @@ def test_reconciler_waits_for_the_final_status_of_an_engine_that_succeeded(db, u
     assert reconciler.reconcile_once() == []
     assert _status(db, workflow) == RunStatus.pending
     manager.cleanup(handle)
+
+
+def test_a_job_controller_that_cannot_bind_is_started_again_and_the_run_finishes(
+        db, user, run_env, monkeypatch):
+    """The first attempt's job controller loses its address (as when another process took
+    its port): its engine, ended with SIGTERM, reports "Workflow exited unexpectedly." —
+    a report of a superseded attempt, which changes nothing. The second attempt finishes."""
+    import threading
+
+    from reana_workflow_controller.consumers.jobs_status import JobStatusConsumer
+    from reana_workflow_controller.run_managers import spawner
+
+    real_spawn, spawned = spawner.spawn, []
+
+    def first_cannot_bind(argv, env, log_file, cwd):
+        if argv[0] == "reana-job-controller":
+            spawned.append(env["REANA_RUN_ATTEMPT"])
+            if len(spawned) == 1:
+                argv = [("203.0.113.1" if a == "127.0.0.1" else a) for a in argv]  # not ours
+        return real_spawn(argv, env, log_file, cwd)
+
+    monkeypatch.setattr(spawner, "spawn", first_cannot_bind)
+    consumer, done = JobStatusConsumer(), threading.Event()
+    thread = threading.Thread(target=consumer.loop, kwargs={"stop": done.is_set}, daemon=True)
+    thread.start()
+    try:
+        workflow = make_workflow(db, user, "echo hello")
+        runs.start_run(db, workflow, {}, {})
+        assert spawned == ["1", "2"]
+        assert handle_of(db, workflow)["attempt"] == 2
+        wait_for(lambda: _status(db, workflow) in RunStatus.terminal(), seconds=30)
+    finally:
+        done.set()
+        thread.join(10)
+        consumer.close()
+    stored = db.get(Workflow, workflow.id_)
+    assert RunStatus(stored.status) == RunStatus.finished, stored.logs
+    assert "exited unexpectedly" not in stored.logs

@@ -26,7 +26,7 @@ from reana_commons.engine.jobs import job_request
 
 DEFAULT_IMAGE = "docker.io/library/bash:5.2"
 """Image of a tool without DockerRequirement (REANA used ``frolvlad/alpine-bash``)."""
-REANA_HINT = "http://reana.io#"
+REANA_NAMESPACE = "http://reana.io"
 LOG_TAIL_LINES = 20
 TERMINATED = -15
 """Exit code cwltool gets for a job stopped by its time limit (as if SIGTERM-ed)."""
@@ -111,11 +111,24 @@ class ReanaCommandLineTool(CommandLineTool):
 
 
 def tool_factory(submitter: JobSubmitter):
-    """A ``construct_tool_object`` making :class:`ReanaCommandLineTool` for CommandLineTools."""
+    """A ``construct_tool_object`` making :class:`ReanaCommandLineTool` for CommandLineTools.
+
+    cwltool makes a process object per workflow step, and checks the JavaScript of
+    the process's document each time (jshint in Node.js: a tenth of a second per
+    step on a busy machine, only ever warnings). Each document is checked once here:
+    its warnings are in the log once, and the other steps running it skip the check.
+    """
     job_class = type("ReanaJob", (ReanaCommandLineJob,), {"submitter": submitter})
     tool_class = type("ReanaTool", (ReanaCommandLineTool,), {"job_class": job_class})
+    js_checked: set[str] = set()
 
     def make_tool(toolpath_object, loading_context):
+        identifier = toolpath_object.get("id") if isinstance(toolpath_object, dict) else None
+        if identifier:
+            if identifier in js_checked:
+                loading_context = loading_context.copy()
+                loading_context.disable_js_validation = True
+            js_checked.add(identifier)
         if isinstance(toolpath_object, dict) and \
                 toolpath_object.get("class") == "CommandLineTool":
             return tool_class(toolpath_object, loading_context)
@@ -140,12 +153,18 @@ def job_spec(job: CommandLineJob, default_image: str = DEFAULT_IMAGE) -> JobSpec
         or default_image
     hints = dict(_resource_fields(job))
     for item in [*job.hints, *job.requirements]:
-        if isinstance(item, dict) and str(item.get("class", "")) in (REANA_HINT, "reana"):
+        if isinstance(item, dict) and is_reana_hint(str(item.get("class", ""))):
             hints.update({k: v for k, v in item.items() if k != "class"})
-        elif isinstance(item, dict) and "class" not in item:
-            hints.update(item.get("reana") or item.get(REANA_HINT) or {})
     display = " ".join(shlex.quote(str(arg)) for arg in job.command_line)
     return JobSpec(str(image), hints, display)
+
+
+def is_reana_hint(class_: str) -> bool:
+    """Whether a hint's class is REANA's: ``reana`` (with ``$namespaces: {reana:
+    http://reana.io}``), ``http://reana.io...``, or ``reana`` resolved against the
+    document's location (without the namespace)."""
+    return class_.startswith(REANA_NAMESPACE) or \
+        class_.rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1] == "reana"
 
 
 def _resource_fields(job: CommandLineJob) -> dict:

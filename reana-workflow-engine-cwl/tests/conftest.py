@@ -50,7 +50,8 @@ class Platform:
     def start_engine(self, spec: dict, parameters: dict | None = None,
                      options: dict | None = None) -> subprocess.Popen:
         """Start ``run-cwl-workflow`` for the workflow."""
-        env = dict(os.environ, REANA_JOB_CONTROLLER_URL=self.job_controller.url)
+        env = dict(os.environ, REANA_JOB_CONTROLLER_URL=self.job_controller.url,
+                   REANA_JOB_CONTROLLER_TOKEN=self.job_controller.token)
         return subprocess.Popen(
             [sys.executable, "-c", ENGINE_MAIN,
              "--workflow-uuid", str(self.workflow.id_),
@@ -75,7 +76,8 @@ class Platform:
 
     def jobs(self) -> dict:
         """The job controller's jobs by id."""
-        return requests.get(self.job_controller.url + "/jobs", timeout=5).json()["jobs"]
+        return requests.get(self.job_controller.url + "/jobs", headers=self.job_controller.headers,
+                            timeout=5).json()["jobs"]
 
     def write(self, relative: str, text: str) -> Path:
         path = self.workspace / relative

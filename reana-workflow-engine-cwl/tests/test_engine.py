@@ -38,3 +38,16 @@ def test_helloworld_runs_to_finished_with_outputs_progress_and_logs(platform):
     assert job["docker_img"] == "docker.io/library/python:2.7-slim"
     finished = {j for m in messages for j in (_progress(m, "finished") or {}).get("job_ids", [])}
     assert finished == {job_id}
+
+
+def test_a_second_run_in_the_same_workspace_replaces_the_outputs(platform):
+    """A restart runs in its run's workspace: the outputs of the first run are replaced."""
+    for relative in ("code/helloworld.py", "data/names.txt"):
+        platform.write(relative, (DEMO / relative).read_text())
+    parameters = dict(HELLOWORLD["parameters"], outputfile="results/greetings.txt")
+    assert platform.run_engine(HELLOWORLD["specification"], parameters)[0] == 0
+    platform.write("data/names.txt", "Ada Lovelace\n")
+    code, err = platform.run_engine(HELLOWORLD["specification"], parameters)
+    assert code == 0, err
+    greetings = (platform.workspace / "outputs" / "greetings.txt").read_text()
+    assert greetings.strip() == "Hello Ada Lovelace!"

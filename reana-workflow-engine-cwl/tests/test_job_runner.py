@@ -9,7 +9,13 @@ from types import SimpleNamespace
 import pytest
 from cwltool.job import CommandLineJob
 from reana_workflow_engine_cwl.executor import parallel_jobs
-from reana_workflow_engine_cwl.job_runner import DEFAULT_IMAGE, exit_status, job_script, job_spec
+from reana_workflow_engine_cwl.job_runner import (
+    DEFAULT_IMAGE,
+    exit_status,
+    is_reana_hint,
+    job_script,
+    job_spec,
+)
 
 
 def make_job(requirements=(), hints=(), resources=None, command=("echo", "a b")):
@@ -49,6 +55,14 @@ def test_image_hints_and_resources_of_a_job():
                           "slurm_partition": "short", "unpacked_image": True}
     plain = job_spec(make_job())
     assert plain.image == DEFAULT_IMAGE and plain.hints == {}
+
+
+def test_reana_hints_with_or_without_their_namespace():
+    for class_ in ("reana", "http://reana.io", "http://reana.io#reana",
+                   "file:///ws/cwl/workflow.json#reana", "file:///ws/cwl/reana"):
+        assert is_reana_hint(class_), class_
+    for class_ in ("ResourceRequirement", "file:///ws/reanax", "http://other.org#reana2"):
+        assert not is_reana_hint(class_), class_
 
 
 def test_success_follows_the_tools_codes():

@@ -31,7 +31,8 @@ class Platform:
     def start_engine(self, spec: dict, parameters: dict | None = None,
                      options: dict | None = None, extra_args=()) -> subprocess.Popen:
         """Start ``run-serial-workflow`` for the workflow."""
-        env = dict(os.environ, REANA_JOB_CONTROLLER_URL=self.job_controller.url)
+        env = dict(os.environ, REANA_JOB_CONTROLLER_URL=self.job_controller.url,
+                   REANA_JOB_CONTROLLER_TOKEN=self.job_controller.token)
         return subprocess.Popen(
             [sys.executable, "-c",
              "from reana_workflow_engine_serial.cli import run_serial_workflow as r; r()",

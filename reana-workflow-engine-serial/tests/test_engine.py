@@ -43,7 +43,8 @@ def test_runs_steps_in_order_and_publishes_progress(platform):
     assert ENGINE_LINE.format(0, "echo hello > a.txt", 3) in messages[1]["logs"]
     assert ENGINE_LINE.format(1, "cat a.txt > b.txt", 3) in messages[2]["logs"]
     assert ENGINE_LINE.format(1, "echo '$x-literal' > c.txt", 3) in messages[3]["logs"]
-    jobs = requests.get(platform.job_controller.url + "/jobs", timeout=5).json()["jobs"]
+    jobs = requests.get(platform.job_controller.url + "/jobs",
+                        headers=platform.job_controller.headers, timeout=5).json()["jobs"]
     assert [jobs[j]["job_name"] for j in job_ids] == ["first", "Second", "Second"]
     assert jobs[job_ids[1]]["docker_img"] == "docker.io/library/busybox:1.36"
     assert jobs[job_ids[0]]["cmd"] == f"cd {platform.workspace} && echo hello > a.txt"
@@ -110,7 +111,8 @@ def test_missing_parameter_fails_before_any_job(platform):
     messages = platform.messages(timeout=0.5)
     assert [m["status"] for m in messages] == [3]
     assert "missing" in messages[0]["logs"]
-    assert requests.get(platform.job_controller.url + "/jobs", timeout=5).json()["jobs"] == {}
+    assert requests.get(platform.job_controller.url + "/jobs",
+                        headers=platform.job_controller.headers, timeout=5).json()["jobs"] == {}
 
 
 @pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
@@ -120,7 +122,7 @@ def test_sigterm_fails_the_run_and_stops_the_job(platform):
     process = platform.start_engine(spec)
     url = platform.job_controller.url + "/jobs"
     deadline = time.monotonic() + 30
-    while not requests.get(url, timeout=5).json()["jobs"]:
+    while not requests.get(url, headers=platform.job_controller.headers, timeout=5).json()["jobs"]:
         assert time.monotonic() < deadline
         time.sleep(0.05)
     time.sleep(0.2)
@@ -130,7 +132,8 @@ def test_sigterm_fails_the_run_and_stops_the_job(platform):
     messages = platform.messages(timeout=0.5)
     assert messages[-1]["status"] == 3
     assert "Workflow exited unexpectedly." in messages[-1]["logs"]
-    (job,) = requests.get(url, timeout=5).json()["jobs"].values()
+    listed = requests.get(url, headers=platform.job_controller.headers, timeout=5).json()
+    (job,) = listed["jobs"].values()
     assert job["status"] == "stopped"
 
 
@@ -154,7 +157,7 @@ def test_job_controller_killed_mid_run_fails_the_run(platform):
     process = platform.start_engine(spec)
     url = platform.job_controller.url + "/jobs"
     deadline = time.monotonic() + 30
-    while not requests.get(url, timeout=5).json()["jobs"]:
+    while not requests.get(url, headers=platform.job_controller.headers, timeout=5).json()["jobs"]:
         assert time.monotonic() < deadline
         time.sleep(0.05)
     platform.job_controller.kill()

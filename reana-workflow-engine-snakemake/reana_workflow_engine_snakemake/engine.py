@@ -34,8 +34,8 @@ LOGGER_NAME = "reana-workflow-engine-snakemake"
 
 def run_workflow(run) -> bool:
     """Run ``run`` (an :class:`~reana_commons.engine.harness.EngineRun`); True when finished."""
-    inputs = workflow_inputs(run)
     run.reporter.running()
+    inputs = workflow_inputs(run)
     run.jobs_ready()
     watcher = JobWatcher(run)
     session = executor.EngineSession(run, watcher, RunProgress(run.reporter),
@@ -84,11 +84,17 @@ def _execute(run, inputs: WorkflowInputs, session: executor.EngineSession) -> bo
 
 
 def _write_report(run, dag_api, path: Path) -> None:
+    """Snakemake's HTML report of the finished run (a failure to write it is only logged)."""
     from snakemake.report.html_reporter import ReportSettings
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    dag_api.create_report(reporter="html", report_settings=ReportSettings(path=path))
-    run.log.info("Snakemake report written to %s", path.relative_to(run.workspace))
+    name = path.relative_to(run.workspace)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        dag_api.create_report(reporter="html", report_settings=ReportSettings(path=path))
+    except Exception as error:  # noqa: BLE001 - the workflow itself finished
+        run.log.error("Error generating workflow HTML report %s: %s", name, error)
+        return
+    run.log.info("Snakemake report written to %s", name)
 
 
 def failure_reason(error: Exception, snakemake_text: str | None, session) -> str:

@@ -66,7 +66,6 @@ class EngineSession:
     sigterm_handler: Any = None
     """The engine's SIGTERM handler (stop the jobs, fail the run), put back after Snakemake's
     scheduler replaced it with one that waits for the running jobs to end."""
-    failed_jobs: list = field(default_factory=list)
     failures: list = field(default_factory=list)
     """One text per failed job: rule, job id, exit code, the tail of its logs."""
 
@@ -161,7 +160,6 @@ class Executor(RemoteExecutor):
         tail = self._log_tail(job_id)
         if tail:
             text += f" Last lines of its logs:\n{tail}"
-        self.session.failed_jobs.append(job_id)
         self.session.failures.append(text)
         self.session.progress.job_failed(job_id)
         # Snakemake logs it in its "Error in rule" block, the run's end repeats it.

@@ -9,9 +9,10 @@
   passed as a mapping, not through Snakemake's ``--config k=v`` parser).
 - Operational options: ``TARGET`` (REANA's name; a rule or a file, several
   separated by commas), ``jobs`` (jobs running at once, default
-  ``SNAKEMAKE_MAX_PARALLEL_JOBS`` or 300 as in REANA) and ``report`` (an HTML
-  report written into the workspace at the end; ``report.html`` when given
-  without a file name).
+  ``SNAKEMAKE_MAX_PARALLEL_JOBS`` or 300 as in REANA) and ``report`` (the HTML
+  report Snakemake writes into the workspace when the run finished: as with
+  REANA, ``report.html`` unless the option names another file; ``report=off``
+  writes none).
 """
 
 from __future__ import annotations
@@ -87,10 +88,10 @@ def _jobs(value) -> int:
 
 
 def _report(workspace: Path, value) -> Path | None:
-    if value in (None, "", False) or str(value).lower() in ("false", "no", "off", "0"):
+    if value is False or str(value).lower() in ("false", "no", "off", "0"):
         return None
-    name = DEFAULT_REPORT if value is True or str(value).lower() in ("true", "yes", "on") \
-        else str(value)
+    name = DEFAULT_REPORT if value in (None, "", True) or str(value).lower() in (
+        "true", "yes", "on") else str(value)
     if not name.endswith((".html", ".zip")):
         raise InvalidInputs(f"Operational option report must name an .html or .zip file, "
                             f"not {name!r}.")

@@ -58,7 +58,8 @@ class Platform:
 
     def start_engine(self, snakefile: str | None = "Snakefile", parameters: dict | None = None,
                      options: dict | None = None) -> subprocess.Popen:
-        env = dict(os.environ, REANA_JOB_CONTROLLER_URL=self.job_controller.url)
+        env = dict(os.environ, REANA_JOB_CONTROLLER_URL=self.job_controller.url,
+                   REANA_JOB_CONTROLLER_TOKEN=self.job_controller.token)
         argv = [sys.executable, "-c", ENGINE, "--workflow-uuid", str(self.workflow.id_),
                 "--workflow-workspace", self.workflow.workspace_path]
         if snakefile:
@@ -96,7 +97,8 @@ class Platform:
     def jobs(self) -> dict:
         import requests
 
-        return requests.get(self.job_controller.url + "/jobs", timeout=5).json()["jobs"]
+        return requests.get(self.job_controller.url + "/jobs", headers=self.job_controller.headers,
+                            timeout=5).json()["jobs"]
 
 
 @pytest.fixture

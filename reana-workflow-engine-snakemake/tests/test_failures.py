@@ -74,6 +74,7 @@ def test_a_missing_snakefile_fails_the_run(platform):
     """(Other unusable inputs: test_submission.py; SIGTERM: the engine conformance suite.)"""
     code, err, messages = platform.run_engine(snakefile="workflow/Snakefile")
     assert code == 1, err
+    assert [m["status"] for m in messages] == [1, 3]
     assert "Snakefile workflow/Snakefile does not exist in the workspace." in \
         _end(messages)["logs"]
 

@@ -72,7 +72,9 @@ def test_inputs_config_targets_jobs_and_report(tmp_path):
     assert inputs.report == tmp_path / "report.html"
     plain = workflow_inputs(_run(tmp_path, parameters={"input": "not a file", "y": 1}))
     assert plain.config == {"input": "not a file", "y": 1} and plain.configfiles == ()
-    assert plain.report is None and plain.targets == frozenset() and plain.jobs == 300
+    assert plain.targets == frozenset() and plain.jobs == 300
+    assert plain.report == tmp_path / "report.html"  # always, as REANA does
+    assert workflow_inputs(_run(tmp_path, report="off")).report is None
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

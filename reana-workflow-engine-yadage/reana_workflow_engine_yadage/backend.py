@@ -112,7 +112,13 @@ class JobControllerBackend:
     def submit(self, spec, parameters, state, metadata) -> JobProxy:
         """Send the packtivity as one job; returns its proxy at once."""
         parameters, state = finalize_inputs(parameters, state)
-        job, environment = acquire_job_env(spec, parameters, state, metadata, self.config)
+        try:
+            job, environment = acquire_job_env(spec, parameters, state, metadata, self.config)
+        except (KeyError, IndexError) as error:  # str.format of the command or script
+            raise StageFailure(
+                f"stage {metadata.get('name')}: its command uses {{{error.args[0]}}}, which is "
+                f"not one of its parameters ({', '.join(sorted(parameters.json()))}); write "
+                "{{ and }} for literal braces") from error
         if job is None:
             raise StageFailure(f"stage {metadata.get('name')} has no process or environment")
         if environment.get("par_mounts"):

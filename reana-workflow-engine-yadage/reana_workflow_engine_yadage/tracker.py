@@ -88,6 +88,9 @@ class ProgressTracker:
             status, job_id = node_status(node), job_id_of(node)
             if job_id and status in now:
                 now[status].add(job_id)
+        # A job that ended between two ticks was never seen running: it is reported running
+        # and ended in one message (every ended job was once running, as with other engines).
+        now["running"] |= now["finished"] | now["failed"]
         new = {key: now[key] - self.seen[key] for key in now}
         if total == self.total and not any(new.values()):
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 WORKFLOW = "workflow/workflow.yaml"
 
@@ -68,8 +69,10 @@ def test_state_and_dag_files_go_to_the_workspace(finished):
     merge_id = stages["merge"]["id"]
     assert sum(1 for _, target in track["dag"]["edges"] if target == merge_id) == 4
     assert (metadir / "yadage_snapshot_workflow.json").exists()
-    assert "digraph" in (metadir / "yadage_workflow_instance.dot").read_text() or \
-        "graph" in (metadir / "yadage_workflow_instance.dot").read_text()
+    assert (metadir / "yadage_workflow_instance.dot").read_text().startswith("digraph G {")
+    if shutil.which("dot"):  # Graphviz (scripts/services/packages.txt)
+        assert (metadir / "yadage_workflow_instance.png").read_bytes()[:4] == b"\x89PNG"
+        assert (metadir / "yadage_workflow_instance.pdf").read_bytes()[:4] == b"%PDF"
 
 
 def test_a_failing_step_fails_the_run_with_its_stderr(multistage, parameters):
@@ -144,3 +147,31 @@ def test_an_existing_yadage_directory_needs_accept_metadir(multistage, parameter
     assert not multistage.jobs.jobs
     again = type(multistage)(multistage.workspace)
     assert again.run(WORKFLOW, parameters, {"accept_metadir": "true"}) == 0, again.logs
+
+
+def test_a_command_using_an_unknown_parameter_fails_the_run_saying_so(multistage, parameters):
+    workflow = multistage.workspace / WORKFLOW
+    workflow.write_text(workflow.read_text().replace('tr a-z A-Z < "{namesfile}"',
+                                                     'tr a-z A-Z < "{namesfile}" ${HOME}'))
+    assert multistage.run(WORKFLOW, parameters) == 1
+    assert multistage.messages[-1]["logs"].endswith(
+        "Workflow failed: stage shout: its command uses {HOME}, which is not one of its "
+        "parameters (namesfile, outputfile); write {{ and }} for literal braces\n")
+    assert not any(job["job_name"] == "shout" for job in multistage.jobs.jobs.values())
+
+
+def test_each_node_is_prepublished_once(multistage, parameters, monkeypatch):
+    from packtivity.syncbackends import defaultsyncbackend
+
+    calls: list[str] = []
+    original = defaultsyncbackend.prepublish
+
+    def counting(self, spec, parameters, state):
+        calls.append(repr(state))
+        return original(self, spec, parameters, state)
+
+    monkeypatch.setattr(defaultsyncbackend, "prepublish", counting)
+    assert multistage.run(WORKFLOW, parameters) == 0, multistage.logs
+    assert (multistage.workspace / "merge/merged.txt").read_text().startswith("Hello jane!")
+    # init, greet_0..2, shout, merge: once each (yadage itself redoes all of them every tick)
+    assert len(calls) == len(set(calls)) == 6, calls

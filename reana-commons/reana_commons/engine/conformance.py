@@ -69,7 +69,8 @@ def conformance_workflows() -> dict[str, dict[str, ConformanceWorkflow]]:
     """The workflows of every engine: those of this environment and of the engines' venv."""
     found: dict[str, dict[str, ConformanceWorkflow]] = {}
     python = engines_bin_dir() / "python"
-    if python.exists() and python.resolve() != Path(sys.executable).resolve():
+    # Compare the venvs, not the interpreters: both venvs' pythons link to one base python.
+    if python.exists() and python.parent.resolve() != Path(sys.executable).parent.resolve():
         answer = subprocess.run([str(python), "-m", "reana_commons.engine.conformance"],
                                 capture_output=True, text=True, timeout=120, check=True)
         for name, variants in json.loads(answer.stdout).items():

@@ -22,8 +22,10 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import click
 
@@ -31,6 +33,7 @@ from reana_commons.engine.job_controller_client import JobControllerClient
 from reana_commons.engine.reporter import FINISHED, RunReporter
 
 DEFAULT_JOB_CONTROLLER_URL = "http://127.0.0.1:5000"
+JOB_CONTROLLER_URL_FILE = "REANA_JOB_CONTROLLER_URL_FILE"
 READY_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 5.0
 UNEXPECTED_EXIT = "Workflow exited unexpectedly."
@@ -53,8 +56,31 @@ def read_option(options: dict | None, name: str, default=None):
 
 
 def job_controller_url() -> str:
-    """Where the run's job controller listens (``REANA_JOB_CONTROLLER_URL``)."""
+    """Where the run's job controller listens, when the environment says it up front
+    (``REANA_JOB_CONTROLLER_URL``; see :func:`published_job_controller_url`)."""
     return os.environ.get("REANA_JOB_CONTROLLER_URL") or DEFAULT_JOB_CONTROLLER_URL
+
+
+def published_job_controller_url(timeout: float) -> str | None:
+    """The URL the run's job controller wrote to the file ``REANA_JOB_CONTROLLER_URL_FILE``
+    names (a local run's job controller binds a free port itself and publishes it there),
+    waiting up to ``timeout`` seconds for it; None when no such file is named."""
+    url_file = os.environ.get(JOB_CONTROLLER_URL_FILE)
+    if not url_file:
+        return None
+    deadline = time.monotonic() + timeout
+    delay = 0.002
+    while True:
+        try:
+            url = Path(url_file).read_text().strip()
+        except FileNotFoundError:
+            url = ""
+        if url:
+            return url
+        if time.monotonic() >= deadline:
+            raise RuntimeError(f"the job controller did not start within {timeout:g} s")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
 
 
 def job_controller_token() -> str | None:
@@ -94,7 +120,11 @@ class EngineRun:
 
     def jobs_ready(self) -> None:
         """Block until the job controller answers (call it after :meth:`.RunReporter.running`,
-        so the broker connection and the job controller's start-up overlap)."""
+        so the broker connection and the job controller's start-up overlap); :attr:`jobs`
+        then talks to the URL the job controller published, when it publishes one."""
+        url = published_job_controller_url(self.job_controller_wait)
+        if url:
+            self.jobs = JobControllerClient(url, token=self.jobs.token)
         self.jobs.wait_until_ready(timeout=self.job_controller_wait)
 
     def track(self, job_id: str) -> None:

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import TextIO
 
+from reana_commons.log_redaction import RedactingFormatter
 from reana_commons.messaging import build_progress_message, publish_workflow_status
 
 RUNNING, FINISHED, FAILED = 1, 2, 3
@@ -29,7 +30,7 @@ class PendingLogs(logging.Handler):
 
     def __init__(self):
         super().__init__(logging.INFO)
-        self.setFormatter(logging.Formatter(LOG_FORMAT))
+        self.setFormatter(RedactingFormatter(logging.Formatter(LOG_FORMAT)))
         self._lines: list[str] = []
         # Re-entrant: a signal handler may log while this thread is inside emit or drain.
         self._buffer_lock = threading.RLock()
@@ -76,7 +77,7 @@ class RunReporter:
         logger.addHandler(self.pending_logs)
         if self._stream is not None:
             stream = logging.StreamHandler(self._stream)
-            stream.setFormatter(logging.Formatter(LOG_FORMAT))
+            stream.setFormatter(RedactingFormatter(logging.Formatter(LOG_FORMAT)))
             logger.addHandler(stream)
         return logger
 

@@ -24,6 +24,7 @@ from reana_commons.messaging.queues import (
 log = logging.getLogger(__name__)
 
 PUBLISH_MAX_RETRIES = 5
+RUN_ATTEMPT_ENV = "REANA_RUN_ATTEMPT"
 PERSISTENT = 2
 
 _shared_connections: dict[tuple, Connection] = {}
@@ -120,16 +121,29 @@ def publish_workflow_status(
     logs: str = "",
     message: dict | None = None,
     seq: int | None = None,
+    attempt: int | None = None,
 ) -> None:
     """Send a workflow status and/or progress update to the job-status consumer.
 
     ``seq`` (a per-run counter from 1) lets the consumer apply each log chunk exactly
-    once even when the broker redelivers the message.
+    once even when the broker redelivers the message. ``attempt`` (default: the
+    engine's ``REANA_RUN_ATTEMPT``, set by its run manager) lets the consumer ignore
+    the reports of a start attempt that a later one superseded.
     """
     body = {"workflow_uuid": str(workflow_uuid), "status": status, "logs": logs, "message": message}
     if seq is not None:
         body["seq"] = seq
+    if attempt is None:
+        attempt = run_attempt()
+    if attempt is not None:
+        body["attempt"] = attempt
     publish(jobs_status_queue(), body)
+
+
+def run_attempt() -> int | None:
+    """This engine process's start attempt (``REANA_RUN_ATTEMPT``), None outside an engine."""
+    value = os.environ.get(RUN_ATTEMPT_ENV, "")
+    return int(value) if value.isdigit() else None
 
 
 def _progress_item(value) -> dict:

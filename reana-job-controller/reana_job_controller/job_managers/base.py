@@ -101,7 +101,8 @@ class JobManager(ABC):
     def __init__(self, context: BackendContext):
         self.context = context
         self._on_completion: CompletionCallback | None = None
-        self._stopping: set[str] = set()
+        self._stopping: dict[str, str] = {}
+        """Jobs being stopped → the reason of the stop (whoever stores their end first)."""
 
     # --- hooks a backend implements -----------------------------------------------------
     @abstractmethod
@@ -149,9 +150,12 @@ class JobManager(ABC):
 
     def complete(self, store, job: JobRecord, state: BackendState) -> bool:
         """Store the end of ``job`` (logs, exit code, status); False if it had ended already."""
-        if job.id in self._stopping and state.status != JobStatus.stopped:
-            # The end was caused by our stop signal: the job was stopped, not failed.
-            state = BackendState(JobStatus.stopped, state.exit_code, "stopped")
+        reason = self._stopping.get(job.id)
+        if reason is not None:
+            # The end was caused by our stop signal: the job was stopped, not failed, and for
+            # the stop's reason, also when the backend's end event (its own words: "cancelled",
+            # an exit code) is stored before the stop.
+            state = BackendState(JobStatus.stopped, state.exit_code, reason)
         try:
             logs = self.logs(job)
         except Exception as error:  # noqa: BLE001 - the end must be stored anyway
@@ -160,13 +164,13 @@ class JobManager(ABC):
             logs = (logs or "") + f"[reana] {state.reason}\n"
         changed = store.finish(job, state, logs)
         if changed:
-            self._stopping.discard(job.id)
+            self._stopping.pop(job.id, None)
             self.cleanup(job)
         return changed
 
     def terminate(self, store, job: JobRecord, reason: str = "stopped") -> bool:
         """Stop a job and store it as stopped with its logs so far."""
-        self._stopping.add(job.id)
+        self._stopping[job.id] = reason
         if job.backend_job_id:
             self.stop(job.backend_job_id)
         return self.complete(store, job, BackendState(JobStatus.stopped, reason=reason))

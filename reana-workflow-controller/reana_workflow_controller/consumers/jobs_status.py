@@ -5,8 +5,10 @@ ready (up to the prefetch count) goes into one transaction, committed once
 (group commit), and only then acknowledged (one ``basic.ack(multiple)``), so
 a crash before the commit means redelivery, never loss; applying is idempotent
 (:mod:`.status_updates`). A batch that fails is retried message by message,
-so one bad message cannot hold back the others. Runs that reached a terminal
-status are cleaned up by their run manager after the commit, in a thread pool.
+so one bad message cannot hold back the others. What needs the world outside
+the database (why a failed run ended, ending its processes) is done after the
+commit, in a thread pool (:mod:`.after_commit`). The loop itself is the shared
+one of :class:`reana_commons.messaging.BaseConsumer`.
 The reconciler (:mod:`reana_workflow_controller.reconciler`) runs in a thread
 of the same process.
 """
@@ -15,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from reana_commons.config import get_config
 from reana_commons.log_redaction import configure_logging
@@ -23,9 +24,9 @@ from reana_commons.messaging import BaseConsumer, ack_all, jobs_status_queue, se
 from reana_db.database import new_session
 from sqlalchemy.exc import SQLAlchemyError
 
+from reana_workflow_controller.consumers.after_commit import AfterCommit
 from reana_workflow_controller.consumers.status_updates import BatchResult, apply_batch
-from reana_workflow_controller.reconciler import Reconciler, abandon_jobs
-from reana_workflow_controller.run_managers import get_run_manager
+from reana_workflow_controller.reconciler import Reconciler
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class JobStatusConsumer(BaseConsumer):
         super().__init__(connection, prefetch_count or get_config().job_status_consumer_prefetch)
         self.batch: list[tuple[dict, object]] = []
         self.failures: dict[str, int] = {}
-        self.cleaner = ThreadPoolExecutor(2, thread_name_prefix="cleanup")
+        self.after_commit = AfterCommit()
         self.applied = 0
         self.wait_seconds = 0.5
 
@@ -112,9 +113,7 @@ class JobStatusConsumer(BaseConsumer):
         return 1
 
     def _cleanup(self, result: BatchResult) -> None:
-        for run_id, runtime, handle in result.ended:
-            if runtime and handle:
-                self.cleaner.submit(_cleanup_run, run_id, runtime, handle)
+        self.after_commit.submit(result.ended)
 
     def after_drain(self, idle: bool) -> None:
         """Apply and acknowledge the batch the loop just took."""
@@ -134,21 +133,8 @@ class JobStatusConsumer(BaseConsumer):
         super().loop(stop)
 
     def close(self) -> None:
-        """Finish pending cleanups."""
-        self.cleaner.shutdown(wait=True)
-
-
-def _cleanup_run(run_id, runtime: str, handle: dict) -> None:
-    """End an ended run's processes: its job controller stops what still runs first."""
-    try:
-        manager = get_run_manager(runtime)
-        manager.stop(None, handle)
-        manager.cleanup(handle)
-        with new_session() as session:
-            if abandon_jobs(session, run_id, "the run ended before this job"):
-                session.commit()
-    except Exception:  # noqa: BLE001 - best effort: the run's status is already final
-        log.exception("cleanup of run %s failed", run_id)
+        """Finish the pending after-commit work."""
+        self.after_commit.close()
 
 
 def main() -> None:

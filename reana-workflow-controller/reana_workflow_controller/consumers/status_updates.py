@@ -5,7 +5,9 @@ One message says what an engine (or the scheduler) learnt about a run:
 "message": {"progress": {...}}, ["seq": int]}``. Applying the same message
 twice changes nothing: statuses go through the transition table, progress is
 a union of job-id sets, and log chunks carry a per-run sequence number (when
-the sender gives one) whose last applied value is kept with the run handle.
+the sender gives one) whose applied values are kept in ``run_handle.status_seq``.
+Messages carry the start attempt of the engine that sent them (when it has
+one): those of an attempt superseded by a later start attempt are ignored.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from reana_db.enums import RunStatus
+from reana_db.locking import lock_runs
 from reana_db.models import RunHandle, Workflow
 from reana_db.status import (
     append_logs_in_database,
@@ -22,18 +25,13 @@ from reana_db.status import (
     log_chunk,
     set_workflow_status,
 )
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.attributes import flag_modified
-
-from reana_workflow_controller.locking import lock_runs
-from reana_workflow_controller.run_managers import end_cause_of
 
 log = logging.getLogger(__name__)
 
 PROGRESS_KEYS = ("running", "finished", "failed")
-SEQ_KEY = "status_seq"
-"""Key of the run handle's JSON holding the applied sequence numbers."""
 MAX_ABOVE = 1000
 UNREAD_COLUMNS = (
     defer(Workflow.logs),
@@ -44,21 +42,31 @@ UNREAD_COLUMNS = (
 
 
 @dataclass
+class EndedRun:
+    """A run a batch ended: what the after-commit work needs (cause, cleanup)."""
+
+    run_id: uuid.UUID
+    full_name: str
+    failed: bool
+    runtime: str | None
+    handle: dict | None
+
+
+@dataclass
 class BatchResult:
     """What a batch changed: runs that reached a terminal status (to clean up)."""
 
-    ended: list[tuple[uuid.UUID, str | None, dict | None]] = field(default_factory=list)
+    ended: list[EndedRun] = field(default_factory=list)
 
 
-def apply_batch(session: Session, bodies: list[dict], engine_logs=None) -> BatchResult:
+def apply_batch(session: Session, bodies: list[dict]) -> BatchResult:
     """Apply decoded messages in order within the caller's transaction.
-
-    ``engine_logs(handle)`` (optional) returns the engine output to append when
-    a run ends, as REANA appends the engine container's log.
 
     Each run is written once per batch however many of its messages the batch
     holds: the bulky columns are not loaded, log chunks are gathered and
     appended in SQL, and progress is merged in memory and stored at the end.
+    Nothing here leaves the database: why a failed run ended (its runtime) is
+    asked after the commit (:mod:`.after_commit`).
     """
     result = BatchResult()
     ids = {_uuid(b.get("workflow_uuid")) for b in bodies} - {None}
@@ -66,31 +74,43 @@ def apply_batch(session: Session, bodies: list[dict], engine_logs=None) -> Batch
         return result
     workflows = lock_runs(session, ids, *UNREAD_COLUMNS)
     handles = {
-        h.workflow_id: h
-        for h in session.scalars(select(RunHandle).where(RunHandle.workflow_id.in_(ids)))
+        row.workflow_id: row
+        for row in session.execute(
+            select(
+                RunHandle.workflow_id,
+                RunHandle.runtime,
+                RunHandle.handle,
+                RunHandle.status_seq,
+                RunHandle.attempt,
+            ).where(RunHandle.workflow_id.in_(ids))
+        )
     }
     changes = _Changes()
+    sequences = _Sequences(handles)
     for body in bodies:
         workflow = workflows.get(_uuid(body.get("workflow_uuid")))
         if workflow is None:
             log.warning("jobs-status message for unknown run %s", body.get("workflow_uuid"))
             continue
         handle = handles.get(workflow.id_)
-        if _already_applied(handle, body):
+        if _stale_attempt(handle, body):
+            log.info("run %s: ignoring a message of superseded attempt %s",
+                     workflow.id_, body.get("attempt"))
             continue
-        ended = apply_one(session, workflow, body, changes)
-        if ended:
-            extra = engine_logs(handle.handle) if (engine_logs and handle) else ""
-            changes.log(workflow, extra)
-            runtime = handle.runtime if handle else None
-            cause = None
-            if handle and RunStatus(workflow.status) == RunStatus.failed:
-                # An engine killed from outside only knows it was terminated: the runtime says why.
-                cause = end_cause_of(runtime, handle.handle)
-            if cause:
-                changes.log(workflow, f"Workflow {workflow.full_name} failed: {cause}.")
-            result.ended.append((workflow.id_, runtime, handle.handle if handle else None))
+        if sequences.already_applied(workflow.id_, body):
+            continue
+        if apply_one(session, workflow, body, changes):
+            result.ended.append(
+                EndedRun(
+                    workflow.id_,
+                    workflow.full_name,
+                    RunStatus(workflow.status) == RunStatus.failed,
+                    handle.runtime if handle else None,
+                    handle.handle if handle else None,
+                )
+            )
     changes.write(session)
+    sequences.write(session)
     return result
 
 
@@ -101,29 +121,56 @@ def _uuid(value) -> uuid.UUID | None:
         return None
 
 
-def _already_applied(handle: RunHandle | None, body: dict) -> bool:
-    """Whether this sequence number was applied already (and record it if not).
+def _stale_attempt(handle, body: dict) -> bool:
+    """Whether the message comes from a start attempt that a later one superseded."""
+    attempt = body.get("attempt")
+    if handle is None or handle.attempt is None or not isinstance(attempt, int):
+        return False
+    return attempt < handle.attempt
+
+
+class _Sequences:
+    """The applied sequence numbers of a batch's runs (``run_handle.status_seq``).
 
     Kept as ``{"floor": n, "above": [...]}``: every number up to ``floor`` and
     those in ``above`` were applied, so a message requeued behind later ones
     (the embedded broker requeues at the tail) is still applied exactly once.
+    Written in their own column, one statement for the batch: the run handle's
+    other columns belong to the start.
     """
-    seq = body.get("seq")
-    if handle is None or not isinstance(seq, int):
+
+    def __init__(self, handles: dict):
+        self.states = {run_id: row.status_seq for run_id, row in handles.items()}
+        self.changed: set[uuid.UUID] = set()
+
+    def already_applied(self, run_id: uuid.UUID, body: dict) -> bool:
+        """Whether this sequence number was applied already (and record it if not)."""
+        seq = body.get("seq")
+        if run_id not in self.states or not isinstance(seq, int):
+            return False
+        seen = self.states[run_id] or {"floor": 0, "above": []}
+        floor, above = int(seen.get("floor", 0)), set(seen.get("above") or [])
+        if seq <= floor or seq in above:
+            return True
+        above.add(seq)
+        while floor + 1 in above:
+            floor += 1
+            above.discard(floor)
+        self.states[run_id] = {"floor": floor, "above": sorted(above)[-MAX_ABOVE:]}
+        self.changed.add(run_id)
         return False
-    state = dict(handle.handle or {})
-    seen = dict(state.get(SEQ_KEY) or {"floor": 0, "above": []})
-    floor, above = int(seen.get("floor", 0)), set(seen.get("above") or [])
-    if seq <= floor or seq in above:
-        return True
-    above.add(seq)
-    while floor + 1 in above:
-        floor += 1
-        above.discard(floor)
-    state[SEQ_KEY] = {"floor": floor, "above": sorted(above)[-MAX_ABOVE:]}
-    handle.handle = state
-    flag_modified(handle, "handle")
-    return False
+
+    def write(self, session: Session) -> None:
+        if not self.changed:
+            return
+        table = RunHandle.__table__
+        session.execute(
+            update(table)
+            .where(table.c.workflow_id == bindparam("run_id"))
+            .values(status_seq=bindparam("state")),
+            [{"run_id": run_id, "state": self.states[run_id]} for run_id in self.changed],
+        )
+        self.changed.clear()
 
 
 def apply_one(

@@ -12,6 +12,7 @@ started run with a JSON-able *handle* dict, stored in ``reana_db.models.RunHandl
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 from reana_commons.workflow_types import UnknownWorkflowType, workflow_type
 from reana_db.models import Workflow
@@ -30,11 +31,15 @@ class RunManager(ABC):
     name: str = ""
 
     @abstractmethod
-    def start(self, workflow: Workflow) -> dict:
+    def start(self, workflow: Workflow, begin_attempt: Callable[[int], None] | None = None
+              ) -> dict:
         """Launch the run's job controller and engine; returns the handle.
 
         The handle holds at least ``job_controller_url``. Raises
-        :class:`RunManagerError` when the run cannot be launched.
+        :class:`RunManagerError` when the run cannot be launched. Before each
+        attempt at launching (1, 2, ...) the manager calls ``begin_attempt(n)``
+        and gives the engine ``REANA_RUN_ATTEMPT=n``: the status writer then
+        ignores what the processes of an earlier attempt report.
         """
 
     @abstractmethod

@@ -21,6 +21,7 @@ import time
 
 from reana_commons.config import get_config
 from reana_commons.k8s import api, objects
+from reana_commons.service_auth import TOKEN_VARIABLE, run_token
 from reana_commons.workflow_types import UnknownWorkflowType, workflow_type
 from reana_db.models import Workflow
 
@@ -67,10 +68,16 @@ class KubernetesRunManager(RunManager):
         self._unschedulable_since: dict[str, float] = {}
 
     # --- start ---------------------------------------------------------------------------
-    def start(self, workflow: Workflow) -> dict:
-        """Create the run's Job; the handle names it (the job controller is pod-local)."""
+    def start(self, workflow: Workflow, begin_attempt=None) -> dict:
+        """Create the run's Job; the handle names it (the job controller is pod-local).
+
+        One attempt: the Job's pod is the run's own network namespace, so the job
+        controller's fixed port cannot be taken by another run.
+        """
         if not workflow.workspace_path:
             raise RunManagerError(f"Workflow {workflow.id_} has no workspace.")
+        if begin_attempt is not None:
+            begin_attempt(1)
         config = get_config()
         try:
             manifest = self.manifest(workflow)
@@ -94,7 +101,10 @@ class KubernetesRunManager(RunManager):
         run_id = str(workflow.id_)
         labels = {"reana_workflow_mode": "batch", WORKFLOW_LABEL: run_id}
         port = config.job_controller_port
-        common = _common_env(workflow)
+        # The job controller listens on the pod network, where the run's job pods (and every
+        # other pod) can reach it: it answers only callers with the run token.
+        token = run_token(run_id)
+        common = _common_env(workflow) + objects.env_list({TOKEN_VARIABLE: token})
         mounts = [objects.workspace_mount(workflow.workspace_path)]
         security = {"runAsUser": config.workflow_runtime_user_uid,
                     "runAsGroup": config.workflow_runtime_user_gid,
@@ -106,6 +116,7 @@ class KubernetesRunManager(RunManager):
             "args": [shlex.join(engine_command(workflow))],
             "env": common + objects.env_list({
                 "REANA_JOB_CONTROLLER_URL": f"http://localhost:{port}",
+                "REANA_RUN_ATTEMPT": 1,
                 "REANA_JOB_CONTROLLER_SERVICE_HOST": "localhost",
                 "REANA_JOB_CONTROLLER_SERVICE_PORT_HTTP": port,
                 "POLLING_INTERVAL": config.polling_interval,
@@ -120,7 +131,9 @@ class KubernetesRunManager(RunManager):
             "args": ["--workflow-uuid", run_id, "--workspace", str(workflow.workspace_path),
                      "--host", "0.0.0.0", "--port", str(port)],
             "ports": [{"containerPort": port, "name": "http", "protocol": "TCP"}],
-            "lifecycle": {"preStop": {"httpGet": {"path": "/shutdown", "port": port}}},
+            "lifecycle": {"preStop": {"httpGet": {
+                "path": "/shutdown", "port": port,
+                "httpHeaders": [{"name": "Authorization", "value": f"Bearer {token}"}]}}},
             "env": common + _job_controller_env(config),
             "volumeMounts": mounts,
             "securityContext": security,

@@ -1,7 +1,7 @@
 """Local-process runtime: each run is a job controller and an engine process.
 
 This is REANA's batch pod on one machine: the run's job controller (REST on an
-ephemeral port of 127.0.0.1) and its engine run as two OS processes, each in a
+ephemeral port of 127.0.0.1 it binds itself) and its engine run as two OS processes, each in a
 session of its own (so a stop ends their whole process trees). Processes are
 forked from a pre-imported zygote when one is running (milliseconds), else
 started cold. Their output goes to ``$REANA_HOME/runs/<uuid>/``, where
@@ -16,7 +16,6 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import time
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 import psutil
 import requests
 from reana_commons.config import JOB_SECRETS_FOLDER, get_config, job_controller_dir
+from reana_commons.service_auth import TOKEN_VARIABLE, bearer, run_token
 from reana_commons.workflow_types import engine_executable
 from reana_db.models import Workflow
 
@@ -55,11 +55,16 @@ class LocalRunManager(RunManager):
 
     name = "local"
 
-    def start(self, workflow: Workflow) -> dict:
+    def start(self, workflow: Workflow, begin_attempt=None) -> dict:
         """Start the job controller and the engine side by side; wait until it listens.
 
-        The job controller gets a port picked here, so the engine (which waits
-        for its job controller to answer) need not wait for it to start first.
+        The job controller binds a free port itself (port 0: no other process
+        can take it between a choice and the bind) and writes its URL to a file
+        of this attempt, which the engine reads (``REANA_JOB_CONTROLLER_URL_FILE``)
+        and this method waits for. A job controller that does not come up is
+        started again once: ``begin_attempt(n)`` records attempt ``n`` *before*
+        the previous attempt's processes are ended, so what their engine reports
+        when terminated (``REANA_RUN_ATTEMPT`` rides on its messages) is ignored.
         """
         if not workflow.workspace_path:
             raise RunManagerError(f"Workflow {workflow.id_} has no workspace.")
@@ -74,52 +79,72 @@ class LocalRunManager(RunManager):
         engine_argv[0] = executable
         folder = run_dir(workflow.id_)
         folder.mkdir(parents=True, exist_ok=True)
-        url_file = folder / "job-controller.url"
+        previous: list[dict] = []
         for attempt in range(1, START_ATTEMPTS + 1):
-            url_file.unlink(missing_ok=True)
-            for name in ("engine.exit", "job-controller.exit"):
-                (folder / name).unlink(missing_ok=True)
-            port = _free_port()
-            url = f"http://127.0.0.1:{port}"
-            env = {
-                "REANA_WORKFLOW_UUID": str(workflow.id_),
-                "REANA_USER_ID": str(workflow.owner_id),
-                "REANA_JOB_CONTROLLER_URL": url,
-            }
-            jc_argv = [
-                "reana-job-controller",
-                "--workflow-uuid",
-                str(workflow.id_),
-                "--workspace",
-                str(workflow.workspace_path),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--url-file",
-                str(url_file),
-            ]
-            jc = spawner.spawn(jc_argv, env, folder / "job-controller.log", folder)
-            engine = spawner.spawn(engine_argv, env, folder / "engine.log", folder)
-            handle = {
-                "workflow_uuid": str(workflow.id_),
-                "run_dir": str(folder),
-                "job_controller": jc,
-                "engine": engine,
-                "job_controller_url": url,
-            }
-            _write_handle(folder, handle)
+            if begin_attempt is not None:
+                begin_attempt(attempt)
+            _terminate(previous)  # after the new attempt is recorded: its reports are stale
+            handle = self._spawn(workflow, engine_argv, folder, attempt)
+            processes = [handle["engine"], handle["job_controller"]]
             try:
-                _wait_for_url(url_file, jc, folder / "job-controller.log")
-                return handle
+                handle["job_controller_url"] = _wait_for_url(
+                    folder / handle["job_controller_url_file"], handle["job_controller"],
+                    folder / "job-controller.log")
             except RunManagerError:
-                _terminate([engine, jc])
                 if attempt == START_ATTEMPTS:
+                    _terminate(processes)
                     raise
+                previous = processes
+                continue
             except BaseException:
-                _terminate([engine, jc])
+                _terminate(processes)
                 raise
+            _write_handle(folder, handle)
+            return handle
         raise RunManagerError("unreachable")
+
+    def _spawn(self, workflow: Workflow, engine_argv: list[str], folder: Path,
+               attempt: int) -> dict:
+        """Start one attempt's job controller and engine; the handle without the URL yet."""
+        url_file = folder / f"job-controller.{attempt}.url"
+        url_file.unlink(missing_ok=True)
+        for name in ("engine.exit", "job-controller.exit"):
+            (folder / name).unlink(missing_ok=True)
+        env = {
+            "REANA_WORKFLOW_UUID": str(workflow.id_),
+            "REANA_USER_ID": str(workflow.owner_id),
+            "REANA_JOB_CONTROLLER_URL_FILE": str(url_file),
+            "REANA_RUN_ATTEMPT": str(attempt),
+            # The run token: only this run's engine (and this manager) may call its job
+            # controller; the job controller keeps it out of its jobs' environment.
+            TOKEN_VARIABLE: run_token(workflow.id_),
+        }
+        jc_argv = [
+            "reana-job-controller",
+            "--workflow-uuid",
+            str(workflow.id_),
+            "--workspace",
+            str(workflow.workspace_path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--url-file",
+            str(url_file),
+        ]
+        jc = spawner.spawn(jc_argv, env, folder / "job-controller.log", folder)
+        engine = spawner.spawn(engine_argv, env, folder / "engine.log", folder)
+        handle = {
+            "workflow_uuid": str(workflow.id_),
+            "run_dir": str(folder),
+            "job_controller": jc,
+            "engine": engine,
+            "job_controller_url": None,
+            "job_controller_url_file": url_file.name,
+            "attempt": attempt,
+        }
+        _write_handle(folder, handle)  # the pids, for make down, while it starts
+        return handle
 
     def stop(self, workflow: Workflow | None, handle: dict | None) -> None:
         """Ask the job controller to stop the jobs, then end both process groups."""
@@ -128,8 +153,12 @@ class LocalRunManager(RunManager):
         url = handle.get("job_controller_url")
         if url and _process_alive(handle.get("job_controller")):
             try:
-                response = requests.delete(f"{url}/shutdown", timeout=30)
-                if response.status_code == 200 and response.json().get("stopped") == 0:
+                token = run_token(handle.get("workflow_uuid"))
+                response = requests.delete(f"{url}/shutdown", headers=bearer(token), timeout=30)
+                if response.status_code != 200:
+                    log.warning("job controller at %s refused the shutdown: %s %s", url,
+                                response.status_code, response.text[:200])
+                elif response.json().get("stopped") == 0:
                     _nothing_left.add(str(handle.get("workflow_uuid")))
             except (requests.RequestException, ValueError) as error:
                 log.warning("job controller at %s did not shut down: %s", url, error)
@@ -261,12 +290,6 @@ def _wait_for_url(url_file: Path, process: dict, log_file: Path) -> str:
     raise RunManagerError(
         f"The job controller did not listen within {JOB_CONTROLLER_START_TIMEOUT:.0f} s."
     )
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _tail(path: Path, size: int = 2000) -> str:

@@ -3,10 +3,10 @@
 ``python -m reana_workflow_controller.run_managers.zygote`` imports the job
 controller and the workflow engines once (the modules the ``reana.workflow_engines``
 entry points name: every engine installed in this environment), then listens on an abstract Unix
-socket (see :func:`.spawner.zygote_address`). Each request ``{argv, env, log,
-cwd}`` forks a child that starts a new session, takes the requester's
-environment, redirects its output to ``log`` and runs the console script
-``argv[0]`` in-process. The zygote reaps its children automatically and never
+socket (see :func:`.spawner.zygote_address`), answering processes of its own user only.
+Each request ``{argv, env, log, cwd}`` forks a child that starts a new session,
+takes the requester's environment, redirects its output to ``log`` and runs the
+console script ``argv[0]`` in-process. The zygote reaps its children automatically and never
 opens a database or broker connection, so a fork shares nothing live.
 """
 
@@ -18,6 +18,7 @@ import json
 import os
 import signal
 import socket
+import struct
 import sys
 from importlib.metadata import entry_points
 
@@ -130,9 +131,21 @@ def _child(request: dict, listener: socket.socket, conn: socket.socket) -> None:
     os._exit(code)
 
 
+def _peer_uid(conn: socket.socket) -> int:
+    """The user id of the process at the other end of ``conn`` (the kernel's word)."""
+    credentials = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return struct.unpack("3i", credentials)[1]
+
+
 def _serve_one(listener: socket.socket) -> None:
     conn, _ = listener.accept()
     with conn:
+        # An abstract socket has no file permissions: any local user (or a job running as
+        # another user) could connect and have the platform's user run a console script.
+        if _peer_uid(conn) != os.getuid():
+            print(f"zygote: refused a request of user {_peer_uid(conn)}", file=sys.stderr,
+                  flush=True)
+            return
         conn.settimeout(10)
         data = b""
         while not data.endswith(b"\n"):

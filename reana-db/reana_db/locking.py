@@ -12,9 +12,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from reana_db.models import Workflow
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from reana_db.models import Workflow
 
 
 def _write_lock_sqlite(session: Session) -> bool:
