@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
 import psutil
 import pytest
 import requests
+
+from tests.conftest import ROOT, free_port
 
 PROBE_SCRIPT = r"""
 probe() { if eval "$2" > /dev/null 2>&1; then echo "$1: LEAK"; else echo "$1: refused"; fi; }
@@ -155,3 +159,21 @@ def test_a_malicious_job_sees_only_its_own_workspace(live_platform):
     assert _download(platform, run_id, "results/own.txt", platform.token) == "own work\n"
     logs = json.loads(platform.api("GET", f"/api/workflows/{run_id}/logs").json()["logs"])
     assert all("bubblewrap sandbox" in job["logs"] for job in logs["job_logs"].values())
+
+
+def test_the_platform_refuses_to_start_without_a_sandbox(tmp_path):
+    """`make up` on a host without bubblewrap: a clear refusal, not jobs failing later."""
+    tools = tmp_path / "bin"  # the host's tools but bwrap
+    tools.mkdir()
+    for tool in ("bash", "mkdir", "cat", "dirname", "tail", "sha256sum", "cut", "rm", "sleep"):
+        (tools / tool).symlink_to(shutil.which(tool))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REANA_", "RABBIT_MQ"))}
+    env.update({"PATH": str(tools), "REANA_HOME": str(tmp_path / "home"),
+                "REANA_SERVER_PORT": str(free_port()),
+                "REANA_WORKFLOW_CONTROLLER_PORT": str(free_port())})
+    result = subprocess.run([str(ROOT / "scripts/up.sh")], env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "bwrap is not installed" in result.stderr
+    assert "REANA_LOCAL_JOB_ISOLATION=none" in result.stderr
+    assert not (tmp_path / "home" / "supervisord.pid").exists()

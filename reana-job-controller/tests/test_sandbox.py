@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ from reana_commons.config import load_config
 from reana_commons.pytest_plugin import apply_env
 from reana_job_controller.job_managers import sandbox as sandbox_module
 from reana_job_controller.job_managers.local import _read_exit_status
-from reana_job_controller.job_managers.sandbox import Sandbox, SandboxUnavailable, hand_over
+from reana_job_controller.job_managers.ownership import TreeOwner
+from reana_job_controller.job_managers.sandbox import Sandbox, SandboxUnavailable
 
 needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
 
@@ -124,7 +126,7 @@ def test_exit_status_of_the_wrapper_and_of_bwrap():
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="chown needs root")
-def test_hand_over_never_follows_links(tmp_path):
+def test_hand_over_never_follows_links_and_sees_new_files(tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "secret").write_text("s")
@@ -133,11 +135,29 @@ def test_hand_over_never_follows_links(tmp_path):
     (workspace / "sub" / "file").write_text("f")
     (workspace / "link-dir").symlink_to(outside)
     (workspace / "link-file").symlink_to(outside / "secret")
-    hand_over(workspace, 65530, 65531)
+    owner = TreeOwner(65530, 65531)
+    owner.hand_over(workspace)
     for path in (workspace, workspace / "sub", workspace / "sub" / "file"):
         assert (path.stat().st_uid, path.stat().st_gid) == (65530, 65531)
     assert (workspace / "link-dir").lstat().st_uid == 65530
     assert outside.stat().st_uid == 0 and (outside / "secret").stat().st_uid == 0
+    # Between two jobs the engine (root) adds files and folders: the next pass finds them,
+    # also in a directory it had seen before (its mtime changed).
+    (workspace / "sub" / "staged").write_text("new")
+    (workspace / "sub" / "deeper" / "more").mkdir(parents=True)
+    owner.hand_over(workspace)
+    for path in (workspace / "sub" / "staged", workspace / "sub" / "deeper" / "more"):
+        assert path.stat().st_uid == 65530
+    # A directory unchanged for over a second is not read again; one changed is.
+    old = time.time() - 5
+    os.utime(workspace / "sub", (old, old))
+    owner.hand_over(workspace)
+    os.chown(workspace / "sub" / "file", 0, 0)  # (nobody does this: it shows what is skipped)
+    owner.hand_over(workspace)
+    assert (workspace / "sub" / "file").stat().st_uid == 0
+    (workspace / "sub" / "another").write_text("x")  # changes the directory's mtime
+    owner.hand_over(workspace)
+    assert (workspace / "sub" / "file").stat().st_uid == 65530
 
 
 # --- real jobs through a job controller ---------------------------------------------------

@@ -19,7 +19,7 @@ reachable. ``host`` keeps the host's network (then loopback services are reachab
 When the platform runs as root, the job runs as ``REANA_LOCAL_JOB_UID``/``GID`` (65530) with no
 capabilities: bwrap mounts as root, because workspaces may lie below directories only root may
 enter, and ``setpriv`` drops to that uid right before the job's shell. The workspace (and the
-secrets) are handed to that uid before each job (:func:`hand_over`). When the platform runs as an
+secrets) are handed to that uid before each job (:mod:`.ownership`). When the platform runs as an
 ordinary user, bwrap runs as that user in a user namespace of its own.
 
 ``REANA_LOCAL_JOB_ISOLATION=none`` runs jobs unsandboxed as the platform's user (a single-user
@@ -35,11 +35,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from reana_commons.config import get_config
+
+from reana_job_controller.job_managers.ownership import TreeOwner
 
 ISOLATIONS = ("bwrap", "none")
 NETWORKS = ("none", "host")
@@ -73,6 +75,8 @@ class Sandbox:
     gid: int | None = None
     bwrap: str = "bwrap"
     setpriv: str = "setpriv"
+    owner: TreeOwner | None = field(default=None, compare=False, repr=False)
+    """Hands workspaces to ``uid`` (None when jobs keep the platform's uid)."""
 
     @classmethod
     def from_config(cls, config=None) -> Sandbox:
@@ -105,7 +109,8 @@ class Sandbox:
                 raise SandboxUnavailable("REANA_LOCAL_JOB_UID/GID must not be 0 (root).")
         return cls(isolation=config.local_job_isolation, network=config.local_job_network,
                    readonly_paths=tuple(readonly), hidden=hidden, uid=uid, gid=gid,
-                   bwrap=shutil.which("bwrap") or "", setpriv=shutil.which("setpriv") or "")
+                   bwrap=shutil.which("bwrap") or "", setpriv=shutil.which("setpriv") or "",
+                   owner=TreeOwner(uid, gid) if uid is not None else None)
 
     @property
     def enabled(self) -> bool:
@@ -125,11 +130,11 @@ class Sandbox:
     # --- files ---------------------------------------------------------------------------
     def prepare(self, workspace: Path, secrets_dir: Path | None = None) -> None:
         """Hand the workspace (and the secrets) to the job's uid when it is not the platform's."""
-        if not self.enabled or self.uid is None:
+        if not self.enabled or self.owner is None:
             return
-        hand_over(workspace, self.uid, self.gid)
+        self.owner.hand_over(workspace)
         if secrets_dir is not None:
-            hand_over(secrets_dir, self.uid, self.gid)
+            self.owner.hand_over(secrets_dir)
 
     # --- bubblewrap ----------------------------------------------------------------------
     def argv(self, workspace: Path, secrets_dir: Path | None, status_fd: int,
@@ -236,32 +241,6 @@ def _parent_dirs(target: str, bound: list[str], tmpfs: list[str]) -> list[str]:
             continue
         args += ["--perms", "0755", "--dir", parent]
     return args
-
-
-def hand_over(root: Path, uid: int, gid: int) -> None:
-    """Give ``root`` and everything below it to ``uid:gid``.
-
-    Walks with directory file descriptors and never follows a symbolic link, so a job that
-    swaps a directory for a link while this runs cannot make root chown anything outside.
-    """
-    try:
-        top = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    except FileNotFoundError:
-        return
-    try:
-        info = os.fstat(top)
-        if (info.st_uid, info.st_gid) != (uid, gid):
-            os.fchown(top, uid, gid)
-    finally:
-        os.close(top)
-    for _path, dirnames, filenames, dirfd in os.fwalk(root, follow_symlinks=False):
-        for name in (*dirnames, *filenames):
-            try:
-                info = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
-                if (info.st_uid, info.st_gid) != (uid, gid):
-                    os.chown(name, uid, gid, dir_fd=dirfd, follow_symlinks=False)
-            except FileNotFoundError:
-                continue  # removed meanwhile
 
 
 def probe(sandbox: Sandbox | None = None) -> str:
