@@ -5,7 +5,8 @@ controller process (local backend) with real messaging; the engine runs in
 this process so each job's cycle (log line, submit, publish running,
 long-poll until the end, publish finished) is timed between two consecutive
 "finished" publishes. The baseline is a bare ``bash -c true`` spawn and wait,
-measured in the same run. Uses PostgreSQL and RabbitMQ when reachable (the
+measured in the same run. Jobs run sandboxed (bubblewrap) unless
+``--isolation none``. Uses PostgreSQL and RabbitMQ when reachable (the
 shared test services), else the embedded profile. Prints one JSON line.
 """
 
@@ -57,7 +58,11 @@ def configure(home: Path) -> tuple[str, str, str | None]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, default=200)
+    parser.add_argument("--isolation", choices=("bwrap", "none"),
+                        default=os.environ.get("REANA_LOCAL_JOB_ISOLATION") or "bwrap",
+                        help="REANA_LOCAL_JOB_ISOLATION of the jobs (default: as configured)")
     args = parser.parse_args()
+    os.environ["REANA_LOCAL_JOB_ISOLATION"] = args.isolation
     with tempfile.TemporaryDirectory(prefix="reana-bench-") as tmp:
         home = Path(tmp)
         database, broker, pg_uri = configure(home)
@@ -72,7 +77,8 @@ def main() -> int:
                 services.drop_postgres_database(pg_uri)
             if broker == "rabbitmq":
                 services.delete_rabbitmq_queues(os.environ["REANA_QUEUE_PREFIX"])
-    result.update({"job_overhead_database": database, "job_overhead_broker": broker})
+    result.update({"job_overhead_database": database, "job_overhead_broker": broker,
+                   "job_overhead_isolation": args.isolation})
     print(json.dumps(result))
     return 0
 

@@ -32,6 +32,12 @@ client() {
         'import sys; from reana_client.cli import cli; sys.argv[0] = "reana-client"; cli()' "$@"
 }
 
+if [ -z "${REANA_CONTAINER_RUNTIME:-}${REANA_LOCAL_JOB_ISOLATION:-}" ] && ! command -v bwrap > /dev/null; then
+    echo "WARNING: bubblewrap (bwrap) is not installed, so the demo's jobs run UNSANDBOXED on this" >&2
+    echo "         host as $(id -un), able to read everything that user can. Install bubblewrap" >&2
+    echo "         (apt-get install bubblewrap) to isolate them." >&2
+    export REANA_LOCAL_JOB_ISOLATION=none
+fi
 trap '"$ROOT/scripts/down.sh"' EXIT
 "$ROOT/scripts/up.sh"
 # shellcheck disable=SC1091

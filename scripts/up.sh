@@ -3,8 +3,9 @@
 #
 # Embedded profile (SQLite + file broker under REANA_HOME) unless REANA_SQLALCHEMY_DATABASE_URI
 # and/or RABBIT_MQ are set. REANA_HOME defaults to <repo>/.reana. Ports: REANA_SERVER_PORT
-# (30080) and REANA_WORKFLOW_CONTROLLER_PORT (30081). Creates the schema, an admin user the first
-# time, writes $REANA_HOME/env (REANA_SERVER_URL, REANA_ACCESS_TOKEN) and waits for /api/ping.
+# (30080) and REANA_WORKFLOW_CONTROLLER_PORT (30081). Checks that local jobs can be sandboxed
+# (bubblewrap), creates the schema, an admin user the first time, writes $REANA_HOME/env
+# (REANA_SERVER_URL, REANA_ACCESS_TOKEN) and waits for /api/ping.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,6 +37,14 @@ if [ -z "${REANA_SECRET_KEY:-}" ]; then
     REANA_SECRET_KEY=$(cat "$REANA_HOME/secret-key")
     export REANA_SECRET_KEY
 fi
+
+# Local jobs run in a bubblewrap sandbox unless REANA_LOCAL_JOB_ISOLATION=none: refuse to start
+# when the sandbox cannot work here rather than fail every job later.
+"$BIN/python" -m reana_job_controller.job_managers.sandbox > "$REANA_HOME/logs/sandbox.log" 2>&1 || {
+    cat "$REANA_HOME/logs/sandbox.log" >&2
+    echo "REANA not started: local jobs cannot be isolated (see above)." >&2
+    exit 1
+}
 
 "$BIN/reana-db" init > "$REANA_HOME/logs/migrations.log" 2>&1 || {
     cat "$REANA_HOME/logs/migrations.log" >&2

@@ -221,6 +221,10 @@ def start_platform(home: Path, profile: str, extra: dict | None = None) -> LiveP
             "REANA_WORKFLOW_CONTROLLER_PORT": str(controller_port),
             "REANA_RECONCILE_GRACE": "2",
             "REANA_RECONCILE_INTERVAL": "0.5",
+            # Demo steps run tools installed into the platform's venv (requirements-demos.txt,
+            # e.g. papermill): sandboxed jobs see it, and the Python it was made from, read-only.
+            "REANA_LOCAL_JOB_READONLY_PATHS": os.pathsep.join((str(ROOT / ".venv"),
+                                                               sys.base_prefix)),
         }
     )
     cleanup = []

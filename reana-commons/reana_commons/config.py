@@ -149,6 +149,12 @@ class Config:
     kubernetes_memory_limit: str | None = None
     kubernetes_cpu_limit: str | None = None
     user_secret_mount_path: str = "/etc/reana/secrets"
+    # Isolation of local-backend jobs (reana_job_controller.job_managers.sandbox)
+    local_job_isolation: str = "bwrap"
+    local_job_network: str = "none"
+    local_job_readonly_paths: tuple[str, ...] = ()
+    local_job_uid: int = 65530
+    local_job_gid: int = 65530
     # Slurm backend (REANA's names; empty hostname = sbatch on this host)
     slurm_hostname: str = ""
     slurm_cluster_port: int = 22
@@ -273,6 +279,13 @@ def load_config(environ=None) -> Config:
         user_secret_mount_path=_env(
             environ, "REANA_USER_SECRET_MOUNT_PATH", "/etc/reana/secrets"
         ),
+        local_job_isolation=_env(environ, "REANA_LOCAL_JOB_ISOLATION", "bwrap").strip().lower(),
+        local_job_network=_env(environ, "REANA_LOCAL_JOB_NETWORK", "none").strip().lower(),
+        local_job_readonly_paths=tuple(
+            p for p in _env(environ, "REANA_LOCAL_JOB_READONLY_PATHS", "").split(os.pathsep) if p
+        ),
+        local_job_uid=_int(environ, "REANA_LOCAL_JOB_UID", 65530),
+        local_job_gid=_int(environ, "REANA_LOCAL_JOB_GID", 65530),
         slurm_hostname=_env(environ, "SLURM_HOSTNAME", ""),
         slurm_cluster_port=_int(environ, "SLURM_CLUSTER_PORT", 22),
         slurm_partition=_env(environ, "SLURM_PARTITION", ""),

@@ -30,19 +30,34 @@ def _wait_for(predicate, timeout=10.0, interval=0.05):
     return True
 
 
+def _job_processes(workflow, argv: list[str]) -> list[int]:
+    """Host pids of the run's processes running ``argv`` (a sandboxed job only knows the pids
+    of its own pid namespace)."""
+    pids = []
+    for process in psutil.process_iter(["cmdline", "environ"]):
+        environ = process.info["environ"] or {}
+        if (process.info["cmdline"] == argv
+                and environ.get("REANA_WORKFLOW_UUID") == str(workflow.id_)):
+            pids.append(process.pid)
+    return pids
+
+
 def test_stop_kills_the_whole_process_tree(jc, job_fields, workflow):
-    workspace = Path(workflow.workspace_path)
     cmd = (
         "cd $REANA_WORKSPACE && "
-        "(sleep 300 & echo $! > grandchild.pid; wait) & "
-        "(setsid sleep 300 & echo $! > escaped.pid; wait) & "
+        "(sleep 301 & wait) & "
+        "(setsid sleep 302 & wait) & "
         "trap '' TERM; sleep 300"  # the job ignores SIGTERM: SIGKILL must follow
     )
     job_id = jc.submit(cmd, **job_fields)
-    assert _wait_for(lambda: (workspace / "grandchild.pid").exists()
-                     and (workspace / "escaped.pid").exists())
-    time.sleep(0.1)
-    pids = [int((workspace / name).read_text()) for name in ("grandchild.pid", "escaped.pid")]
+    pids: list[int] = []
+
+    def both_started() -> bool:
+        pids[:] = (_job_processes(workflow, ["sleep", "301"])
+                   + _job_processes(workflow, ["sleep", "302"]))
+        return len(pids) == 2
+
+    assert _wait_for(both_started)
     assert all(_alive(pid) for pid in pids)
     jc.stop(job_id)
     assert jc.get(job_id)["status"] == "stopped"

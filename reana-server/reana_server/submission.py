@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 
-from reana_commons.specification import validate_reana_spec
-from reana_commons.workflow_types import UnknownWorkflowType, workflow_type
 from reana_db.enums import RunStatus, WorkspaceRetentionRuleStatus
 from reana_db.models import User, Workflow, WorkspaceRetentionRule
 from reana_db.run_numbers import next_run_number
@@ -13,32 +11,13 @@ from reana_db.status import set_workflow_status
 from sqlalchemy.orm import Session
 
 from reana_server.errors import BadRequest, Forbidden
-from reana_server.workflows import check_quota, validate_operational_options
+from reana_server.workflows import (  # noqa: F401 - validate_specification is used here too
+    check_quota,
+    validate_operational_options,
+    validate_specification,
+)
 
 RESTARTABLE = (RunStatus.finished, RunStatus.failed)
-
-
-def validate_specification(spec: dict) -> None:
-    """JSON-schema validation of reana.yaml (400 with REANA's message).
-
-    A yadage run's ``workflow.specification`` is null (reana-client 0.9.6 sends it so:
-    its engine loads ``workflow.file`` from the workspace), so it is checked without it.
-    """
-    workflow = (spec or {}).get("workflow")
-    if (isinstance(workflow, dict) and workflow.get("specification") is None
-            and _engine_loads_file(workflow.get("type")) and workflow.get("file")):
-        spec = {**spec, "workflow": {k: v for k, v in workflow.items() if k != "specification"}}
-    try:
-        validate_reana_spec(spec)
-    except ValueError as error:
-        raise BadRequest(str(error)) from error
-
-
-def _engine_loads_file(type_name) -> bool:
-    try:
-        return workflow_type(type_name).engine_loads_workflow_file
-    except UnknownWorkflowType:
-        return False
 
 
 def validate_parameters(spec: dict, input_parameters: dict) -> None:

@@ -6,7 +6,8 @@ import uuid
 
 from reana_commons.config import Config
 from reana_commons.specification import validate_operational_options as check_operational_options
-from reana_commons.workflow_types import WORKFLOW_TYPES
+from reana_commons.specification import validate_reana_spec
+from reana_commons.workflow_types import WORKFLOW_TYPES, UnknownWorkflowType, workflow_type
 from reana_commons.workspace.patterns import compile_pattern
 from reana_db.creation import store_new_run
 from reana_db.models import User, Workflow
@@ -16,8 +17,10 @@ from reana_db.workspace_roots import InvalidWorkspaceRoot, requested_root
 from sqlalchemy.orm import Session
 
 from reana_server.errors import BadRequest, Forbidden, WorkflowLookupError
+from reana_server.schemas import WorkflowSpecification
 
 DEFAULT_RETENTION_PATTERN = "**/*"
+_SPECIFICATION_SHAPE = WorkflowSpecification().fields["specification"].schema
 
 
 def get_user_workflow(
@@ -94,6 +97,50 @@ def retention_rules(spec: dict, config: Config) -> list[dict]:
     return rules
 
 
+def validate_specification(spec: dict) -> None:
+    """JSON-schema validation of reana.yaml (400 with REANA's message).
+
+    A yadage run's ``workflow.specification`` is null (reana-client 0.9.6 sends it so:
+    its engine loads ``workflow.file`` from the workspace), so it is checked without it.
+    """
+    workflow = (spec or {}).get("workflow")
+    if (isinstance(workflow, dict) and workflow.get("specification") is None
+            and _engine_loads_file(workflow.get("type")) and workflow.get("file")):
+        spec = {**spec, "workflow": {k: v for k, v in workflow.items() if k != "specification"}}
+    try:
+        validate_reana_spec(spec)
+    except ValueError as error:
+        raise BadRequest(str(error)) from error
+
+
+def _engine_loads_file(type_name) -> bool:
+    try:
+        return workflow_type(type_name).engine_loads_workflow_file
+    except UnknownWorkflowType:
+        return False
+
+
+def check_specification_shape(spec: dict) -> None:
+    """Refuse (400) a specification whose known parts have the wrong types.
+
+    What is stored is what every answer shows: ``GET .../specification`` must
+    match the published response schema (``steps`` a list of objects, ``inputs``
+    an object...). The full JSON-schema validation stays at start, as in REANA
+    (a run may be created with an incomplete step and fixed by a restart).
+    """
+    errors = _SPECIFICATION_SHAPE.validate(spec)
+    if errors:
+        raise BadRequest(f"The REANA specification is malformed: {_first_problem(errors)}")
+
+
+def _first_problem(errors, where: str = "") -> str:
+    key, value = next(iter(errors.items()))
+    here = f"{where}.{key}" if where else str(key)
+    if isinstance(value, dict):
+        return _first_problem(value, here)
+    return f"{here}: {value[0] if isinstance(value, list) else value}"
+
+
 def validate_creation(spec, config: Config) -> dict:
     """Checks made before a run is stored; returns its options, retention rules and root.
 
@@ -109,6 +156,7 @@ def validate_creation(spec, config: Config) -> dict:
     workflow_type = spec["workflow"].get("type")
     if workflow_type not in WORKFLOW_TYPES:
         raise BadRequest("Unknown workflow type.")
+    check_specification_shape(spec)
     inputs = spec.get("inputs") or {}
     if not isinstance(inputs, dict):
         raise BadRequest("The REANA specification is malformed: 'inputs' must be a mapping.")

@@ -129,6 +129,7 @@ requirements:
     listing:
       - entryname: sub/dir/input.txt
         entry: $(inputs.text)
+        writable: true  # the tool appends to it (jobs do not run as root: no bypass)
   InlineJavascriptRequirement: {}
   EnvVarRequirement:
     envDef: {GREETING: "hello there"}

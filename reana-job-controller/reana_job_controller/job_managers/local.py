@@ -4,10 +4,11 @@ A job runs in its own session (so stop kills the whole tree) with a clean
 environment: a few host variables, the job's ``env_vars``, ``REANA_WORKSPACE``,
 ``REANA_WORKFLOW_UUID`` and the user's secrets. Output goes to
 ``<run_dir>/jobs/<job_id>.log``, readable while the job runs. A tiny bash
-wrapper writes the exit status to ``<job_id>.exit`` so a restarted job
-controller, which is no longer the parent, still learns how the job ended.
-With ``REANA_CONTAINER_RUNTIME`` set (e.g. ``podman``) the command runs in the
-step's image with the workspace bind-mounted at the same path.
+wrapper (or bubblewrap's JSON status) writes the exit status to ``<job_id>.exit`` so
+a restarted job controller, which is no longer the parent, still learns how the job
+ended. Jobs are isolated by :mod:`~reana_job_controller.job_managers.sandbox`: a
+bubblewrap sandbox by default, or, with ``REANA_CONTAINER_RUNTIME`` set (e.g.
+``podman``), the step's image with the workspace bind-mounted at the same path.
 
 The backend id is ``<pid>:<start ticks>:<job id>``: the start time tells a
 re-used pid from the job's own process.
@@ -15,6 +16,7 @@ re-used pid from the job's own process.
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import signal
@@ -28,6 +30,7 @@ from reana_commons.config import get_config
 from reana_db.enums import JobStatus
 
 from reana_job_controller.job_managers.base import BackendState, JobManager, JobRecord
+from reana_job_controller.job_managers.sandbox import Sandbox
 from reana_job_controller.quantities import memory_bytes
 
 STOP_GRACE_SECONDS = 2.0
@@ -59,6 +62,47 @@ def _start_ticks(pid: int) -> str | None:
     if fields[0] == b"Z":
         return None  # a zombie has ended
     return fields[19].decode()
+
+
+def _read_exit_status(text: str) -> int | None:
+    """The exit code in an exit file: the wrapper's number, or bwrap's JSON status lines."""
+    text = text.strip()
+    if text.lstrip("-").isdigit():
+        return int(text)
+    for line in text.splitlines():
+        try:
+            document = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(document, dict) and isinstance(document.get("exit-code"), int):
+            return document["exit-code"]
+    return None
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _is_bwrap(process: psutil.Process) -> bool:
+    try:
+        return process.name() == "bwrap"
+    except psutil.Error:
+        return True  # gone
+
+
+def _group_members(pgid: int) -> list[psutil.Process]:
+    """Living processes of process group ``pgid``."""
+    members = []
+    for process in psutil.process_iter():
+        try:
+            if os.getpgid(process.pid) == pgid and _alive(process):
+                members.append(process)
+        except (OSError, psutil.Error):
+            continue
+    return members
 
 
 def _exit_code(returncode: int) -> int:
@@ -133,6 +177,7 @@ class LocalJobManager(JobManager):
         self._procs: dict[str, subprocess.Popen] = {}
         self._lock = threading.Lock()
         self._base_env = {k: v for k, v in os.environ.items() if k in HOST_ENV_KEEP}
+        self._sandbox: Sandbox | None = None
         self._reaper: _Reaper | None = None
         self._adopted: set[str] = set()
 
@@ -144,7 +189,17 @@ class LocalJobManager(JobManager):
         return self.jobs_dir / f"{job_id}.exit"
 
     # --- submit --------------------------------------------------------------------------
+    def sandbox(self) -> Sandbox:
+        """The isolation policy (read once; raises SandboxUnavailable while it cannot hold)."""
+        if self._sandbox is None:
+            sandbox = Sandbox.from_config()
+            if not self.container_runtime:
+                sandbox.check()
+            self._sandbox = sandbox
+        return self._sandbox
+
     def submit(self, job: JobRecord) -> str:
+        sandbox = self.sandbox()
         env = dict(self._base_env)
         env.update({str(k): str(v) for k, v in (job.env_vars or {}).items()})
         env.update(self.context.job_env())
@@ -153,33 +208,50 @@ class LocalJobManager(JobManager):
         limit = memory_bytes(job.spec.get("kubernetes_memory_limit") or self.default_memory_limit)
         limit_kib = str(max(limit // 1024, 1)) if limit else ""
         exit_file = str(self.exit_path(job.id))
+        status_fd = None
         if self.container_runtime:
+            sandbox.prepare(self.context.workspace, self.context.secret_files_dir())
             argv = ["bash", "-c", _CONTAINER_WRAPPER, "reana-job", exit_file,
-                    *self._container_argv(job, env, limit_kib)]
+                    *self._container_argv(job, env, limit_kib, sandbox)]
             banner = ""
+        elif sandbox.enabled:
+            secrets_dir = self.context.secret_files_dir()
+            sandbox.prepare(self.context.workspace, secrets_dir)
+            inner = f"ulimit -v {limit_kib}\n{job.cmd}" if limit_kib else job.cmd
+            status_fd = os.open(exit_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC,
+                                0o600)
+            argv = sandbox.argv(self.context.workspace, secrets_dir, status_fd,
+                                ["bash", "-c", inner])
+            env = sandbox.job_env(env)
+            banner = sandbox.banner(job.docker_img)
         else:
             argv = ["bash", "-c", _HOST_WRAPPER, "reana-job", exit_file, limit_kib, job.cmd]
-            banner = (f"[reana] no container runtime configured (REANA_CONTAINER_RUNTIME): "
-                      f"running on the host; image {job.docker_img} not used\n")
-        with open(self.log_path(job.id), "wb") as log:
-            if banner:
-                log.write(banner.encode())
-                log.flush()
-            proc = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                cwd=self.context.workspace, env=env, start_new_session=True, close_fds=True,
-            )
+            banner = sandbox.banner(job.docker_img)
+        try:
+            with open(self.log_path(job.id), "wb") as log:
+                if banner:
+                    log.write(banner.encode())
+                    log.flush()
+                proc = subprocess.Popen(
+                    argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    cwd=self.context.workspace, env=env, start_new_session=True, close_fds=True,
+                    pass_fds=() if status_fd is None else (status_fd,),
+                )
+        finally:
+            if status_fd is not None:
+                os.close(status_fd)
         ticks = _start_ticks(proc.pid) or "0"
         backend_job_id = f"{proc.pid}:{ticks}:{job.id}"
         with self._lock:
             self._procs[backend_job_id] = proc
         return backend_job_id
 
-    def _container_argv(self, job: JobRecord, env: dict, limit_kib: str) -> list[str]:
+    def _container_argv(self, job: JobRecord, env: dict, limit_kib: str,
+                        sandbox: Sandbox) -> list[str]:
         workspace = str(self.context.workspace)
         config = get_config()
         argv = [self.container_runtime, "run", "--rm", "--name", f"reana-job-{job.id}",
-                "--network", "host", "-v", f"{workspace}:{workspace}", "-w", workspace]
+                *sandbox.container_args(), "-v", f"{workspace}:{workspace}", "-w", workspace]
         secrets_dir = self.context.secret_files_dir()
         if secrets_dir is not None:
             argv += ["-v", f"{secrets_dir}:{config.user_secret_mount_path}:ro"]
@@ -250,11 +322,11 @@ class LocalJobManager(JobManager):
             self._adopt(backend_job_id, int(pid))
             return BackendState(JobStatus.running)
         try:
-            text = self.exit_path(job_id).read_text().strip()
+            exit_code = _read_exit_status(self.exit_path(job_id).read_text())
         except OSError:
-            text = ""
-        if text.lstrip("-").isdigit():
-            return _state_for(int(text))
+            exit_code = None
+        if exit_code is not None:
+            return _state_for(exit_code)
         return BackendState(JobStatus.failed,
                             reason="the job's process ended without an exit status")
 
@@ -281,32 +353,37 @@ class LocalJobManager(JobManager):
         except psutil.Error:
             tree = []
         self._signal(pid, tree, signal.SIGTERM)
-        timer = threading.Timer(STOP_GRACE_SECONDS, self._kill, args=(pid, tree, job_id))
+        if tree and all(_is_bwrap(process) for process in tree):
+            # A sandbox still setting up: its pid 1 ignores SIGTERM and nothing of the job runs
+            # yet, so nothing is lost by killing it now (a timer dies with this process).
+            self._signal(pid, tree, signal.SIGKILL)
+            return
+        timer = threading.Timer(STOP_GRACE_SECONDS, self._kill, args=(pid, ticks, tree, job_id))
         timer.daemon = True
         timer.start()
 
     @staticmethod
-    def _signal(pid: int, tree: list, signum: int) -> None:
-        try:
-            os.killpg(pid, signum)
-        except OSError:
-            pass
+    def _signal(pgid: int | None, tree: list, signum: int) -> None:
+        if pgid is not None:
+            try:
+                os.killpg(pgid, signum)
+            except OSError:
+                pass
         for process in tree:  # descendants that left the process group
             try:
                 process.send_signal(signum)
             except psutil.Error:
                 pass
 
-    def _kill(self, pid: int, tree: list, job_id: str) -> None:
-        alive = []
-        for process in tree:
-            try:
-                if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
-                    alive.append(process)
-            except psutil.Error:
-                pass
+    def _kill(self, pid: int, ticks: str, tree: list, job_id: str) -> None:
+        alive = [process for process in tree if _alive(process)]
+        # Members that joined the group after the first signal count too: a sandbox still
+        # setting up when SIGTERM came (its pid 1 ignores it) starts the job only afterwards.
+        group_is_ours = _start_ticks(pid) in (None, ticks)  # its id not reused meanwhile
+        if group_is_ours:
+            alive += [process for process in _group_members(pid) if process not in alive]
         if alive:
-            self._signal(pid, alive, signal.SIGKILL)
+            self._signal(pid if group_is_ours else None, alive, signal.SIGKILL)
         if self.container_runtime:
             subprocess.run([self.container_runtime, "rm", "-f", f"reana-job-{job_id}"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
