@@ -128,18 +128,6 @@ class WorkflowControllerClient:
         """``GET /api/workflows`` (type, verbose, search, sort, status, page, size, ...)."""
         return self.request("GET", "/api/workflows", user_id, params)
 
-    def create_workflow(
-        self, user_id, body: dict, workspace_root_path: str | None = None
-    ) -> requests.Response:
-        """``POST /api/workflows``: body with reana_specification, workflow_name, ..."""
-        return self.request(
-            "POST",
-            "/api/workflows",
-            user_id,
-            {"workspace_root_path": workspace_root_path},
-            json=body,
-        )
-
     def get_workflow_status(self, user_id, workflow) -> requests.Response:
         """``GET /api/workflows/<w>/status``."""
         return self.request("GET", self._workflow(workflow, "/status"), user_id)
@@ -263,20 +251,3 @@ class WorkflowControllerClient:
             user_id,
             {"include_inputs": bool(include_inputs), "include_outputs": bool(include_outputs)},
         )
-
-    # Interactive sessions ----------------------------------------------------------
-
-    def open_interactive_session(
-        self, user_id, workflow, session_type: str, configuration: dict | None = None
-    ) -> requests.Response:
-        """``POST /api/workflows/<w>/open/<type>``."""
-        return self.request(
-            "POST",
-            self._workflow(workflow, f"/open/{_segment(session_type)}"),
-            user_id,
-            json=configuration or {},
-        )
-
-    def close_interactive_session(self, user_id, workflow) -> requests.Response:
-        """``POST /api/workflows/<w>/close``."""
-        return self.request("POST", self._workflow(workflow, "/close"), user_id)

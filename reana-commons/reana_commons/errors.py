@@ -1,6 +1,8 @@
-"""Domain exceptions shared by every component of the platform.
+"""Domain exceptions shared by every component of the platform: one base for all.
 
-Services map them to HTTP answers once, in their error-handler registry:
+Every service's own errors derive from :class:`REANAError`, which carries the
+HTTP status of its answer; a service maps them all with one handler
+(``{"message": error.message}`` with ``error.status_code``).
 :class:`REANAValidationError` and :class:`WorkspacePathError` are client errors
 (400), :class:`WorkspaceFileNotFound` and :class:`WorkspaceNotFound` are 404s.
 """
@@ -9,7 +11,17 @@ from __future__ import annotations
 
 
 class REANAError(Exception):
-    """Base class of the platform's domain errors; ``str(error)`` is user-facing."""
+    """Base class of the platform's domain errors; ``str(error)`` is user-facing.
+
+    ``status_code`` is the HTTP status of the answer (per class, or given).
+    """
+
+    status_code = 500
+
+    def __init__(self, *args, status_code: int | None = None):
+        super().__init__(*args)
+        if status_code is not None:
+            self.status_code = status_code
 
     @property
     def message(self) -> str:
@@ -20,17 +32,25 @@ class REANAError(Exception):
 class REANAValidationError(REANAError, ValueError):
     """Invalid user input: reana.yaml, workflow parameters, operational options."""
 
+    status_code = 400
+
 
 class WorkspacePathError(REANAError, ValueError):
     """A user-given path or pattern is refused (escape attempt, absolute, malformed)."""
+
+    status_code = 400
 
 
 class WorkspaceNotFound(REANAError, LookupError):
     """The workspace directory itself does not exist."""
 
+    status_code = 404
+
 
 class WorkspaceFileNotFound(REANAError, FileNotFoundError):
     """A path inside the workspace does not exist."""
+
+    status_code = 404
 
 
 class MessagingError(REANAError):

@@ -70,7 +70,7 @@ def test_idempotent_call_retried_once_on_a_dropped_connection(peer):
 def test_post_not_retried_the_controller_may_have_acted(peer):
     client = WorkflowControllerClient(peer.url, timeout=5)
     with pytest.raises(WorkflowControllerUnavailable):
-        client.create_workflow("00000000-0000-0000-0000-000000000000", {})
+        client.request("POST", "/api/workflows", "00000000-0000-0000-0000-000000000000", json={})
     assert peer.connections == 1
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from reana_commons.errors import REANAError
 from sqlalchemy import Text, bindparam, func, update
 from sqlalchemy.orm import Session
 
@@ -31,8 +32,10 @@ ALLOWED_WORKFLOW_STATUS_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
 }
 
 
-class InvalidStatusTransition(ValueError):
-    """A status change that the transition table does not allow."""
+class InvalidStatusTransition(REANAError, ValueError):
+    """A status change that the transition table does not allow (409)."""
+
+    status_code = 409
 
     def __init__(self, workflow: Workflow, new: RunStatus):
         self.workflow = workflow

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, request
 from marshmallow import ValidationError
+from reana_commons.errors import REANAError
 from reana_commons.service_auth import refusal
 from werkzeug.exceptions import HTTPException
-
-from reana_job_controller.errors import JobControllerError
 
 
 def _messages(errors) -> str:
@@ -70,7 +69,7 @@ def _build() -> Flask:
 
         return jsonify(build_apispec())
 
-    @app.errorhandler(JobControllerError)
+    @app.errorhandler(REANAError)
     def domain_error(error):
         return jsonify({"message": error.message}), error.status_code
 

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
+from reana_commons.errors import REANAError
 
-class JobControllerError(Exception):
+
+class JobControllerError(REANAError):
     """Base class; ``status_code`` is the HTTP answer, ``str(error)`` the message."""
-
-    status_code = 500
-
-    @property
-    def message(self) -> str:
-        return str(self.args[0]) if self.args else self.__class__.__name__
 
 
 class JobRequestError(JobControllerError):

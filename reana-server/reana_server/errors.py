@@ -7,21 +7,12 @@ Every error a handler can raise maps to a status code and REANA's
 from __future__ import annotations
 
 from flask import Flask, jsonify
-from reana_commons.api_clients import WorkflowControllerUnavailable
-from reana_commons.errors import (
-    REANAError,
-    REANAValidationError,
-    WorkspaceFileNotFound,
-    WorkspaceNotFound,
-    WorkspacePathError,
-)
+from reana_commons.errors import REANAError
 from werkzeug.exceptions import HTTPException
 
 
 class ServerError(REANAError):
     """Base of the errors raised by reana-server's domain modules."""
-
-    status_code = 500
 
 
 class BadRequest(ServerError):
@@ -88,15 +79,6 @@ class ArrayError(ServerError):
         super().__init__(", ".join(map(str, items)))
 
 
-STATUS_OF: list[tuple[type[Exception], int]] = [
-    (WorkspacePathError, 400),
-    (REANAValidationError, 400),
-    (WorkspaceNotFound, 404),
-    (WorkspaceFileNotFound, 404),
-    (WorkflowControllerUnavailable, 500),
-]
-
-
 def message_response(message: str, status: int):
     """``{"message": ...}`` with ``status``."""
     response = jsonify(message=message)
@@ -113,14 +95,9 @@ def register_error_handlers(app: Flask) -> None:
         response.status_code = error.status_code
         return response
 
-    @app.errorhandler(ServerError)
-    def _server(error: ServerError):
+    @app.errorhandler(REANAError)
+    def _domain(error: REANAError):
         return message_response(error.message, error.status_code)
-
-    for exception, status in STATUS_OF:
-        app.register_error_handler(
-            exception, lambda error, status=status: message_response(error.message, status)
-        )
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

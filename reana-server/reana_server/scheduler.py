@@ -3,7 +3,7 @@
 It consumes ``workflow-submission`` with manual acknowledgement and a large
 prefetch, so it *holds* submissions instead of rejecting and re-publishing them
 (REANA loses runs that way). The database is the source of truth: every pass
-reads the queued runs, picks them fairly (:mod:`reana_server.scheduling`) while
+reads the queued runs, picks them fairly (:mod:`reana_server.fair_share`) while
 active runs stay below the concurrency limit, and asks the workflow controller
 to start them (``PUT /api/workflows/<id>/status?status=start``) from a small
 thread pool. A submission is acknowledged once its run has left ``queued``
@@ -36,7 +36,7 @@ from reana_db.models import Workflow, utcnow
 from reana_db.status import set_workflow_status
 from sqlalchemy import select
 
-from reana_server.scheduling import active_runs_by_user, has_orphans, pick_fair, queued_heads
+from reana_server.fair_share import active_runs_by_user, has_orphans, pick_fair, queued_heads
 
 log = logging.getLogger("reana_server.scheduler")
 

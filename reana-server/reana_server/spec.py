@@ -1,10 +1,14 @@
-"""Our OpenAPI specification (Swagger 2.0, like REANA's), generated from the app's declarations."""
+"""Our OpenAPI specification (Swagger 2.0, like REANA's), generated from the app's declarations.
+
+Served at ``/api/apispec``; its committed copy lives in reana-commons
+(:func:`reana_commons.openapi.specification_path`), where the project's
+reana-client loads it; ``scripts/write_openapi_spec.py`` regenerates it.
+"""
 
 from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -15,15 +19,6 @@ from reana_commons.config import REANA_VERSION
 
 from reana_server.api.operations import Operation, get_operation
 from reana_server.schemas import CsvList, Message
-
-COMMITTED_SPEC = (
-    Path(__file__).resolve().parents[2]
-    / "reana-commons"
-    / "reana_commons"
-    / "openapi_specifications"
-    / "reana_server.json"
-)
-"""Where the generated spec is committed (the project's reana-client loads it)."""
 
 DESCRIPTIONS = {
     200: "Request succeeded.",
@@ -142,21 +137,3 @@ def build_spec(app: Flask) -> dict:
 def render(spec: dict) -> str:
     """The committed text of a spec (stable formatting)."""
     return json.dumps(spec, indent=2, sort_keys=True) + "\n"
-
-
-def write_committed_spec(app: Flask, path: Path = COMMITTED_SPEC) -> Path:
-    """Regenerate the committed copy of the spec."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(build_spec(app)))
-    return path
-
-
-def main() -> None:
-    """``python -m reana_server.spec``: regenerate the committed copy."""
-    from reana_server.app import create_app
-
-    print(write_committed_spec(create_app()))
-
-
-if __name__ == "__main__":
-    main()

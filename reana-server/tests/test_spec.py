@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 
-from reana_server.spec import COMMITTED_SPEC, build_spec, render
+from reana_commons.openapi import specification_path
+from reana_server.spec import build_spec, render
+
+COMMITTED_SPEC = specification_path("reana_server")
+REGENERATE = "run: .venv/bin/python scripts/write_openapi_spec.py"
 
 
 def test_committed_spec_is_up_to_date(app):
-    assert COMMITTED_SPEC.exists(), "run: python -m reana_server.spec"
-    assert COMMITTED_SPEC.read_text() == render(build_spec(app)), (
-        "the committed spec is stale: run python -m reana_server.spec"
-    )
+    assert COMMITTED_SPEC.exists(), REGENERATE
+    assert COMMITTED_SPEC.read_text() == render(build_spec(app)), "stale spec: " + REGENERATE
 
 
 def test_every_reana_operation_exists_with_its_operation_id(app, reana_spec_validator):

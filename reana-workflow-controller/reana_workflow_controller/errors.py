@@ -1,21 +1,19 @@
 """Domain errors of the workflow controller, each carrying its HTTP status code.
 
-The API maps them once (``api/errors.py``) to ``{"message": ...}`` answers.
+The API maps every :class:`~reana_commons.errors.REANAError` once (``api/errors.py``)
+to a ``{"message": ...}`` answer.
 """
 
 from __future__ import annotations
 
+from reana_commons.errors import REANAError
 
-class ControllerError(Exception):
+
+class ControllerError(REANAError):
     """A refused request; ``message`` is shown to the user, ``status_code`` is HTTP's."""
 
-    status_code = 500
-
     def __init__(self, message: str, status_code: int | None = None):
-        super().__init__(message)
-        self.message = message
-        if status_code is not None:
-            self.status_code = status_code
+        super().__init__(message, status_code=status_code)
 
 
 class BadRequest(ControllerError):

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, load_only
 
 from reana_workflow_controller.errors import BadRequest
 from reana_workflow_controller.pagination import Page
-from reana_workflow_controller.workflow_views import latest_jobs, progress_view
+from reana_workflow_controller.workflow_responses import latest_jobs, progress_view
 from reana_workflow_controller.workflows import format_time, workflow_name
 
 SORTS = queries.SORTS

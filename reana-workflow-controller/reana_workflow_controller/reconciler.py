@@ -49,6 +49,17 @@ def abandon_jobs(session, run_id: uuid.UUID, reason: str) -> int:
     return count
 
 
+def unpublished(output: str, logs: str | None) -> str:
+    """The lines of an engine's output that its status messages did not bring already.
+
+    An engine's log lines go to its output *and* ride along with its status
+    messages; a crash's traceback, or what it wrote after its last message, only
+    to its output.
+    """
+    published = set((logs or "").splitlines())
+    return "\n".join(line for line in output.splitlines() if line not in published)
+
+
 class Reconciler:
     """Compares alive runs with the runtime and fails the vanished ones."""
 
@@ -134,12 +145,14 @@ class Reconciler:
             return None
 
     def _engine_output(self, runtime: str | None, handle: dict | None) -> str:
-        """The end of the engine's own output (a traceback, when it crashed)."""
+        """The end of the engine's own output (a traceback, when it crashed), whole lines."""
         try:
             text = get_run_manager(runtime).engine_logs(handle) if runtime else ""
         except Exception:  # noqa: BLE001 - the output is a bonus
             return ""
-        return text[-ENGINE_OUTPUT_TAIL:]
+        if len(text) > ENGINE_OUTPUT_TAIL:
+            text = text[-ENGINE_OUTPUT_TAIL:].partition("\n")[2]
+        return text
 
     def _fail(self, run_id: uuid.UUID, reason: str, output: str = "") -> bool:
         with new_session() as session:
@@ -150,6 +163,7 @@ class Reconciler:
                 f"Workflow {workflow.full_name} failed: {reason} "
                 f"(detected by the reconciler after {self.grace:g} s)."
             )
+            output = unpublished(output, workflow.logs)
             if output:
                 message += "\nLast output of the engine:\n" + output
             set_workflow_status(session, workflow, RunStatus.failed, logs=message)

@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 from reana_commons.config import get_config
+from reana_commons.errors import REANAError
 from reana_db.enums import RunStatus
 from reana_db.locking import lock_run
 from reana_db.models import RunHandle, Workflow
@@ -29,13 +30,11 @@ STARTABLE = (RunStatus.created, RunStatus.queued)
 STOPPABLE = (RunStatus.queued, RunStatus.pending, RunStatus.running)
 
 
-class RunStateError(Exception):
-    """A start/stop/delete that the run's status does not allow."""
+class RunStateError(REANAError):
+    """A start/stop/delete that the run's status does not allow (409 unless said)."""
 
     def __init__(self, message: str, status_code: int = 409):
-        super().__init__(message)
-        self.message = message
-        self.status_code = status_code
+        super().__init__(message, status_code=status_code)
 
 
 def start_run(

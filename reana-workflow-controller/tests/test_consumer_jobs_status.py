@@ -13,7 +13,7 @@ from reana_db.models import RunHandle, Workflow
 from reana_db.status import set_workflow_status
 from reana_workflow_controller.consumers import jobs_status
 from reana_workflow_controller.consumers.jobs_status import JobStatusConsumer
-from reana_workflow_controller.consumers.status_updates import apply_batch
+from reana_workflow_controller.consumers.status_writer import apply_batch
 from sqlalchemy.exc import OperationalError
 
 

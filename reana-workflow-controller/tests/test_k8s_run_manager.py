@@ -16,7 +16,7 @@ from reana_commons.k8s import api
 from reana_commons.pytest_plugin import apply_env
 from reana_db.enums import RunStatus
 from reana_db.models import RunHandle, Workflow
-from reana_workflow_controller.consumers.status_updates import apply_batch
+from reana_workflow_controller.consumers.status_writer import apply_batch
 from reana_workflow_controller.run_managers import get_run_manager
 
 pytestmark = pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)

@@ -27,7 +27,7 @@ from reana_db.models import RunHandle, UserResource, Workflow
 from reana_db.status import set_workflow_status
 from reana_workflow_controller import run_managers, runs
 from reana_workflow_controller.consumers.after_commit import AfterCommit
-from reana_workflow_controller.consumers.status_updates import apply_batch
+from reana_workflow_controller.consumers.status_writer import apply_batch
 from reana_workflow_controller.run_managers import base, reset_run_managers
 from sqlalchemy import select
 

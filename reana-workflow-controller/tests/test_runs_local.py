@@ -235,6 +235,7 @@ def test_reconciler_fails_a_run_whose_process_was_killed(db, user, run_env, vict
     assert (secrets / "key.pem").read_bytes() == b"-----BEGIN KEY-----"
     reconciler = Reconciler(grace=1.0, interval=0.2)
     assert reconciler.reconcile_once() == []
+    _apply_status_messages(db, workflow, until="Publishing step")
     os.kill(handle[victim]["pid"], signal.SIGKILL)
     started = time.monotonic()
     # What the status writer adds when the engine reports the failure: a vanished job
@@ -256,9 +257,27 @@ def test_reconciler_fails_a_run_whose_process_was_killed(db, user, run_env, vict
     db.expire_all()
     failed = db.get(Workflow, workflow.id_)
     assert "engine or job controller process is gone" in failed.logs
+    # The engine's output is added once: what its status messages brought is not repeated.
+    lines = [line for line in failed.logs.splitlines() if " | reana-workflow-engine" in line]
+    assert lines and len(lines) == len(set(lines)), failed.logs
     assert not secrets.exists()  # the owner's decrypted secrets went with the run
     # Nothing of the run is left: engine, job controller, and the job's sleep.
     wait_for(lambda: not _run_processes(workflow), seconds=10)
+
+
+def _apply_status_messages(db, workflow, until: str, seconds: float = 20.0):
+    """Let a job-status consumer apply the run's messages until its logs show ``until``."""
+    from reana_workflow_controller.consumers.jobs_status import JobStatusConsumer
+
+    def seen():
+        db.expire_all()
+        return until in (db.get(Workflow, workflow.id_).logs or "")
+
+    deadline = time.monotonic() + seconds
+    consumer = JobStatusConsumer()
+    consumer.loop(stop=lambda: seen() or time.monotonic() > deadline, idle_timeout=0.05)
+    consumer.close()
+    assert seen()
 
 
 def _status(db, workflow):

@@ -99,10 +99,3 @@ def register_api(app: Flask) -> None:
     app.teardown_appcontext(_remove_session)
     for module in (meta, workflows, workspace, secrets, launch, gitlab):
         app.register_blueprint(module.blueprint)
-
-    @app.get("/api/apispec")
-    def apispec():
-        """Our OpenAPI (Swagger 2.0) specification, generated from the schemas."""
-        from reana_server.spec import build_spec
-
-        return jsonify(build_spec(app))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from reana_commons.config import get_config
 from reana_db.database import db_session
 
@@ -10,8 +10,15 @@ from reana_server import cluster, schemas, users
 from reana_server.api import current_user
 from reana_server.api.operations import operation
 from reana_server.schemas import Message
+from reana_server.spec import build_spec
 
 blueprint = Blueprint("meta", __name__)
+
+
+@blueprint.get("/api/apispec")
+def apispec():
+    """Our OpenAPI (Swagger 2.0) specification, generated from the schemas."""
+    return jsonify(build_spec(current_app))
 
 
 @blueprint.get("/api/ping")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from reana_workflow_controller import listing, workflow_diff, workflow_views, workflows
+from reana_workflow_controller import listing, workflow_diff, workflow_responses, workflows
 from reana_workflow_controller.api.common import (
     json_body,
     json_list_body,
@@ -25,7 +25,7 @@ from reana_workflow_controller.schemas import (
     SetStatusQuery,
     UserQuery,
 )
-from reana_workflow_controller.workspace_views import content_disposition
+from reana_workflow_controller.workspace_files import content_disposition
 
 blueprint = Blueprint("workflows", __name__, url_prefix="/api")
 
@@ -81,7 +81,7 @@ def create_workflow():
 def get_status(workflow_id_or_name: str):
     """Status, progress and job logs of a run."""
     _, workflow = owned_workflow(query(UserQuery), workflow_id_or_name)
-    return jsonify(workflow_views.status_view(session(), workflow))
+    return jsonify(workflow_responses.status_view(session(), workflow))
 
 
 @blueprint.put("/workflows/<workflow_id_or_name>/status")
@@ -93,37 +93,33 @@ def set_status(workflow_id_or_name: str):
     from reana_workflow_controller import runs
 
     action = args["status"]
-    try:
-        if action == "start":
-            runs.start_run(
-                session(),
-                workflow,
-                body["input_parameters"] or {},
-                body["operational_options"] or {},
-            )
-            message = "Workflow successfully launched"
-        elif action == "stop":
-            runs.stop_run(session(), workflow)
-            message = "Workflow successfully stopped"
-        elif action == "deleted":
-            if not body["workspace"]:
-                raise BadRequest("Workspace must always be deleted when deleting a workflow.")
-            runs.delete_run(session(), workflow, bool(body["all_runs"]))
-            message = (
-                f"All workflows named {workflow.name} successfully deleted."
-                if body["all_runs"]
-                else "Workflow successfully deleted."
-            )
-        elif action == "resume":
-            raise ControllerError("Status resume is not supported yet.", 501)
-        else:
-            raise BadRequest(
-                f"Unknown status {action}: the status must be one of start, stop, deleted."
-            )
-    except runs.RunStateError as error:
-        message = getattr(error, "message", None) or str(error)
-        raise ControllerError(message, getattr(error, "status_code", 409)) from error
-    return jsonify(workflow_views.action_view(workflow, message))
+    if action == "start":
+        runs.start_run(
+            session(),
+            workflow,
+            body["input_parameters"] or {},
+            body["operational_options"] or {},
+        )
+        message = "Workflow successfully launched"
+    elif action == "stop":
+        runs.stop_run(session(), workflow)
+        message = "Workflow successfully stopped"
+    elif action == "deleted":
+        if not body["workspace"]:
+            raise BadRequest("Workspace must always be deleted when deleting a workflow.")
+        runs.delete_run(session(), workflow, bool(body["all_runs"]))
+        message = (
+            f"All workflows named {workflow.name} successfully deleted."
+            if body["all_runs"]
+            else "Workflow successfully deleted."
+        )
+    elif action == "resume":
+        raise ControllerError("Status resume is not supported yet.", 501)
+    else:
+        raise BadRequest(
+            f"Unknown status {action}: the status must be one of start, stop, deleted."
+        )
+    return jsonify(workflow_responses.action_view(workflow, message))
 
 
 @blueprint.get("/workflows/<workflow_id_or_name>/logs")
@@ -133,7 +129,7 @@ def get_logs(workflow_id_or_name: str):
     _, workflow = owned_workflow(args, workflow_id_or_name)
     steps = json_list_body()
     page = Page(args["page"], args["size"])
-    return jsonify(workflow_views.logs_view(session(), workflow, steps, page))
+    return jsonify(workflow_responses.logs_view(session(), workflow, steps, page))
 
 
 @blueprint.get("/workflows/<workflow_id_or_name>/logs/<job_id>")
@@ -141,7 +137,7 @@ def get_job_log(workflow_id_or_name: str, job_id: str):
     """One job's whole log as text (the logs answer shows at most the last bytes of each)."""
     args = query(UserQuery)
     _, workflow = owned_workflow(args, workflow_id_or_name)
-    job_name, logs = workflow_views.job_log(session(), workflow, job_id)
+    job_name, logs = workflow_responses.job_log(session(), workflow, job_id)
     response = Response(logs, mimetype="text/plain")
     response.headers["Content-Disposition"] = content_disposition(
         "attachment", f"{job_name}.log"

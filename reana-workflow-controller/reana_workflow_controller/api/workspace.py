@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.wsgi import wrap_file
 
-from reana_workflow_controller import workspace_views
+from reana_workflow_controller import workspace_files
 from reana_workflow_controller.api.common import owned_workflow, query, session
 from reana_workflow_controller.errors import BadRequest
 from reana_workflow_controller.pagination import Page
@@ -30,7 +30,7 @@ def upload(workflow_id_or_name: str):
     if "application/octet-stream" not in (request.content_type or ""):
         raise BadRequest("The file must be sent as Content-Type: application/octet-stream.")
     # request.stream, never request.data: the body may be larger than memory.
-    answer = workspace_views.upload_file(session(), workflow, args["file_name"], request.stream)
+    answer = workspace_files.upload_file(session(), workflow, args["file_name"], request.stream)
     return jsonify(answer)
 
 
@@ -41,7 +41,7 @@ def list_files(workflow_id_or_name: str):
     _, workflow = owned_workflow(args, workflow_id_or_name)
     page = Page(args["page"], args["size"])
     return jsonify(
-        workspace_views.list_workspace(workflow, args["file_name"], args["search"], page)
+        workspace_files.list_workspace(workflow, args["file_name"], args["search"], page)
     )
 
 
@@ -50,7 +50,7 @@ def download(workflow_id_or_name: str, file_name: str):
     """One file as octet-stream attachment; a directory or a glob as a streamed zip."""
     args = query(DownloadQuery)
     _, workflow = owned_workflow(args, workflow_id_or_name)
-    found = workspace_views.download(workflow, file_name, args["preview"])
+    found = workspace_files.download(workflow, file_name, args["preview"])
     if found.fileobj is not None:
         response = Response(
             wrap_file(request.environ, found.fileobj),
@@ -61,7 +61,7 @@ def download(workflow_id_or_name: str, file_name: str):
     else:
         response = Response(found.chunks, mimetype=found.mimetype, direct_passthrough=True)
     disposition = "attachment" if found.attachment else "inline"
-    response.headers["Content-Disposition"] = workspace_views.content_disposition(
+    response.headers["Content-Disposition"] = workspace_files.content_disposition(
         disposition, found.filename
     )
     if not found.attachment:
@@ -76,7 +76,7 @@ def delete(workflow_id_or_name: str, file_name: str):
     """Delete a file, a directory or a glob's matches."""
     args = query(UserQuery)
     _, workflow = owned_workflow(args, workflow_id_or_name)
-    return jsonify(workspace_views.delete_files(session(), workflow, file_name))
+    return jsonify(workspace_files.delete_files(session(), workflow, file_name))
 
 
 @blueprint.put("/workflows/move_files/<workflow_id_or_name>")
@@ -84,7 +84,7 @@ def move(workflow_id_or_name: str):
     """Move or rename ``?source=`` to ``?target=`` inside the workspace."""
     args = query(MoveQuery)
     _, workflow = owned_workflow(args, workflow_id_or_name)
-    return jsonify(workspace_views.move_files(workflow, args["source"], args["target"]))
+    return jsonify(workspace_files.move_files(workflow, args["source"], args["target"]))
 
 
 @blueprint.get("/workflows/<workflow_id_or_name>/disk_usage")
@@ -92,7 +92,7 @@ def disk_usage(workflow_id_or_name: str):
     """Disk usage of the workspace, per entry or summarized (our extension)."""
     args = query(DiskUsageQuery)
     _, workflow = owned_workflow(args, workflow_id_or_name)
-    return jsonify(workspace_views.disk_usage_view(workflow, args["summarize"], args["search"]))
+    return jsonify(workspace_files.disk_usage_view(workflow, args["summarize"], args["search"]))
 
 
 @blueprint.post("/workflows/<workflow_id_or_name>/prune")
@@ -100,7 +100,7 @@ def prune(workflow_id_or_name: str):
     """Delete all but the declared inputs and outputs (our extension)."""
     args = query(PruneQuery)
     _, workflow = owned_workflow(args, workflow_id_or_name)
-    answer = workspace_views.prune_workspace(
+    answer = workspace_files.prune_workspace(
         session(), workflow, args["include_inputs"], args["include_outputs"]
     )
     return jsonify(answer)

@@ -4,7 +4,7 @@ Messages of ``jobs-status`` are applied in batches: everything the broker has
 ready (up to the prefetch count) goes into one transaction, committed once
 (group commit), and only then acknowledged (one ``basic.ack(multiple)``), so
 a crash before the commit means redelivery, never loss; applying is idempotent
-(:mod:`.status_updates`). A batch that fails is retried message by message,
+(:mod:`.status_writer`). A batch that fails is retried message by message,
 so one bad message cannot hold back the others. What needs the world outside
 the database (why a failed run ended, ending its processes) is done after the
 commit, in a thread pool (:mod:`.after_commit`). The loop itself is the shared
@@ -25,7 +25,7 @@ from reana_db.database import new_session
 from sqlalchemy.exc import SQLAlchemyError
 
 from reana_workflow_controller.consumers.after_commit import AfterCommit
-from reana_workflow_controller.consumers.status_updates import BatchResult, apply_batch
+from reana_workflow_controller.consumers.status_writer import BatchResult, apply_batch
 from reana_workflow_controller.reconciler import Reconciler
 
 log = logging.getLogger(__name__)

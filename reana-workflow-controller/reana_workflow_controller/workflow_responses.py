@@ -1,4 +1,4 @@
-"""Read-only views of a run: progress, status, logs (REANA 0.9's response shapes)."""
+"""REANA 0.9's response bodies of a run: progress, status, logs (read-only, no Flask)."""
 
 from __future__ import annotations
 
