@@ -97,3 +97,16 @@ def test_stop_removes_the_container(podman_env, containers_conf, job_controller,
             break
         assert time.monotonic() < deadline, names
         time.sleep(0.3)
+
+
+def test_the_container_is_hardened(podman_env, workflow, job_controller, jc, job_fields):
+    """No network, no capabilities, the unprivileged uid (as root): as a sandboxed host job."""
+    cmd = ("cd $REANA_WORKSPACE && id -u > uid.txt && grep -c : /proc/net/dev > nics.txt && "
+           "grep CapEff /proc/self/status > caps.txt")
+    job_id = jc.submit(cmd, **dict(job_fields, docker_img=IMAGE))
+    assert jc.wait(job_id, timeout=120)["status"] == "finished", jc.logs(job_id)
+    workspace = Path(workflow.workspace_path)
+    if os.geteuid() == 0:
+        assert (workspace / "uid.txt").read_text().strip() == "65530"
+    assert (workspace / "nics.txt").read_text().strip() == "1"  # lo only
+    assert (workspace / "caps.txt").read_text().split() == ["CapEff:", "0000000000000000"]
