@@ -52,12 +52,13 @@ def test_stop_kills_the_whole_process_tree(jc, job_fields, workflow):
     job_id = jc.submit(cmd, **job_fields)
     pids: list[int] = []
 
-    def both_started() -> bool:
+    def all_started() -> bool:
         pids[:] = (_job_processes(workflow, ["sleep", "301"])
-                   + _job_processes(workflow, ["sleep", "302"]))
-        return len(pids) == 2
+                   + _job_processes(workflow, ["sleep", "302"])
+                   + _job_processes(workflow, ["sleep", "300"]))
+        return len(pids) == 3
 
-    assert _wait_for(both_started)
+    assert _wait_for(all_started)
     assert all(_alive(pid) for pid in pids)
     jc.stop(job_id)
     assert jc.get(job_id)["status"] == "stopped"
@@ -134,3 +135,14 @@ def test_sigterm_leaves_jobs_running(job_controller, jc, job_fields, workflow):
     client = JobControllerClient(job_controller.url, token=job_controller.token)
     assert client.wait(job_id, timeout=10)["status"] == "finished"
 
+
+
+def test_a_stopped_job_ignoring_sigterm_dies_with_its_job_controller(job_controller, jc,
+                                                                     job_fields, workflow):
+    """The run's stop ends its job controller at once: the SIGKILL after the grace still comes."""
+    job_id = jc.submit("trap '' TERM; sleep 304", **job_fields)
+    assert _wait_for(lambda: _job_processes(workflow, ["sleep", "304"]))
+    pids = _job_processes(workflow, ["sleep", "304"])
+    jc.stop(job_id)
+    job_controller.stop()  # SIGTERM, well within the 2 s grace
+    assert _wait_for(lambda: not any(_alive(pid) for pid in pids), timeout=1.5)

@@ -180,6 +180,8 @@ class LocalJobManager(JobManager):
         self._sandbox: Sandbox | None = None
         self._reaper: _Reaper | None = None
         self._adopted: set[str] = set()
+        self._pending_kills: dict[str, threading.Timer] = {}
+        """Stopped jobs whose SIGKILL after the grace period is still to come."""
 
     # --- paths ---------------------------------------------------------------------------
     def log_path(self, job_id: str) -> Path:
@@ -295,6 +297,12 @@ class LocalJobManager(JobManager):
             self._reaper.start()
 
     def close(self) -> None:
+        # A stopped job that ignored SIGTERM is killed now: the timer would die with this process.
+        with self._lock:
+            pending = list(self._pending_kills.values())
+        for timer in pending:
+            timer.cancel()
+            self._kill(*timer.args)
         if self._reaper is not None:
             self._reaper.stop()
 
@@ -360,6 +368,8 @@ class LocalJobManager(JobManager):
             return
         timer = threading.Timer(STOP_GRACE_SECONDS, self._kill, args=(pid, ticks, tree, job_id))
         timer.daemon = True
+        with self._lock:
+            self._pending_kills[backend_job_id] = timer
         timer.start()
 
     @staticmethod
@@ -376,6 +386,8 @@ class LocalJobManager(JobManager):
                 pass
 
     def _kill(self, pid: int, ticks: str, tree: list, job_id: str) -> None:
+        with self._lock:
+            self._pending_kills.pop(f"{pid}:{ticks}:{job_id}", None)
         alive = [process for process in tree if _alive(process)]
         # Members that joined the group after the first signal count too: a sandbox still
         # setting up when SIGTERM came (its pid 1 ignores it) starts the job only afterwards.
