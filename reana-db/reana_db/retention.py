@@ -19,7 +19,7 @@ from datetime import datetime, time, timedelta
 from pathlib import Path, PurePosixPath
 
 from reana_commons.config import Config, get_config
-from reana_commons.errors import WorkspacePathError
+from reana_commons.errors import REANAError, WorkspacePathError
 from reana_commons.workspace.patterns import compile_pattern, iter_matches
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
@@ -35,8 +35,10 @@ Deleter = Callable[[Path, str, set[str]], int]
 """``deleter(workspace, glob, keep)`` removes matches except ``keep``; returns how many."""
 
 
-class InvalidRetentionRule(ValueError):
-    """A ``workspace.retention_days`` entry that cannot be accepted."""
+class InvalidRetentionRule(REANAError, ValueError):
+    """A ``workspace.retention_days`` entry that cannot be accepted (400)."""
+
+    status_code = 400
 
 
 # -- creation ----------------------------------------------------------------
@@ -80,10 +82,10 @@ def rules_for_new_workflow(spec: dict | None, config: Config | None = None) -> l
             raise InvalidRetentionRule(
                 f"Retention period of {pattern!r} must be a non-negative integer."
             )
-        if maximum is not None and days > maximum:
+        if maximum is not None and days >= maximum:  # REANA's rule: below the maximum
             raise InvalidRetentionRule(
-                f"Maximum workspace retention period was exceeded. "
-                f"The retention period of {pattern!r} must be at most {maximum} days."
+                f"Maximum workflow retention period was reached. Please use less than "
+                f"{maximum} days."
             )
         rules.append({"workspace_files": pattern, "retention_days": days})
     if maximum is not None and DEFAULT_RULE_FILES not in requested:

@@ -40,7 +40,8 @@ def test_rules_for_new_workflow():
 
 @pytest.mark.parametrize(
     "days",
-    [{"/abs": 1}, {"../up": 1}, {"a/../../b": 1}, {"x": -1}, {"x": "3"}, {"x": True}, {"x": 31}],
+    [{"/abs": 1}, {"../up": 1}, {"a/../../b": 1}, {"x": -1}, {"x": "3"}, {"x": True}, {"x": 31},
+     {"x": 30}],  # REANA's rule: less than the maximum
 )
 def test_invalid_rules_are_refused(days):
     with pytest.raises(retention.InvalidRetentionRule):

@@ -1,23 +1,20 @@
-"""Starting a run: checks, restart clones, status ``queued`` and the submission message."""
+"""Starting a run: checks, restarts (:func:`reana_db.creation.restart_run`), status ``queued``
+and the submission message."""
 
 from __future__ import annotations
 
-import copy
-
-from reana_db.enums import RunStatus, WorkspaceRetentionRuleStatus
-from reana_db.models import User, Workflow, WorkspaceRetentionRule
-from reana_db.run_numbers import next_run_number
+from reana_db.creation import (
+    restart_run,
+    validate_operational_options,
+    validate_specification,
+)
+from reana_db.enums import RunStatus
+from reana_db.models import User, Workflow
 from reana_db.status import set_workflow_status
 from sqlalchemy.orm import Session
 
 from reana_server.errors import BadRequest, Forbidden
-from reana_server.workflows import (  # noqa: F401 - validate_specification is used here too
-    check_quota,
-    validate_operational_options,
-    validate_specification,
-)
-
-RESTARTABLE = (RunStatus.finished, RunStatus.failed)
+from reana_server.workflows import check_quota
 
 
 def validate_parameters(spec: dict, input_parameters: dict) -> None:
@@ -26,54 +23,6 @@ def validate_parameters(spec: dict, input_parameters: dict) -> None:
     for name in input_parameters:
         if name not in declared:
             raise BadRequest(f'Input parameter "{name}" is not present in reana.yaml')
-
-
-def clone_for_restart(session: Session, parent: Workflow, spec: dict | None) -> Workflow:
-    """A restart of ``parent``: same name and workspace, same major, next minor."""
-    if RunStatus(parent.status) not in RESTARTABLE:
-        raise Forbidden("Only finished or failed workflows can be restarted.")
-    for rule in parent.retention_rules:
-        if rule.status == WorkspaceRetentionRuleStatus.pending:
-            raise Forbidden(
-                f"The workflow {parent.full_name} cannot be restarted because some retention "
-                "rules are currently being applied. Please retry later."
-            )
-    major, minor = next_run_number(session, parent.owner_id, parent.name, restart_of=parent)
-    clone = Workflow(
-        name=parent.name,
-        owner_id=parent.owner_id,
-        reana_specification=copy.deepcopy(spec or parent.reana_specification),
-        type_=(spec or {}).get("workflow", {}).get("type") or parent.type_,
-        run_number_major=major,
-        run_number_minor=minor,
-        workspace_path=parent.workspace_path,
-        restart=True,
-        status=RunStatus.created,
-        logs="",
-        job_progress={},
-        complexity=[],
-        launcher_url=parent.launcher_url,
-        git_ref=parent.git_ref,
-        git_repo=parent.git_repo,
-        git_provider=parent.git_provider,
-    )
-    session.add(clone)
-    for rule in parent.retention_rules:
-        if rule.status in (
-            WorkspaceRetentionRuleStatus.created,
-            WorkspaceRetentionRuleStatus.active,
-        ):
-            rule.status = WorkspaceRetentionRuleStatus.inactive
-        session.add(
-            WorkspaceRetentionRule(
-                workflow=clone,
-                workspace_files=rule.workspace_files,
-                retention_days=rule.retention_days,
-                status=WorkspaceRetentionRuleStatus.created,
-            )
-        )
-    session.flush()
-    return clone
 
 
 def start(session: Session, user: User, workflow: Workflow, body: dict,
@@ -89,7 +38,7 @@ def start(session: Session, user: User, workflow: Workflow, body: dict,
     restart = bool(body.get("restart"))
     new_spec = body.get("reana_specification") or None
     if restart:
-        workflow = clone_for_restart(session, workflow, new_spec)
+        workflow = restart_run(session, workflow, new_spec)
     elif RunStatus(workflow.status) != RunStatus.created:
         raise Forbidden(
             f"Workflow {workflow.full_name} is already {RunStatus(workflow.status).name} "

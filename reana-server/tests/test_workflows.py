@@ -272,13 +272,18 @@ def test_interactive_sessions_are_not_available(client, auth, workflow):
     assert closed.status_code == 404
 
 
-def test_start_validates_the_specification(client, auth, create_workflow, helloworld_spec):
+def test_a_malformed_specification_is_refused_at_create(client, auth, helloworld_spec,
+                                                        server_env):
+    """Not stored as ``created`` to fail only at start (one owner of creation: reana-db)."""
     broken = json.loads(json.dumps(helloworld_spec))
     del broken["workflow"]["specification"]["steps"][0]["environment"]
-    create_workflow(spec=broken)
-    response = client.post("/api/workflows/helloworld.1/start", query_string=auth, json={})
+    response = client.post("/api/workflows", query_string={**auth, "workflow_name": "broken"},
+                           json=broken)
     assert response.status_code == 400
     assert "'environment' is a required property" in response.get_json()["message"]
+    from reana_db.models import Workflow
+
+    assert server_env.query(Workflow).filter_by(name="broken").count() == 0
 
 
 def test_a_yadage_run_with_a_null_specification_starts(client, auth, create_workflow):

@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, jsonify
 from reana_commons.errors import REANAError
+from reana_db.creation import InvalidRunRequest
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(REANAError)
     def _domain_error(error: REANAError):
         return answer(error.message, error.status_code)
+
+    @app.errorhandler(InvalidRunRequest)
+    def _refused_run(error: InvalidRunRequest):
+        # REANA's workflow controller answers every refused creation with 400 (its API
+        # declares no 403); the public API keeps REANA's 403s.
+        return answer(error.message, 400)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
