@@ -67,6 +67,7 @@ def test_chart_values_follow_the_values_schema():
     (("node_label_runtimebatch",), "no-equals-sign"),
     (("components", "reana_server", "image"), ""),
     (("unknown_setting",), 1),
+    (("slurm", "cluster_port"), 0),
 ])
 def test_values_schema_refuses_bad_values(path, value):
     values = yaml.safe_load((CHART / "values.yaml").read_text())

@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import ClassVar
 
 WORKFLOW_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 """REANA's time format on the wire: naive UTC, no fraction, no zone."""
@@ -112,6 +113,19 @@ def _broker_url(environ, home: Path) -> str:
 @dataclass(frozen=True)
 class Config:
     """All settings of the platform; build it with :func:`load_config`."""
+
+    JOB_CONTROLLER_SETTINGS: ClassVar[tuple[str, ...]] = (
+        "REANA_COMPUTE_BACKENDS", "COMPUTE_BACKENDS", "REANA_DEFAULT_COMPUTE_BACKEND",
+        "REANA_KUBERNETES_JOBS_", "REANA_RUNTIME_JOBS_KUBERNETES_NODE_LABEL",
+        "REANA_RUNTIME_KUBERNETES_KEEP_ALIVE_JOBS_WITH_STATUSES", "REANA_STORAGE_BACKEND",
+        "REANA_SHARED_PVC_NAME", "REANA_USER_SECRET_MOUNT_PATH", "WORKFLOW_RUNTIME_USER_",
+        "IMAGE_PULL_SECRETS", "REANA_LOCAL_JOB_", "SLURM_", "REANA_SLURM_",
+    )
+    """The settings a run's job controller reads (environment names; one ending in ``_``
+    is a prefix: every Slurm setting, every Kubernetes jobs limit). A run manager that
+    starts job controllers elsewhere forwards those set here
+    (:func:`job_controller_settings`): add a job controller's setting below, and its
+    name (or prefix) here."""
 
     home: Path
     database_uri: str
@@ -219,6 +233,19 @@ class Config:
     def queue_name(self, base: str) -> str:
         """Queue name with this deployment's prefix (tests isolate themselves with it)."""
         return f"{self.queue_prefix}{base}"
+
+
+def job_controller_settings(environ=None) -> dict[str, str]:
+    """The settings of :attr:`Config.JOB_CONTROLLER_SETTINGS` set in ``environ`` (default:
+    this process's environment), to forward to a run's job controller."""
+    environ = os.environ if environ is None else environ
+    rules = Config.JOB_CONTROLLER_SETTINGS
+    return {
+        name: value
+        for name, value in sorted(environ.items())
+        if value != "" and any(
+            name == rule or (rule.endswith("_") and name.startswith(rule)) for rule in rules)
+    }
 
 
 def load_config(environ=None) -> Config:

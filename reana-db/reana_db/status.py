@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 
 from reana_commons.errors import REANAError
-from sqlalchemy import Text, bindparam, func, update
+from sqlalchemy import Text, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from reana_db.enums import JobStatus, RunStatus
@@ -126,6 +126,22 @@ def _on_terminal(session: Session, workflow: Workflow, new: RunStatus, now: date
     if new in (S.finished, S.failed):
         retention.activate_rules(session, workflow, now=now)
     quota.update_on_termination(session, workflow, new)
+
+
+def abandon_jobs(session: Session, run_id: uuid.UUID, reason: str) -> int:
+    """Fail the run's jobs that nobody follows any more (their run ended, its job controller
+    is gone); ``reason`` goes into their logs. Returns how many; the caller commits.
+
+    The job controller owns job rows while it lives: this is the one writer for
+    them after it, for the reconciler and the job-status consumer alike.
+    """
+    count = 0
+    alive = Job.status.not_in(list(JobStatus.terminal()))
+    for job in session.scalars(select(Job).where(Job.workflow_uuid == run_id, alive)):
+        set_job_status(job, JobStatus.failed)
+        job.logs = (job.logs or "") + f"\n[reana] {reason}: job abandoned.\n"
+        count += 1
+    return count
 
 
 def set_job_status(job: Job, new: JobStatus, now: datetime | None = None) -> bool:

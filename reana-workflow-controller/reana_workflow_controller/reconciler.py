@@ -19,10 +19,10 @@ import uuid
 
 from reana_commons.config import get_config
 from reana_db.database import new_session
-from reana_db.enums import JobStatus, RunStatus
+from reana_db.enums import RunStatus
 from reana_db.locking import lock_run
-from reana_db.models import Job, RunHandle, Workflow
-from reana_db.status import set_job_status, set_workflow_status
+from reana_db.models import RunHandle, Workflow
+from reana_db.status import abandon_jobs, set_workflow_status
 from sqlalchemy import select
 
 from reana_workflow_controller.run_managers import RunManagerError, get_run_manager
@@ -36,17 +36,6 @@ FINAL_STATUS_GRACE = 60.0
 ENGINE_OUTPUT_TAIL = 4000
 START_GRACE = 45.0
 """Seconds a run may stay without a handle: a start waits up to 30 s for its job controller."""
-
-
-def abandon_jobs(session, run_id: uuid.UUID, reason: str) -> int:
-    """Fail the run's jobs that nobody follows any more (their processes are ended)."""
-    count = 0
-    alive = Job.status.not_in(list(JobStatus.terminal()))
-    for job in session.scalars(select(Job).where(Job.workflow_uuid == run_id, alive)):
-        set_job_status(job, JobStatus.failed)
-        job.logs = (job.logs or "") + f"\n[reana] {reason}: job abandoned.\n"
-        count += 1
-    return count
 
 
 def unpublished(output: str, logs: str | None) -> str:

@@ -46,10 +46,15 @@ def test_batch_job_manifest(db, user, reana_env, monkeypatch):
         "REANA_RUNTIME_BATCH_TERMINATION_GRACE_PERIOD": "90",
         "REANA_STORAGE_BACKEND": "network", "REANA_SHARED_PVC_NAME": "shared-pvc",
         "REANA_COMPUTE_BACKENDS": '["kubernetes","slurm"]', "IMAGE_PULL_SECRETS": "regcred",
-        "REANA_KUBERNETES_JOBS_MEMORY_LIMIT": "4Gi"})
+        "REANA_KUBERNETES_JOBS_MEMORY_LIMIT": "4Gi",
+        # A Slurm cluster reached from the Kubernetes runtime: its job controller needs it all.
+        "SLURM_HOSTNAME": "login.hpc.example.org", "SLURM_CLUSTER_PORT": "2222",
+        "SLURM_PARTITION": "short", "REANA_SLURM_REMOTE_WORKDIR": "scratch/reana",
+        "REANA_SERVER_URL": "http://server.example.org"})
     workflow = make_workflow(db, user, reana_env)
     manifest = get_run_manager("kubernetes").manifest(workflow)
     validate(manifest, "1.30")
+    from reana_commons.config import load_config
     from reana_commons.service_auth import run_token
 
     run_id = str(workflow.id_)
@@ -84,6 +89,16 @@ def test_batch_job_manifest(db, user, reana_env, monkeypatch):
     assert jc_env["REANA_JOB_CONTROLLER_TOKEN"] == token
     assert jc_env["REANA_COMPUTE_BACKENDS"] == '["kubernetes", "slurm"]'
     assert jc_env["REANA_KUBERNETES_JOBS_MEMORY_LIMIT"] == "4Gi"
+    assert {name: jc_env.get(name) for name in (
+        "SLURM_HOSTNAME", "SLURM_CLUSTER_PORT", "SLURM_PARTITION", "REANA_SLURM_REMOTE_WORKDIR",
+        "REANA_STORAGE_BACKEND", "IMAGE_PULL_SECRETS")} == {
+        "SLURM_HOSTNAME": "login.hpc.example.org", "SLURM_CLUSTER_PORT": "2222",
+        "SLURM_PARTITION": "short", "REANA_SLURM_REMOTE_WORKDIR": "scratch/reana",
+        "REANA_STORAGE_BACKEND": "network", "IMAGE_PULL_SECRETS": "regcred"}
+    assert "REANA_SERVER_URL" not in jc_env  # not a job controller's setting
+    slurm = load_config(jc_env)  # what the job controller in the pod reads
+    assert (slurm.slurm_hostname, slurm.slurm_cluster_port, slurm.slurm_partition) == (
+        "login.hpc.example.org", 2222, "short")
     assert jc_env["REANA_SQLALCHEMY_DATABASE_URI"] == reana_env["REANA_SQLALCHEMY_DATABASE_URI"]
     for container in (engine, controller):
         (mount,) = container["volumeMounts"]

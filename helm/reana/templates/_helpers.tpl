@@ -139,4 +139,16 @@ nodeSelector:
   value: {{ .Values.workflow_runtime.gid | quote }}
 - name: IMAGE_PULL_SECRETS
   value: {{ join "," .Values.image_pull_secrets | quote }}
+{{- if .Values.slurm.hostname }}
+- name: SLURM_HOSTNAME
+  value: {{ .Values.slurm.hostname | quote }}
+- name: SLURM_CLUSTER_PORT
+  value: {{ .Values.slurm.cluster_port | quote }}
+- name: SLURM_PARTITION
+  value: {{ .Values.slurm.partition | quote }}
+- name: SLURM_JOB_TIMELIMIT
+  value: {{ .Values.slurm.job_timelimit | quote }}
+- name: REANA_SLURM_REMOTE_WORKDIR
+  value: {{ .Values.slurm.remote_workdir | quote }}
+{{- end }}
 {{- end -}}

@@ -22,10 +22,9 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from reana_db.database import new_session
-from reana_db.status import append_logs_in_database, log_chunk
+from reana_db.status import abandon_jobs, append_logs_in_database, log_chunk
 
 from reana_workflow_controller.consumers.status_writer import EndedRun
-from reana_workflow_controller.reconciler import abandon_jobs
 from reana_workflow_controller.run_managers import end_cause_of, get_run_manager
 
 log = logging.getLogger(__name__)

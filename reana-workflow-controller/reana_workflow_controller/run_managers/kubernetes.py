@@ -19,7 +19,7 @@ import logging
 import shlex
 import time
 
-from reana_commons.config import get_config
+from reana_commons.config import get_config, job_controller_settings
 from reana_commons.k8s import api, objects
 from reana_commons.service_auth import TOKEN_VARIABLE, run_token
 from reana_commons.workflow_types import UnknownWorkflowType, workflow_type
@@ -36,23 +36,6 @@ log = logging.getLogger(__name__)
 JOB_PREFIX = "reana-run-batch-"
 WORKFLOW_LABEL = "reana-run-batch-workflow-uuid"
 ENGINE, JOB_CONTROLLER = "workflow-engine", "job-controller"
-FORWARDED_TO_JOB_CONTROLLER = {
-    "REANA_KUBERNETES_JOBS_MEMORY_LIMIT": "kubernetes_memory_limit",
-    "REANA_KUBERNETES_JOBS_MEMORY_REQUEST": "kubernetes_memory_request",
-    "REANA_KUBERNETES_JOBS_CPU_LIMIT": "kubernetes_cpu_limit",
-    "REANA_KUBERNETES_JOBS_CPU_REQUEST": "kubernetes_cpu_request",
-    "REANA_KUBERNETES_JOBS_TIMEOUT_LIMIT": "kubernetes_jobs_timeout_limit",
-    "REANA_KUBERNETES_JOBS_MAX_USER_TIMEOUT_LIMIT": "kubernetes_jobs_max_user_timeout_limit",
-    "REANA_KUBERNETES_JOBS_UNSCHEDULABLE_TIMEOUT": "kubernetes_unschedulable_timeout",
-    "REANA_RUNTIME_JOBS_KUBERNETES_NODE_LABEL": "runtime_jobs_node_label",
-    "REANA_STORAGE_BACKEND": "storage_backend",
-    "REANA_SHARED_PVC_NAME": "shared_pvc_name",
-    "REANA_USER_SECRET_MOUNT_PATH": "user_secret_mount_path",
-    "WORKFLOW_RUNTIME_USER_UID": "workflow_runtime_user_uid",
-    "WORKFLOW_RUNTIME_USER_GID": "workflow_runtime_user_gid",
-    "REANA_DEFAULT_COMPUTE_BACKEND": "default_compute_backend",
-}
-"""Settings the run's job controller needs, by env name → config field."""
 CAUSE_TIMEOUT = 5.0
 """Seconds :meth:`KubernetesRunManager.end_cause` waits for the API server."""
 POD_BROKEN = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName",
@@ -322,14 +305,8 @@ def _common_env(workflow: Workflow) -> list[dict]:
 
 
 def _job_controller_env(config) -> list[dict]:
-    values = {"REANA_COMPUTE_BACKENDS": json.dumps(list(config.compute_backends))}
-    for env_name, field in FORWARDED_TO_JOB_CONTROLLER.items():
-        value = getattr(config, field)
-        if value not in (None, ""):
-            values[env_name] = value
-    if config.image_pull_secrets:
-        values["IMAGE_PULL_SECRETS"] = ",".join(config.image_pull_secrets)
-    if config.runtime_keep_alive_jobs_with_statuses:
-        values["REANA_RUNTIME_KUBERNETES_KEEP_ALIVE_JOBS_WITH_STATUSES"] = ",".join(
-            config.runtime_keep_alive_jobs_with_statuses)
+    """The job controller's settings (the rule of ``Config.JOB_CONTROLLER_SETTINGS``, as
+    this workflow controller was given them) and its compute backends."""
+    values = job_controller_settings()
+    values["REANA_COMPUTE_BACKENDS"] = json.dumps(list(config.compute_backends))
     return objects.env_list(values)
