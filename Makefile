@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 COMPONENTS := reana-commons reana-db reana-server reana-workflow-controller \
-              reana-job-controller reana-client k8s-double
+              reana-job-controller reana-client k8s-double reana-testing
 # Workflow engines (docs/adr, "engine seam"): ENGINES go into the services' venv (editable);
 # an engine whose dependencies clash with the services' goes into ENGINE_VENVS instead, installed
 # with reana-commons into one venv of their own, $(ENGINES_VENV), whose bin/ the run managers
@@ -23,7 +23,7 @@ install: $(BIN)/python
 		-r requirements-demos.txt
 ifneq ($(strip $(ENGINE_VENVS)),)
 	test -x $(ENGINES_VENV)/bin/python || $(PY) -m venv $(ENGINES_VENV)
-	$(ENGINES_VENV)/bin/pip install -q -e reana-commons $(addprefix -e ,$(ENGINE_VENVS)) \
+	$(ENGINES_VENV)/bin/pip install -q -e reana-commons -e reana-testing $(addprefix -e ,$(ENGINE_VENVS)) \
 	  pytest pytest-timeout
 	@echo "engines $(ENGINE_VENVS) installed into $(ENGINES_VENV)"
 endif

@@ -1,3 +1,3 @@
 """Root conftest: every package's tests share the platform's pytest plugin."""
 
-pytest_plugins = ["reana_commons.pytest_plugin"]
+pytest_plugins = ["reana_testing.pytest_plugin"]

@@ -36,7 +36,7 @@ class Platform:
     """The supervised services of one ``REANA_HOME`` on PostgreSQL + RabbitMQ."""
 
     def __init__(self, home: Path, extra_env: dict | None = None):
-        from reana_commons import pytest_plugin as services
+        from reana_testing import pytest_plugin as services
 
         if not services._reachable(services.POSTGRES_ADMIN_URI, 5432):
             raise RuntimeError(f"PostgreSQL is not reachable at {services.POSTGRES_ADMIN_URI}")
@@ -85,7 +85,7 @@ class Platform:
 
     def stop(self) -> None:
         """scripts/down.sh, then drop the database and the queues (best effort)."""
-        from reana_commons import pytest_plugin as services
+        from reana_testing import pytest_plugin as services
 
         subprocess.run([str(ROOT / "scripts/down.sh")], env=self.env, capture_output=True,
                        timeout=180)

@@ -67,7 +67,7 @@ def platform_seconds(home: Path, steps: int) -> float:
     """Wall time of one run of the chain through the engine and a job controller."""
     from reana_db.database import new_session
     from reana_db.users import create_user
-    from reana_job_controller.testing import JobControllerProcess, create_workflow
+    from reana_testing.job_controller import JobControllerProcess, create_workflow
 
     session = new_session()
     user, _token = create_user(session, f"cwl-bench-{steps}@example.org")
@@ -143,8 +143,8 @@ def main() -> int:
         try:
             result = measure(home)
         finally:
-            from reana_commons import pytest_plugin as services
             from reana_db.database import reset_engine
+            from reana_testing import pytest_plugin as services
 
             reset_engine()
             if pg_uri:

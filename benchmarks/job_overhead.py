@@ -35,7 +35,7 @@ def bare_spawn_ms(count: int) -> list[float]:
 
 def configure(home: Path) -> tuple[str, str, str | None]:
     """Environment of an isolated platform; returns (database, broker, pg uri to drop)."""
-    from reana_commons import pytest_plugin as services
+    from reana_testing import pytest_plugin as services
 
     pg_uri = None
     env = {"REANA_HOME": str(home), "SHARED_VOLUME_PATH": str(home / "shared"),
@@ -69,8 +69,8 @@ def main() -> int:
         try:
             result = measure(home, args.jobs)
         finally:
-            from reana_commons import pytest_plugin as services
             from reana_db.database import reset_engine
+            from reana_testing import pytest_plugin as services
 
             reset_engine()
             if pg_uri:
@@ -91,7 +91,7 @@ def measure(home: Path, count: int) -> dict:
     from reana_db.database import get_engine, new_session
     from reana_db.models import Base
     from reana_db.users import create_user
-    from reana_job_controller.testing import JobControllerProcess, create_workflow
+    from reana_testing.job_controller import JobControllerProcess, create_workflow
     from reana_workflow_engine_serial.engine import run_serial
 
     Base.metadata.create_all(get_engine())

@@ -35,7 +35,7 @@ def _percentile(values: list[float], fraction: float) -> float:
 def _measure(home: Path, session, user, interval: str) -> list[float]:
     from reana_commons.engine.job_controller_client import JobControllerClient
     from reana_db.models import Job
-    from reana_job_controller.testing import JobControllerProcess, create_workflow
+    from reana_testing.job_controller import JobControllerProcess, create_workflow
 
     os.environ["REANA_SLURM_MONITOR_INTERVAL"] = interval
     workflow = create_workflow(session, user, home / "shared", name=f"lag-{interval}")
@@ -67,7 +67,7 @@ def _measure(home: Path, session, user, interval: str) -> list[float]:
 
 
 def main() -> int:
-    from reana_job_controller.job_managers.slurm_testing import slurm_node_state
+    from reana_testing.slurm import slurm_node_state
 
     if slurm_node_state().rstrip("*") not in ("idle", "mix", "alloc"):
         print(json.dumps({"slurm_status_lag_ms": None,

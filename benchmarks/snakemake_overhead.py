@@ -90,7 +90,7 @@ def local_cycles(root: Path, rules: int) -> list[float]:
 
 def platform_cycles(root: Path, rules: int, session, user) -> list[float]:
     """Job cycles of the engine process running the chain through a job controller."""
-    from reana_job_controller.testing import JobControllerProcess, create_workflow
+    from reana_testing.job_controller import JobControllerProcess, create_workflow
 
     workflow = create_workflow(session, user, root / "shared", name=f"smk{rules}")
     workspace = Path(workflow.workspace_path)
@@ -121,9 +121,9 @@ def main() -> int:
         try:
             result = measure(root, args.rules)
         finally:
-            from reana_commons import pytest_plugin as services
             from reana_commons.messaging import close_shared_connections
             from reana_db.database import reset_engine
+            from reana_testing import pytest_plugin as services
 
             close_shared_connections()
             reset_engine()

@@ -22,7 +22,7 @@ from pathlib import Path
 import psutil
 import pytest
 import requests
-from reana_commons.pytest_plugin import (
+from reana_testing.pytest_plugin import (
     RABBITMQ_URL,
     SHARED_DIR,
     create_postgres_database,

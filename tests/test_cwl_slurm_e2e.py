@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from reana_job_controller.job_managers.slurm_testing import require_slurm
+from reana_testing.slurm import require_slurm
 
 from tests.conftest import start_platform, stop_platform
 from tests.test_slurm_e2e import PLATFORM_ENV, _states

@@ -127,6 +127,18 @@ def test_every_image_is_built_from_the_base():
     assert "slurm-client" in job_controller and "openssh-client" in job_controller
 
 
+def test_images_carry_no_test_support():
+    """Test plumbing lives in reana-testing, which no image installs; no service module
+    imports pytest."""
+    for dockerfile in (ROOT / "docker").glob("Dockerfile.*"):
+        assert "reana-testing" not in dockerfile.read_text(), dockerfile.name
+    shipped = [p for p in ROOT.glob("reana-*/reana_*/**/*.py")
+               if not p.is_relative_to(ROOT / "reana-testing")]
+    assert shipped
+    for module in shipped:
+        assert not re.search(r"^\s*(import pytest|from pytest)", module.read_text(), re.M), module
+
+
 # --- manifests the platform creates -----------------------------------------------------
 CONFIGS = {
     "hostpath": {},
@@ -147,10 +159,10 @@ CONFIGS = {
 def test_every_platform_manifest_validates(config, monkeypatch, db, user, reana_env):
     import kubernetes_validate
     from reana_commons.k8s import objects
-    from reana_commons.pytest_plugin import apply_env
     from reana_job_controller.job_managers.base import BackendContext, JobRecord
     from reana_job_controller.job_managers.kubernetes import KubernetesJobManager
-    from reana_job_controller.testing import create_workflow
+    from reana_testing.job_controller import create_workflow
+    from reana_testing.pytest_plugin import apply_env
     from reana_workflow_controller.run_managers.kubernetes import KubernetesRunManager
 
     apply_env(monkeypatch, CONFIGS[config])

@@ -31,9 +31,9 @@ from reana_commons.engine.conformance import (
 )
 from reana_commons.engine.harness import UNEXPECTED_EXIT
 from reana_commons.engine.job_controller_client import JobControllerClient
-from reana_commons.pytest_plugin import apply_env
 from reana_commons.workflow_types import engine_executable, workflow_type
-from reana_job_controller.testing import JobControllerProcess, create_workflow
+from reana_testing.job_controller import JobControllerProcess, create_workflow
+from reana_testing.pytest_plugin import apply_env
 
 WORKFLOWS = conformance_workflows()
 ENGINES = sorted(WORKFLOWS)

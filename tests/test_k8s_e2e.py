@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from k8s_double.pytest_plugin import k8s_cluster, reana_on_k8s  # noqa: F401 - fixtures
 from reana_commons.config import get_config
-from reana_commons.pytest_plugin import apply_env
 from reana_db.enums import JobStatus, RunStatus
 from reana_db.models import Job, Workflow
+from reana_testing.pytest_plugin import apply_env
 from reana_workflow_controller import runs
 
 pytestmark = pytest.mark.slow

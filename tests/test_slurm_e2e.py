@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from reana_job_controller.job_managers.slurm_testing import require_slurm, require_ssh_login
+from reana_testing.slurm import require_slurm, require_ssh_login
 
 from tests.conftest import start_platform, stop_platform
 

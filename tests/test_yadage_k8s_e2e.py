@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from k8s_double.pytest_plugin import k8s_cluster, reana_on_k8s  # noqa: F401 - fixtures
 from reana_commons.config import get_config
-from reana_commons.pytest_plugin import apply_env
 from reana_db.enums import JobStatus, RunStatus
 from reana_db.models import Workflow
-from reana_job_controller.job_managers.slurm_testing import require_slurm
+from reana_testing.pytest_plugin import apply_env
+from reana_testing.slurm import require_slurm
 from reana_workflow_controller import runs
 
 from tests.test_k8s_e2e import (  # noqa: F401 - fixtures

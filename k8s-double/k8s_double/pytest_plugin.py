@@ -42,7 +42,7 @@ def reana_on_k8s(monkeypatch, reana_env, k8s_cluster):  # noqa: F811 - the fixtu
 
     from reana_commons.config import get_config
     from reana_commons.k8s import api
-    from reana_commons.pytest_plugin import apply_env
+    from reana_testing.pytest_plugin import apply_env
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

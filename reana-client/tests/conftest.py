@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from reana_commons.pytest_plugin import SHARED_DIR
+from reana_testing.pytest_plugin import SHARED_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE_VENV = ROOT / ".ci" / "venvs" / "reana-client-0.9.6"

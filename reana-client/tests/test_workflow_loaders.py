@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from reana_client.specification import SpecificationError, load
 from reana_client.workflow_loaders import cwl, snakemake
-from reana_commons.pytest_plugin import SHARED_DIR
+from reana_testing.pytest_plugin import SHARED_DIR
 
 from .conftest import DEMOS, HELLOWORLD
 

@@ -15,7 +15,7 @@ from kombu import Connection, Consumer
 from reana_commons import messaging
 from reana_commons.errors import MessagingError
 from reana_commons.messaging import publishing
-from reana_commons.pytest_plugin import apply_env
+from reana_testing.pytest_plugin import apply_env
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from reana_commons.parameters import (
     merge_parameters,
     validate_parameters,
 )
-from reana_commons.pytest_plugin import SHARED_DIR
 from reana_commons.specification import load_reana_spec
 from reana_commons.validation import validate_operational_options, validate_reana_spec
+from reana_testing.pytest_plugin import SHARED_DIR
 
 DEMOS = str(SHARED_DIR / "demos")
 DEMO_SPECS = sorted(glob.glob(f"{DEMOS}/*/reana*.yaml"))

@@ -1,4 +1,4 @@
-"""Fixtures of the reana-db tests (the shared chain comes from reana_commons.pytest_plugin)."""
+"""Fixtures of the reana-db tests (the shared chain comes from reana_testing.pytest_plugin)."""
 
 from __future__ import annotations
 

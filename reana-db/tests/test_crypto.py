@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-from reana_commons.pytest_plugin import apply_env
 from reana_db.cli import cli
 from reana_db.crypto import decrypt, encrypt
 from reana_db.enums import SecretType, UserTokenStatus
@@ -17,6 +16,7 @@ from reana_db.user_secrets import (
     secret_values,
 )
 from reana_db.users import find_token, grant_token, revoke_tokens, token_value
+from reana_testing.pytest_plugin import apply_env
 
 
 def _raw(db, sql, **params):

@@ -6,7 +6,6 @@ import os
 from datetime import datetime, timedelta
 
 import pytest
-from reana_commons.pytest_plugin import apply_env
 from reana_db import quota
 from reana_db.disk_measurement import wait_for_measurements
 from reana_db.enums import QuotaHealth, ResourceType, RunStatus
@@ -14,6 +13,7 @@ from reana_db.models import UserResource, WorkflowResource
 from reana_db.status import set_workflow_status
 from reana_db.units import human_readable_bytes, human_readable_milliseconds
 from reana_db.users import ensure_default_resources
+from reana_testing.pytest_plugin import apply_env
 
 S = RunStatus
 T0 = datetime(2026, 1, 1, 12, 0, 0)

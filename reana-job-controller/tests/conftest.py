@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from reana_commons.engine.job_controller_client import JobControllerClient
-from reana_job_controller.testing import JobControllerProcess, create_workflow
+from reana_testing.job_controller import JobControllerProcess, create_workflow
 
 
 @pytest.fixture

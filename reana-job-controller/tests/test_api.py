@@ -203,7 +203,7 @@ def test_connections_are_kept_alive(job_controller, job_fields):
 @pytest.mark.parametrize("database_uri", ["postgresql"], indirect=True)
 def test_idle_job_controller_holds_no_database_connection(jc, job_fields, database_uri):
     import sqlalchemy as sa
-    from reana_commons.pytest_plugin import POSTGRES_ADMIN_URI
+    from reana_testing.pytest_plugin import POSTGRES_ADMIN_URI
 
     admin = sa.create_engine(POSTGRES_ADMIN_URI, poolclass=sa.pool.NullPool)
     name = database_uri.rsplit("/", 1)[1]

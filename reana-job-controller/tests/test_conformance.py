@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 from k8s_double.pytest_plugin import k8s_cluster  # noqa: F401 - fixture of the kubernetes param
-from reana_commons.pytest_plugin import apply_env
 from reana_db.enums import JobStatus
 from reana_db.models import Job
 from reana_job_controller.controller import JobController
+from reana_testing.pytest_plugin import apply_env
 
 BACKENDS = [pytest.param("local", id="local"),
             pytest.param("kubernetes", id="kubernetes"),
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
 @pytest.fixture(params=BACKENDS)
 def backend(request, monkeypatch, reana_env):
     if request.param == "slurm":  # the real test Slurm (make slurm-up); skip/fail without it
-        from reana_job_controller.job_managers.slurm_testing import require_slurm
+        from reana_testing.slurm import require_slurm
 
         require_slurm()
         apply_env(monkeypatch, {"REANA_SLURM_MONITOR_INTERVAL": "0.5"})

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 from k8s_double.pytest_plugin import k8s_cluster  # noqa: F401 - fixture
-from reana_commons.pytest_plugin import apply_env
 from reana_db.crypto import encrypt
 from reana_db.enums import JobStatus, SecretType
 from reana_db.models import UserSecret
 from reana_job_controller.controller import JobController
 from reana_job_controller.errors import BackendError
+from reana_testing.pytest_plugin import apply_env
 
 pytestmark = pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
 

@@ -8,10 +8,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from reana_commons.pytest_plugin import apply_env
 from reana_db.crypto import encrypt
 from reana_db.enums import SecretType
 from reana_db.models import UserSecret
+from reana_testing.pytest_plugin import apply_env
 
 IMAGE = "localhost/reana-test-busybox:1"
 # This VM lacks CAP_SYS_RESOURCE (podman's default nofile limit cannot be set) and crun

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from reana_commons.config import load_config
-from reana_commons.pytest_plugin import apply_env
 from reana_job_controller.job_managers import sandbox as sandbox_module
 from reana_job_controller.job_managers.local import _read_exit_status
 from reana_job_controller.job_managers.ownership import TreeOwner
 from reana_job_controller.job_managers.sandbox import Sandbox, SandboxUnavailable
+from reana_testing.pytest_plugin import apply_env
 
 needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
 

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 from reana_commons.engine.job_controller_client import JobControllerClient, JobControllerUnavailable
-from reana_job_controller.job_managers.slurm_testing import (
+from reana_testing.job_controller import JobControllerProcess, create_workflow
+from reana_testing.slurm import (
     require_slurm,
     require_ssh_login,
     slurm_job_state,
 )
-from reana_job_controller.testing import JobControllerProcess, create_workflow
 
 pytestmark = [
     pytest.mark.slurm,

@@ -18,7 +18,7 @@ from reana_job_controller.job_managers.slurm_script import (
     parse_exit_code,
     state_for,
 )
-from reana_job_controller.job_managers.slurm_testing import require_slurm
+from reana_testing.slurm import require_slurm
 
 pytestmark = pytest.mark.slurm
 

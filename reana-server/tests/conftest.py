@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from reana_commons.pytest_plugin import SHARED_DIR
+from reana_testing.pytest_plugin import SHARED_DIR
 
 REFERENCE = Path(os.environ.get("REANA_REFERENCE", str(SHARED_DIR / "reference" / "reana-0.9")))
 REANA_SPEC_PATH = REFERENCE / "spec" / "reana_server.json"

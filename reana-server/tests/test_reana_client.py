@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from reana_commons.pytest_plugin import SHARED_DIR
+from reana_testing.pytest_plugin import SHARED_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_VENV = Path(os.environ.get("REANA_CLIENT_096_VENV", ROOT / ".ci/venvs/reana-client-0.9.6"))

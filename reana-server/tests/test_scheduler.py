@@ -11,12 +11,12 @@ import uuid
 
 import pytest
 from reana_commons.api_clients import WorkflowControllerUnavailable
-from reana_commons.pytest_plugin import apply_env
 from reana_db.enums import RunStatus
 from reana_db.models import Workflow
 from reana_db.status import set_workflow_status
 from reana_db.users import create_user
 from reana_server.scheduler import Scheduler
+from reana_testing.pytest_plugin import apply_env
 from sqlalchemy import select
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from reana_commons.pytest_plugin import SHARED_DIR
+from reana_testing.pytest_plugin import SHARED_DIR
 
 REFERENCE = Path(os.environ.get("REANA_REFERENCE", str(SHARED_DIR / "reference" / "reana-0.9")))
 RWC_SPEC_PATH = REFERENCE / "spec" / "reana_workflow_controller.json"

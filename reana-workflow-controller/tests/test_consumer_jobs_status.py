@@ -7,10 +7,10 @@ import uuid
 
 import pytest
 from reana_commons.messaging import close_shared_connections, jobs_status_queue, publish
-from reana_commons.pytest_plugin import apply_env
 from reana_db.enums import RunStatus
 from reana_db.models import RunHandle, Workflow
 from reana_db.status import set_workflow_status
+from reana_testing.pytest_plugin import apply_env
 from reana_workflow_controller.consumers import jobs_status
 from reana_workflow_controller.consumers.jobs_status import JobStatusConsumer
 from reana_workflow_controller.consumers.status_writer import apply_batch

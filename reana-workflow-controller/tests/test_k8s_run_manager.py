@@ -13,9 +13,9 @@ import pytest
 from k8s_double.pytest_plugin import k8s_cluster, reana_on_k8s  # noqa: F401 - fixtures
 from k8s_double.validation import validate
 from reana_commons.k8s import api
-from reana_commons.pytest_plugin import apply_env
 from reana_db.enums import RunStatus
 from reana_db.models import RunHandle, Workflow
+from reana_testing.pytest_plugin import apply_env
 from reana_workflow_controller.consumers.status_writer import apply_batch
 from reana_workflow_controller.run_managers import get_run_manager
 

@@ -17,7 +17,6 @@ import time
 import uuid
 
 import pytest
-from reana_commons.pytest_plugin import apply_env
 from reana_db import quota
 from reana_db.database import new_session
 from reana_db.disk_measurement import wait_for_measurements
@@ -25,6 +24,7 @@ from reana_db.enums import ResourceType, RunStatus
 from reana_db.locking import lock_run
 from reana_db.models import RunHandle, UserResource, Workflow
 from reana_db.status import set_workflow_status
+from reana_testing.pytest_plugin import apply_env
 from reana_workflow_controller import run_managers, runs
 from reana_workflow_controller.consumers.after_commit import AfterCommit
 from reana_workflow_controller.consumers.status_writer import apply_batch

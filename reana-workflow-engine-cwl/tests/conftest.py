@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from reana_commons.pytest_plugin import apply_env
-from reana_job_controller.testing import JobControllerProcess, create_workflow
+from reana_testing.job_controller import JobControllerProcess, create_workflow
+from reana_testing.pytest_plugin import apply_env
 
 ENGINE_MAIN = "from reana_workflow_engine_cwl.cli import run_cwl_workflow as r; r()"
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from reana_commons.pytest_plugin import apply_env
-from reana_job_controller.testing import JobControllerProcess, create_workflow
+from reana_testing.job_controller import JobControllerProcess, create_workflow
+from reana_testing.pytest_plugin import apply_env
 
 
 def b64json(value) -> str:

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from reana_commons.pytest_plugin import apply_env
-from reana_job_controller.testing import JobControllerProcess, create_workflow
+from reana_testing.job_controller import JobControllerProcess, create_workflow
+from reana_testing.pytest_plugin import apply_env
 
 ENGINE = "from reana_workflow_engine_snakemake.cli import run_snakemake_workflow as r; r()"
 
