@@ -146,11 +146,11 @@ import json, socket, sys
 sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 sock.settimeout(10)
 sock.connect("\\0" + sys.argv[1])  # an abstract socket
-sock.sendall(json.dumps({"argv": ["reana-job-controller", "--help"], "env": {},
-                         "log": sys.argv[2], "cwd": "/tmp"}).encode() + b"\\n")
-try:
+try:  # the zygote may close (refuse) before the request is even sent: a broken pipe
+    sock.sendall(json.dumps({"argv": ["reana-job-controller", "--help"], "env": {},
+                             "log": sys.argv[2], "cwd": "/tmp"}).encode() + b"\\n")
     print(repr(sock.recv(4096)))
-except ConnectionResetError:
+except (BrokenPipeError, ConnectionResetError):
     print("reset")
 """
 

@@ -62,3 +62,33 @@ def test_an_end_seen_before_submit_returned_keeps_its_status(workflow, database_
     assert (stored.status, stored.backend_job_id, stored.logs) == (
         JobStatus.finished, "reana-run-job-x", "hello\n")
     assert stored.finished_at is not None
+
+
+PRELOAD_CHECK = """
+import sys
+import reana_job_controller
+from reana_job_controller import app
+
+reana_job_controller.preload()
+prepared = app._prepared
+assert prepared is not None, "no application was prepared"
+assert "reana_job_controller.server" in sys.modules
+assert "reana_job_controller.job_managers.local" in sys.modules
+assert app.create_app(object(), "token") is prepared, "create_app built another application"
+assert app._prepared is None
+"""
+
+
+@pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
+def test_preload_prepares_the_next_application_without_connecting(reana_env, tmp_path):
+    """The public seam the zygote calls: modules imported, the app built ahead, SQL compiled
+    without a connection (the SQLite file named here is never created)."""
+    import subprocess
+    import sys
+
+    missing = tmp_path / "absent" / "reana.db"
+    env = dict(os.environ, REANA_SQLALCHEMY_DATABASE_URI=f"sqlite:///{missing}")
+    done = subprocess.run([sys.executable, "-c", PRELOAD_CHECK], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert not missing.exists()

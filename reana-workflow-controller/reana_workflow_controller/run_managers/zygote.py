@@ -1,7 +1,8 @@
 """Zygote: a pre-imported parent that forks per-run processes in milliseconds.
 
-``python -m reana_workflow_controller.run_managers.zygote`` imports the job
-controller and the workflow engines once (the modules the ``reana.workflow_engines``
+``python -m reana_workflow_controller.run_managers.zygote`` preloads the job
+controller (through its one public seam, :func:`reana_job_controller.preload`) and imports
+the workflow engines once (the modules the ``reana.workflow_engines``
 entry points name: every engine installed in this environment), then listens on an abstract Unix
 socket (see :func:`.spawner.zygote_address`), answering processes of its own user only.
 Each request ``{argv, env, log, cwd}`` forks a child that starts a new session,
@@ -25,14 +26,7 @@ from importlib.metadata import entry_points
 from reana_commons.workflow_types import WORKFLOW_TYPE_TABLE, engine_modules
 
 PRELOAD = (
-    "reana_job_controller.cli",
-    # What its CLI imports inside functions (else each child imports it, ~0.2 s), and the
-    # engine kit every engine uses.
-    "reana_job_controller.app",
-    "reana_job_controller.api.jobs",
-    "reana_job_controller.controller",
-    "reana_job_controller.job_managers.local",
-    "reana_job_controller.server",
+    # The engine kit every engine uses, and the libraries of the job controller and engines.
     "reana_commons.engine.job_controller_client",
     "reana_commons.engine.harness",
     "reana_commons.engine.reporter",
@@ -60,13 +54,11 @@ def preload() -> None:
             importlib.import_module(module)
         except Exception:  # noqa: BLE001 - a missing optional component is not fatal
             pass
-    try:  # the job controller's Flask application and SQL, prepared once for every fork
-        from reana_job_controller.app import prepare
-        from reana_job_controller.store import warm_up
+    try:  # the job controller's modules, Flask application and SQL, once for every fork
+        from reana_job_controller import preload as preload_job_controller
 
-        prepare()
-        warm_up()
-    except Exception:  # noqa: BLE001 - each job controller then does it itself
+        preload_job_controller()
+    except Exception:  # noqa: BLE001 - not installed, or each job controller does it itself
         pass
     for name in SCRIPTS:
         try:

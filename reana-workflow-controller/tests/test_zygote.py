@@ -1,0 +1,64 @@
+"""The zygote reaches the job controller only through its public seam."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from reana_workflow_controller.run_managers import zygote
+
+JOB_CONTROLLER = re.compile(r"^reana_job_controller(\.|$)")
+
+
+def job_controller_uses(source: str) -> list[str]:
+    """Every way ``source`` reaches into reana_job_controller other than ``preload``:
+    imports of its modules or names, and module names given as strings (importlib)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [f"import {a.name}" for a in node.names if JOB_CONTROLLER.match(a.name)]
+        elif isinstance(node, ast.ImportFrom) and JOB_CONTROLLER.match(node.module or ""):
+            names = [a.name for a in node.names]
+            if node.module != "reana_job_controller" or names != ["preload"]:
+                found.append(f"from {node.module} import {', '.join(names)}")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and JOB_CONTROLLER.match(node.value):
+            found.append(repr(node.value))
+    return found
+
+
+def test_the_check_sees_internals():
+    assert job_controller_uses("from reana_job_controller.app import prepare") != []
+    assert job_controller_uses("import reana_job_controller.store") != []
+    assert job_controller_uses("from reana_job_controller import preload, store") != []
+    assert job_controller_uses("M = ('reana_job_controller.cli',)") != []
+    assert job_controller_uses("from reana_job_controller import preload") == []
+
+
+def test_the_zygote_imports_only_the_job_controller_s_preload():
+    source = Path(zygote.__file__).read_text()
+    assert job_controller_uses(source) == []
+    assert "from reana_job_controller import preload" in source
+
+
+CALLS_PRELOAD = """
+import reana_job_controller
+
+calls = []
+reana_job_controller.preload = lambda: calls.append("preload")
+from reana_workflow_controller.run_managers import zygote
+
+zygote.preload()
+assert calls == ["preload"], calls
+"""
+
+
+@pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
+def test_the_zygote_s_preload_calls_the_job_controller_s(reana_env):
+    done = subprocess.run([sys.executable, "-c", CALLS_PRELOAD], capture_output=True, text=True,
+                          timeout=180)
+    assert done.returncode == 0, done.stderr
