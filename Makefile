@@ -12,7 +12,8 @@ ENGINES := reana-workflow-engine-serial reana-workflow-engine-cwl reana-workflow
 ENGINE_VENVS := reana-workflow-engine-yadage
 ENGINES_VENV := .venv-engines
 
-.PHONY: install test lint up down demo bench slurm-up slurm-down clean
+.PHONY: install test lint up down demo bench slurm-up slurm-down clean cwl-conformance \
+        cwl-conformance-cwltool
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -56,6 +57,16 @@ demo:
 
 bench: $(BIN)/python
 	$(BIN)/python benchmarks/run.py
+
+# The CWL v1.2 conformance suite (../shared/reference/cwl-v1.2, or CWL_CONFORMANCE_SUITE) run by
+# the stock cwltest through reana-cwl-runner on a platform of its own (own REANA_HOME and ports);
+# result in benchmarks/results/cwl-conformance.json. CWL_CONFORMANCE_ARGS: e.g. "-j 2 -n 1-40".
+# cwl-conformance-cwltool: the same cwltest run with cwltool --no-container (the reference count).
+cwl-conformance: $(BIN)/python
+	$(BIN)/python scripts/cwl_conformance.py $(CWL_CONFORMANCE_ARGS)
+
+cwl-conformance-cwltool: $(BIN)/python
+	$(BIN)/python scripts/cwl_conformance.py --tool cwltool $(CWL_CONFORMANCE_ARGS)
 
 # A real single-node Slurm (munge, slurmdbd on MariaDB, slurmctld, slurmd) plus the sshd of its
 # SSH mode, configured from deploy/slurm/; needs root. Both are idempotent.
