@@ -128,7 +128,7 @@ def main(argv=None) -> int:
     output = args.output or RESULTS / f"cwl-conformance{suffix}.json"
     scratch = Path(tempfile.mkdtemp(prefix="reana-cwl-conformance-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REANA_", "RABBIT_MQ"))}
-    started, load_before = time.monotonic(), os.getloadavg()[0]
+    started, load_before, tested_commit = time.monotonic(), os.getloadavg()[0], commit()
     platform = None
     try:
         if args.tool == "reana-cwl-runner":
@@ -148,7 +148,7 @@ def main(argv=None) -> int:
         shutil.rmtree(scratch, ignore_errors=True)
     result.update({
         "tool": args.tool if args.tool != "cwltool" else "cwltool --no-container",
-        "target": args.target, "commit": commit(),
+        "target": args.target, "commit": tested_commit,
         "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "duration_s": round(time.monotonic() - started),
         "cwltest": f"-j {args.jobs} --timeout {args.timeout}" + (f" -n {args.only}"
