@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from reana_client.api.client import APIError
+    from reana_client.api.client import APIError, ServerUnreachable
     from reana_client.cwl_runner.documents import RunnerError
 
     def say(text: str) -> None:
@@ -63,6 +63,10 @@ def execute(args: argparse.Namespace) -> int:
     except RunnerError as error:
         print(f"reana-cwl-runner: {error}", file=sys.stderr)
         return error.code
+    except ServerUnreachable as error:
+        print(f"reana-cwl-runner: cannot reach the platform at "
+              f"{os.environ.get('REANA_SERVER_URL')}: {error}", file=sys.stderr)
+        return 1
     except APIError as error:
         print(f"reana-cwl-runner: the platform refused: {error}", file=sys.stderr)
         return 1

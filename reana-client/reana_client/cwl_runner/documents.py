@@ -16,8 +16,7 @@ are uploaded as well: they are the ``secondaryFiles`` a tool may ask for.
 
 from __future__ import annotations
 
-import io
-import logging
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,27 +56,43 @@ def local_path(uri: str) -> Path | None:
 
 
 def pack(tool: str) -> dict:
-    """``cwltool --pack`` of ``tool`` (a path, optionally with ``#process``), as a dict."""
-    import json
+    """``tool`` (a path, optionally ``#process``) validated and packed as ``cwltool --pack`` does.
 
+    The document is validated fully first (as ``cwltool --validate``, which
+    reana-client 0.9.6 runs), so an invalid one is refused here with cwltool's
+    message. Versions are kept (``--pack`` does not upgrade).
+    """
+    path, _, fragment = tool.partition("#")
+    if not Path(path).is_file():
+        raise RunnerError(f"Tool file {path} not found.")
     try:
-        from cwltool.main import main as cwltool_main
+        from cwltool.context import LoadingContext
+        from cwltool.errors import UnsupportedRequirement
+        from cwltool.load_tool import fetch_document, make_tool, resolve_and_validate_document
+        from cwltool.pack import pack as cwltool_pack
+        from cwltool.resolver import tool_resolver
+        from cwltool.workflow import default_make_tool
+        from schema_salad.utils import json_dumps
     except ImportError as error:  # pragma: no cover - cwltool is installed with the engine
         raise RunnerError(
             "reana-cwl-runner needs cwltool to pack the tool: pip install 'reana-client[cwl]'"
         ) from error
-    path, _, fragment = tool.partition("#")
-    if not Path(path).is_file():
-        raise RunnerError(f"Tool file {path} not found.")
     uri = file_uri(Path(path).resolve()) + (f"#{fragment}" if fragment else "")
-    stdout, stderr = io.StringIO(), io.StringIO()
-    handler = logging.StreamHandler(stderr)
-    code = cwltool_main(["--pack", uri], stdout=stdout, stderr=stderr, logger_handler=handler)
-    if code != 0 or not stdout.getvalue().strip():
-        text = stderr.getvalue().strip() or f"cwltool --pack failed with exit code {code}"
-        raise RunnerError(f"Cannot load the CWL document {tool}:\n{text}",
-                          code=code if code == 33 else 1)
-    return json.loads(stdout.getvalue())
+    try:
+        loading = LoadingContext({"do_update": False, "resolver": tool_resolver,
+                                  "construct_tool_object": default_make_tool})
+        loading, document, uri = fetch_document(uri, loading)
+        loading, uri = resolve_and_validate_document(loading, document, uri)
+        packed = cwltool_pack(loading, uri)
+        make_tool(uri, loading)
+    except UnsupportedRequirement as error:
+        raise RunnerError(f"{tool} uses a requirement that is not supported: {error}",
+                          code=33) from error
+    except Exception as error:  # noqa: BLE001 - cwltool's many exception types, shown as text
+        raise RunnerError(f"Cannot load the CWL document {tool}:\n{error}") from error
+    graph = packed["$graph"]
+    document = packed if len(graph) > 1 else graph[0]
+    return json.loads(json_dumps(document, default=str))
 
 
 def load_job(job_file: str | None, basedir: str | None = None) -> tuple[dict, str]:
