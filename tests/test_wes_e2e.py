@@ -127,3 +127,79 @@ def test_wes_client_cancels_a_running_run(platform, tmp_path):
     state = requests.get(f"{platform.url}/ga4gh/wes/v1/runs/{run_id}/status",
                          auth=("jane", platform.token), timeout=30).json()
     assert state == {"run_id": run_id, "state": "CANCELED"}
+
+
+SNAKEFILE = """\
+configfile: "config.yaml"
+
+rule all:
+    input: "results/greeting.txt"
+
+rule greet:
+    input: "data/names.txt"
+    output: "results/greeting.txt"
+    shell: "sed 's/^/Hello {config[greeting]} /' {input} > {output}"
+"""
+REANA_YAML = """\
+version: 0.9.0
+inputs:
+  files: [data/names.txt]
+  parameters: {greeting: hi}
+workflow:
+  type: serial
+  file: workflow/steps.yaml
+outputs:
+  files: [results/greeting.txt]
+"""
+SERIAL_STEPS = """\
+steps:
+  - environment: docker.io/library/bash:5.2
+    commands: ["mkdir -p results && sed \\"s/^/${greeting} /\\" data/names.txt > results/greeting.txt"]
+"""
+
+
+def _submit(platform, fields: dict, files: dict) -> str:
+    response = requests.post(
+        f"{platform.url}/ga4gh/wes/v1/runs", auth=("jane", platform.token), timeout=60,
+        data={k: json.dumps(v) if isinstance(v, dict) else v for k, v in fields.items()},
+        files=[("workflow_attachment", (name, content)) for name, content in files.items()])
+    assert response.status_code == 200, response.text
+    return response.json()["run_id"]
+
+
+def _wait_wes(platform, run_id: str, seconds: float = 180) -> dict:
+    deadline = time.monotonic() + seconds
+    while True:
+        body = requests.get(f"{platform.url}/ga4gh/wes/v1/runs/{run_id}",
+                            auth=("jane", platform.token), timeout=30).json()
+        if body["state"] not in ("QUEUED", "INITIALIZING", "RUNNING"):
+            return body
+        assert time.monotonic() < deadline, body["state"]
+        time.sleep(0.5)
+
+
+def test_snakemake_and_reana_yaml_runs_complete(platform):
+    names = b"Jane\nJohn\n"
+    smk = _submit(platform, {"workflow_type": "SMK", "workflow_type_version": "1.0",
+                             "workflow_url": "Snakefile",
+                             "workflow_params": {"input": "config.yaml"}},
+                  {"Snakefile": SNAKEFILE, "config.yaml": "greeting: smk\n",
+                   "data/names.txt": names})
+    reana = _submit(platform, {"workflow_type": "REANA", "workflow_type_version": "0.9.0",
+                               "workflow_url": "reana.yaml",
+                               "workflow_params": {"greeting": "yo"},
+                               "tags": {"workflow_name": "wesreana"}},
+                    {"reana.yaml": REANA_YAML, "workflow/steps.yaml": SERIAL_STEPS,
+                     "data/names.txt": names})
+    expected = {smk: "Hello smk Jane\nHello smk John\n", reana: "yo Jane\nyo John\n"}
+    for run_id, content in expected.items():
+        log = _wait_wes(platform, run_id)
+        assert log["state"] == "COMPLETE", (log, platform.api(
+            "GET", f"/api/workflows/{run_id}/logs").text[-2000:])
+        if run_id == reana:
+            url = log["outputs"]["results/greeting.txt"]
+        else:
+            url = f"{platform.url}/api/workflows/{run_id}/workspace/results/greeting.txt"
+        got = requests.get(url, params={"access_token": platform.token}, timeout=30)
+        assert got.text == content
+    assert platform.status("wesreana")["status"] == "finished"
