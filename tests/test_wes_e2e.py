@@ -154,7 +154,8 @@ outputs:
 SERIAL_STEPS = """\
 steps:
   - environment: docker.io/library/bash:5.2
-    commands: ["mkdir -p results && sed \\"s/^/${greeting} /\\" data/names.txt > results/greeting.txt"]
+    commands:
+      - mkdir -p results && sed "s/^/${greeting} /" data/names.txt > results/greeting.txt
 """
 
 
