@@ -93,6 +93,9 @@ def test_down_stops_only_the_platform_and_up_fails_its_runs_with_the_reason(plat
         for pid in (daemon, engine, job_controller, *services):
             assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie"
         assert not _tagged(run_id), "a job of the run outlived make down"
+        again = subprocess.run([str(ROOT / "scripts/down.sh")], env=platform.env,
+                               capture_output=True, text=True, timeout=120)
+        assert again.returncode == 0 and again.stdout.strip() == "REANA is down."
 
         up = subprocess.run(["make", "-s", "-C", str(ROOT), "up"], env=platform.env,
                             capture_output=True, text=True, timeout=300)
@@ -131,12 +134,3 @@ def test_demo_uses_the_running_platform_and_leaves_it_and_its_runs_running(platf
     assert "make up " not in text  # nothing to restart: the platform stays up
     assert text.count("<- peak") == 1, "the text plot is shown more than once"
     platform.api("POST", f"/api/workflows/{run_id}/stop")
-
-
-def test_make_down_of_a_stopped_platform_is_harmless(platform):
-    first = subprocess.run([str(ROOT / "scripts/down.sh")], env=platform.env,
-                           capture_output=True, text=True, timeout=120)
-    again = subprocess.run([str(ROOT / "scripts/down.sh")], env=platform.env,
-                           capture_output=True, text=True, timeout=120)
-    assert first.returncode == 0 and again.returncode == 0, again.stderr
-    assert again.stdout.strip() == "REANA is down."
