@@ -22,7 +22,10 @@ pytestmark = pytest.mark.timeout(120)
 def schedd(tmp_path_factory):
     state = tmp_path_factory.mktemp("htcondor")
     socket_path = str(state / "schedd.sock")
-    env = dict(os.environ, REANA_HTCONDOR_SOCKET=socket_path)
+    package_root = str(Path(__file__).resolve().parents[1])  # also without `make install`
+    env = dict(os.environ, REANA_HTCONDOR_SOCKET=socket_path,
+               PYTHONPATH=os.pathsep.join(filter(None, [package_root,
+                                                        os.environ.get("PYTHONPATH")])))
 
     def start():
         proc = subprocess.Popen([sys.executable, "-m", "htcondor_double.schedd", "--state",
@@ -232,8 +235,8 @@ def test_queue_survives_a_schedd_restart(schedd, tmp_path):
     assert int(submit(schedd, tmp_path, "executable = run.sh\nqueue\n")) > int(cluster)
 
 
-def test_tools_without_a_schedd_fail_as_htcondor_does(tmp_path):
-    env = dict(os.environ, REANA_HTCONDOR_SOCKET=str(tmp_path / "none.sock"))
+def test_tools_without_a_schedd_fail_as_htcondor_does(schedd, tmp_path):
+    env = dict(schedd["env"], REANA_HTCONDOR_SOCKET=str(tmp_path / "none.sock"))
     proc = subprocess.run([sys.executable, "-m", "htcondor_double.cli", "condor_q"], env=env,
                           capture_output=True, text=True, timeout=30, check=False)
     assert proc.returncode == 1
