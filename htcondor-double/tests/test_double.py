@@ -70,6 +70,14 @@ def wait_history(schedd, cluster, seconds=30):
     return found[0]
 
 
+def wait_lines(path: Path, count: int, seconds=30):
+    """Wait until the job wrote ``count`` lines (it really runs, not only marked Running)."""
+    deadline = time.monotonic() + seconds
+    while not path.exists() or len(path.read_text().splitlines()) < count:
+        assert time.monotonic() < deadline, path
+        time.sleep(0.05)
+
+
 def wait_status(schedd, cluster, status, seconds=30):
     deadline = time.monotonic() + seconds
     while True:
@@ -175,12 +183,12 @@ def test_rm_removes_a_running_job(schedd, tmp_path):
 def test_hold_release_and_eviction(schedd, tmp_path):
     script(tmp_path, "run.sh", "echo start >> starts\n[ $(wc -l < starts) -ge 3 ] || sleep 60\n")
     cluster = submit(schedd, tmp_path, "executable = run.sh\nqueue\n")
-    wait_status(schedd, cluster, 2)
+    wait_lines(tmp_path / "starts", 1)
     tool(schedd, "condor_hold", "-reason", "maintenance", cluster)
     ad = wait_status(schedd, cluster, 5)
     assert ad["HoldReasonCode"] == 1 and ad["HoldReason"] == "maintenance"
     tool(schedd, "condor_release", cluster)
-    wait_status(schedd, cluster, 2)
+    wait_lines(tmp_path / "starts", 2)
     tool(schedd, "condor_vacate_job", cluster)  # eviction: back to Idle, then runs again
     ad = wait_history(schedd, cluster)
     assert ad["JobStatus"] == 4 and ad["ExitCode"] == 0
@@ -224,7 +232,7 @@ def test_slots_limit_running_jobs_and_constraints_select(schedd, tmp_path):
 def test_queue_survives_a_schedd_restart(schedd, tmp_path):
     script(tmp_path, "run.sh", "echo run >> runs; sleep 2\n")
     cluster = submit(schedd, tmp_path, "executable = run.sh\nqueue\n")
-    wait_status(schedd, cluster, 2)
+    wait_lines(tmp_path / "runs", 1)
     schedd["proc"].kill()
     schedd["proc"].wait(10)
     os.unlink(schedd["env"]["REANA_HTCONDOR_SOCKET"])
