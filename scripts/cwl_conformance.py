@@ -29,8 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-SUITE = Path(os.environ.get("CWL_CONFORMANCE_SUITE",
-                            ROOT.parent / "shared" / "reference" / "cwl-v1.2"))
+SHARED = Path(os.environ.get("REANA_SHARED", ROOT.parent / "shared"))
+SUITE = Path(os.environ.get("CWL_CONFORMANCE_SUITE", SHARED / "reference" / "cwl-v1.2"))
 RESULTS = ROOT / "benchmarks" / "results"
 TARGET = 362
 

@@ -14,7 +14,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-
 from reana_client.cwl_runner.documents import RunnerError, prepare
 from reana_client.cwl_runner.platform import relocate
 
@@ -119,6 +118,13 @@ def test_bad_input_is_a_message_and_exit_1_never_a_traceback(analysis, args, env
     assert result.returncode == 1, result.stderr
     assert expected in result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_the_runner_recognises_the_engines_unsupported_reason():
+    from reana_client.cwl_runner.platform import UNSUPPORTED_MARKER
+
+    engine = pytest.importorskip("reana_workflow_engine_cwl.engine")
+    assert UNSUPPORTED_MARKER in engine.UNSUPPORTED_REASON
 
 
 def test_usage_errors_exit_non_zero_with_usage():
