@@ -74,14 +74,17 @@ def _is_json(upstream) -> bool:
     return upstream.headers.get("Content-Type", "").startswith("application/json")
 
 
-SELF_AUTHENTICATED = ("wes",)
-"""Blueprint groups that authenticate their own requests (WES: also HTTP Basic)."""
-
-
 def _authenticate_request():
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    if view is None or request.blueprints[-1:] and request.blueprints[-1] in SELF_AUTHENTICATED:
+    if view is None:
         return None
+    group = request.blueprints[-1] if request.blueprints else None
+    if group == "metrics":  # Prometheus' scrape: no token
+        return None
+    if group == "wes":  # also HTTP Basic; its own anonymous endpoint
+        from reana_server.api.wes import authenticate_wes
+
+        return authenticate_wes()
     op = get_operation(view)
     if op is not None and op.anonymous:
         return None
