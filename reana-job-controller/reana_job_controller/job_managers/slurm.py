@@ -289,6 +289,9 @@ class SlurmJobManager(JobManager):
         data = self.transport.read_file(self.log_path(job.id))
         return data.decode(errors="replace") if data else ""
 
+    def output_since(self, job: JobRecord, offset: int, limit: int) -> bytes:
+        return self.transport.read_file_from(self.log_path(job.id), offset, limit)
+
     def stop(self, backend_job_id: str) -> None:
         with self._lock:
             tracked = self._tracked.setdefault(
