@@ -34,8 +34,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.slurm, pytest.mark.postgres, pytest.
               pytest.mark.timeout(600)]
 
 TICKS = 8
-SLOW_STEP = (f'for i in $$(seq 1 {TICKS}); do echo "tick $$i $$(date +%s.%N)"; sleep 1; done; '
-             'echo done')  # "$$": a literal "$" in a serial step
+BURST = 300
+SLOW_STEP = (f'seq 1 {BURST}; '  # many lines at once, then a line a second ("$$": a "$")
+             f'for i in $$(seq 1 {TICKS}); do echo "tick $$i $$(date +%s.%N)"; sleep 1; done; '
+             'echo done')
 TICK = re.compile(r"tick (\d+) (\d+\.\d+)")
 POLL_SECONDS = 0.25
 MAX_LAG = 3.5
@@ -104,9 +106,52 @@ class _Lines:
             self.lines.append((time.time(), line.rstrip("\n")))
 
 
+PROBE = """
+CREATE TABLE job_write_probe (job_id uuid, log_bytes integer);
+CREATE FUNCTION probe_job_write() RETURNS trigger AS $$
+BEGIN INSERT INTO job_write_probe VALUES (NEW.id_, length(NEW.logs)); RETURN NEW; END
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER job_write_probe AFTER INSERT OR UPDATE ON job
+FOR EACH ROW EXECUTE FUNCTION probe_job_write();
+"""
+
+
+def _database(platform):
+    import sqlalchemy
+
+    return sqlalchemy.create_engine(platform.env["REANA_SQLALCHEMY_DATABASE_URI"],
+                                    poolclass=sqlalchemy.pool.NullPool)
+
+
+def _poll(platform, run_id: str, seen: dict, job_route: dict, backend: str) -> None:
+    """Reads the run's logs every POLL_SECONDS until it ended; notes when each tick came."""
+    deadline = time.monotonic() + 240
+    checked = 0.0
+    while time.monotonic() < deadline:
+        body = platform.api("GET", f"/api/workflows/{run_id}/logs").json()
+        now = time.time()
+        for job_id, job in json.loads(body["logs"])["job_logs"].items():
+            for number, printed in TICK.findall(job["logs"]):
+                seen.setdefault(int(number), (now, float(printed), job["status"]))
+            if job["status"] == "running" and "tick 2 " in job["logs"] \
+                    and backend not in job_route:
+                job_route[backend] = platform.api(
+                    "GET", f"/api/workflows/{run_id}/logs/{job_id}").text
+        if time.monotonic() > checked:
+            checked = time.monotonic() + 2
+            if platform.status(run_id)["status"] not in ("created", "queued", "pending",
+                                                         "running"):
+                return
+        time.sleep(POLL_SECONDS)
+
+
 @pytest.fixture(scope="module")
 def observed(platform, client_python):
     """Starts the three runs and the followers, reads the logs until the runs end."""
+    import sqlalchemy
+
+    with _database(platform).begin() as connection:  # counts every write of a job row
+        connection.execute(sqlalchemy.text(PROBE))
     runs = {backend: platform.submit(_spec(name), f"live-{backend}")
             for backend, name in BACKENDS.items()}
     follow = _Lines(_client(platform, "logs", "-w", runs["local"], "--follow",
@@ -114,31 +159,17 @@ def observed(platform, client_python):
     interrupted = _Lines(_client(platform, "logs", "-w", runs["slurm"], "--follow"))
     seen: dict[str, dict[int, tuple[float, float, str]]] = {b: {} for b in runs}
     job_route: dict[str, str] = {}
+    pollers = [threading.Thread(target=_poll, args=(platform, run_id, seen[backend], job_route,
+                                                    backend), daemon=True)
+               for backend, run_id in runs.items()]
+    for poller in pollers:
+        poller.start()
     reference: dict = {}
     reference_thread = None
     interrupt_at = None
     deadline = time.monotonic() + 240
-    ended: set[str] = set()
-    checked: dict[str, float] = {}
-    while len(ended) < len(runs) and time.monotonic() < deadline:
-        for backend, run_id in runs.items():
-            if backend in ended:
-                continue
-            body = platform.api("GET", f"/api/workflows/{run_id}/logs").json()
-            now = time.time()
-            for job_id, job in json.loads(body["logs"])["job_logs"].items():
-                for number, printed in TICK.findall(job["logs"]):
-                    seen[backend].setdefault(int(number), (now, float(printed), job["status"]))
-                if job["status"] == "running" and "tick 2 " in job["logs"] \
-                        and backend not in job_route:
-                    job_route[backend] = platform.api(
-                        "GET", f"/api/workflows/{run_id}/logs/{job_id}").text
-            if time.monotonic() > checked.get(backend, 0):
-                checked[backend] = time.monotonic() + 2
-                status = platform.status(run_id)["status"]
-                if status not in ("created", "queued", "pending", "running"):
-                    ended.add(backend)
-        if reference_thread is None and 2 in seen["local"] and "local" not in ended:
+    while any(p.is_alive() for p in pollers) and time.monotonic() < deadline:
+        if reference_thread is None and 2 in seen["local"]:
             def read_with_reference_client():
                 reference["result"] = platform.client(client_python, "logs", "-w",
                                                       runs["local"], "--json")
@@ -147,16 +178,21 @@ def observed(platform, client_python):
         if interrupt_at is None and interrupted.lines:
             interrupt_at = time.monotonic()
             interrupted.process.send_signal(signal.SIGINT)
-        time.sleep(POLL_SECONDS)
+        time.sleep(0.1)
+    for poller in pollers:
+        poller.join(10)
     if reference_thread is not None:
         reference_thread.join(120)
     follow.process.wait(60)
     follow.thread.join(10)
     interrupted.process.wait(10)
-    return {"runs": runs, "seen": seen, "job_route": job_route, "follow": follow,
-            "follow_stderr": follow.process.stderr.read(), "interrupted": interrupted,
-            "interrupted_stderr": interrupted.process.stderr.read(),
-            "interrupt_at": interrupt_at, "reference_client": reference.get("result")}
+    yield {"runs": runs, "seen": seen, "job_route": job_route, "follow": follow,
+           "follow_stderr": follow.process.stderr.read(), "interrupted": interrupted,
+           "interrupted_stderr": interrupted.process.stderr.read(),
+           "interrupt_at": interrupt_at, "reference_client": reference.get("result")}
+    for process in (follow.process, interrupted.process):
+        process.stdout.close()
+        process.stderr.close()
 
 
 def _lags(seen: dict[int, tuple[float, float, str]]) -> list[float]:
@@ -181,9 +217,27 @@ def test_a_running_step_is_read_at_most_two_seconds_behind(observed, platform, b
     assert f"tick {TICKS} " in stored and "done" in stored
 
 
+def test_the_database_is_written_per_job_not_per_line(observed, platform):
+    """Each job row is written at insert, submission and end: not once per line or second."""
+    import sqlalchemy
+
+    with _database(platform).connect() as connection:
+        writes = connection.execute(sqlalchemy.text(
+            "SELECT job.workflow_uuid, count(*), max(log_bytes) FROM job_write_probe "
+            "JOIN job ON job.id_ = job_write_probe.job_id GROUP BY job.workflow_uuid")).all()
+    by_run = {str(run): (count, size) for run, count, size in writes}
+    for backend, run_id in observed["runs"].items():
+        count, size = by_run[run_id]
+        print(f"{backend}: {count} writes of the job row, {size} bytes of log")
+        assert size > BURST * 3  # the whole log was stored...
+        assert count <= 4, f"{backend}: the job row was written {count} times"  # ...at once
+
+
 def test_logs_follow_streams_new_lines_with_the_step_name(observed):
     follow = observed["follow"]
     assert follow.process.returncode == 0, observed["follow_stderr"]
+    burst = [line for _, line in follow.lines if re.fullmatch(r"\[slow\] \d+", line)]
+    assert burst == [f"[slow] {n}" for n in range(1, BURST + 1)]
     ticks = [(at, line) for at, line in follow.lines if line.startswith("[slow] tick")]
     numbers = [int(TICK.search(line).group(1)) for _, line in ticks]
     assert numbers == list(range(1, TICKS + 1)), follow.lines  # each line once, in order
@@ -192,14 +246,15 @@ def test_logs_follow_streams_new_lines_with_the_step_name(observed):
     assert max(lags) <= MAX_LAG + 0.5 and statistics.median(lags) <= MEDIAN_LAG + 0.5, lags
     assert "[slow] done" in [line for _, line in follow.lines]
     assert any(line.startswith("[engine] ") for _, line in follow.lines), follow.lines
-    assert "has finished" in observed["follow_stderr"]
+    assert follow.lines[-1][1] == f"==> SUCCESS: {observed['runs']['local']} has finished"
 
 
 def test_logs_follow_stops_cleanly_on_ctrl_c(observed):
     interrupted = observed["interrupted"]
     assert interrupted.process.returncode == 130
     assert "Traceback" not in observed["interrupted_stderr"]
-    assert "Stopped following" in observed["interrupted_stderr"]
+    interrupted.thread.join(10)
+    assert "Stopped following" in interrupted.lines[-1][1], interrupted.lines
 
 
 def test_reana_client_0_9_6_reads_a_running_step(observed):
