@@ -65,17 +65,16 @@ class LogPump:
         for job in self._jobs():
             if not job.backend_job_id or job.is_terminal or job.id in self._ended:
                 continue
-            manager = self._manager(job.compute_backend)
-            if manager.writes_live_log:
-                continue
-            offset = self._offset(job.id)
             try:
+                manager = self._manager(job.compute_backend)
+                if manager.writes_live_log:
+                    continue
+                offset = self._offset(job.id)
                 data = manager.output_since(job, offset, MAX_CHUNK_BYTES)
-            except Exception as error:  # noqa: BLE001 - e.g. the pod is gone; its end comes
-                log.debug("no output of job %s yet: %s", job.id, error)
-                continue
-            if data:
-                self._append(job.id, offset, data)
+                if data:
+                    self._append(job.id, offset, data)
+            except Exception as error:  # noqa: BLE001 - e.g. its pod is gone: its end comes
+                log.debug("no output of job %s this time: %s", job.id, error)
 
     def _offset(self, job_id: str) -> int:
         """Bytes copied so far: a restarted job controller goes on where its file ends."""

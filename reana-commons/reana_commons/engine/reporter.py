@@ -6,10 +6,11 @@
 message carries a sequence number from 1 (the consumer applies each log chunk
 once even when the broker redelivers) and the engine log lines written since
 the previous message, in REANA's format; the same lines also go to stderr (the
-engine's own log file). Lines logged while no message is due (the engine waits
-for a long job) go out on their own after at most ``LIVE_FLUSH_SECONDS``, in a
-message without status: the run's logs are live, and a chatty engine costs at
-most two messages (two database writes) a second (ADR 0026).
+engine's own log file). With ``flush_seconds`` (the engine harness gives
+``LIVE_FLUSH_SECONDS``), lines logged while no message is due (the engine waits
+for a long job) go out on their own after at most that long, in a message
+without status: the run's logs are live, and a chatty engine costs at most two
+messages (two database writes) a second (ADR 0026).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ class RunReporter:
 
     def __init__(self, workflow_uuid: str, logger_name: str,
                  publish: Callable = publish_workflow_status, stream: TextIO | None = sys.stderr,
-                 flush_seconds: float | None = LIVE_FLUSH_SECONDS):
+                 flush_seconds: float | None = None):
         self.workflow_uuid = str(workflow_uuid)
         self._publish = publish
         self._stream = stream
@@ -79,6 +80,7 @@ class RunReporter:
         self._deferred: dict[str, list[str]] = {"running": [], "finished": [], "failed": []}
         self.pending_logs = PendingLogs()
         self._flush_seconds = flush_seconds
+        """Send waiting lines on their own after this long (the engine harness: live)."""
         self._flusher: threading.Thread | None = None
         self.log = self.attach_logger(logger_name)
         """The engine's logger: its lines ride along with the next message and go to stderr."""
