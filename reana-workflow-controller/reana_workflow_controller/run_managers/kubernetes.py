@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shlex
 import time
 
@@ -66,7 +67,7 @@ class KubernetesRunManager(RunManager):
             begin_attempt(1)
         config = get_config()
         try:
-            make_run_live_dir(workflow.id_, config)
+            _live_log_folder(workflow, config)
             manifest = self.manifest(workflow)
             api.batch_v1().create_namespaced_job(config.runtime_kubernetes_namespace, manifest,
                                                  _preload_content=False)
@@ -306,6 +307,13 @@ def _common_env(workflow: Workflow) -> list[dict]:
         "name": "REANA_SECRET_KEY",
         "valueFrom": {"secretKeyRef": {"name": config.secrets_name, "key": "REANA_SECRET_KEY"}},
     }]
+
+
+def _live_log_folder(workflow: Workflow, config) -> None:
+    """The run's live-log folder, writable by the job controller's user (runAsUser)."""
+    folder = make_run_live_dir(workflow.id_, config)
+    if os.geteuid() == 0:
+        os.chown(folder, config.workflow_runtime_user_uid, config.workflow_runtime_user_gid)
 
 
 def _job_controller_env(config) -> list[dict]:
