@@ -133,6 +133,9 @@ class JobManager(ABC):
         """
         return self.logs(job).encode()[offset:offset + limit]
 
+    def check_request(self, request: dict) -> None:  # noqa: B027 - optional hook
+        """Refuse (``ValueError``) a job request this backend cannot run, before any row exists."""
+
     def follow(self, job: JobRecord) -> None:  # noqa: B027 - optional hook
         """Start watching a freshly recorded job (event-driven backends)."""
 

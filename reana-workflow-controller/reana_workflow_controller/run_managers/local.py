@@ -32,6 +32,7 @@ from reana_workflow_controller.run_managers.base import (
     RunManager,
     RunManagerError,
     engine_command,
+    engine_environment,
 )
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,7 @@ class LocalRunManager(RunManager):
             # The run token: only this run's engine (and this manager) may call its job
             # controller; the job controller keeps it out of its jobs' environment.
             TOKEN_VARIABLE: run_token(workflow.id_),
+            **engine_environment(workflow),
         }
         jc_argv = [
             "reana-job-controller",
