@@ -120,6 +120,8 @@ class Config:
         "REANA_RUNTIME_KUBERNETES_KEEP_ALIVE_JOBS_WITH_STATUSES", "REANA_STORAGE_BACKEND",
         "REANA_SHARED_PVC_NAME", "REANA_USER_SECRET_MOUNT_PATH", "WORKFLOW_RUNTIME_USER_",
         "IMAGE_PULL_SECRETS", "REANA_LOCAL_JOB_", "SLURM_", "REANA_SLURM_",
+        "HTCONDOR_", "REANA_HTCONDOR_",
+        "REANA_LIVE_LOG_INTERVAL",
     )
     """The settings a run's job controller reads (environment names; one ending in ``_``
     is a prefix: every Slurm setting, every Kubernetes jobs limit). A run manager that
@@ -180,6 +182,15 @@ class Config:
     slurm_monitor_interval: float = 2.0
     slurm_shared_file_system: bool = True
     slurm_remote_workdir: str = "reana"
+    # HTCondor backend (empty hostname = condor_submit on this host, a submit node)
+    htcondor_hostname: str = ""
+    htcondor_cluster_port: int = 22
+    htcondor_ssh_timeout: float = 60
+    htcondor_monitor_interval: float = 2.0
+    htcondor_shared_file_system: bool = True
+    htcondor_remote_workdir: str = "reana"
+    htcondor_should_transfer_files: bool = True
+    htcondor_kerberos_realm: str = "CERN.CH"
     # Kubernetes runtime and backend (REANA's names; see reana_commons.k8s)
     kubeconfig: str = ""
     kubernetes_service_host: str = ""
@@ -221,6 +232,8 @@ class Config:
     ratelimit_guest_user: str = "40 per second"
     ratelimit_users: dict = field(default_factory=dict)
     max_queued_workflows_per_user: int = 1000
+    live_log_interval: float = 0.5
+    """Seconds between two copies of a running job's new output into its live log file."""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -331,6 +344,17 @@ def load_config(environ=None) -> Config:
             environ, "REANA_SLURM_SHARED_FILE_SYSTEM", not _env(environ, "SLURM_HOSTNAME")
         ),
         slurm_remote_workdir=_env(environ, "REANA_SLURM_REMOTE_WORKDIR", "reana"),
+        htcondor_hostname=_env(environ, "HTCONDOR_HOSTNAME", ""),
+        htcondor_cluster_port=_int(environ, "HTCONDOR_CLUSTER_PORT", 22),
+        htcondor_ssh_timeout=_float(environ, "HTCONDOR_SSH_TIMEOUT", 60),
+        htcondor_monitor_interval=_float(environ, "REANA_HTCONDOR_MONITOR_INTERVAL", 2.0),
+        htcondor_shared_file_system=_bool(
+            environ, "REANA_HTCONDOR_SHARED_FILE_SYSTEM", not _env(environ, "HTCONDOR_HOSTNAME")
+        ),
+        htcondor_remote_workdir=_env(environ, "REANA_HTCONDOR_REMOTE_WORKDIR", "reana"),
+        htcondor_should_transfer_files=_env(
+            environ, "REANA_HTCONDOR_SHOULD_TRANSFER_FILES", "YES").upper() != "NO",
+        htcondor_kerberos_realm=_env(environ, "REANA_HTCONDOR_KERBEROS_REALM", "CERN.CH"),
         kubeconfig=_env(environ, "KUBECONFIG", ""),
         kubernetes_service_host=_env(environ, "KUBERNETES_SERVICE_HOST", ""),
         runtime_kubernetes_namespace=_env(
@@ -402,6 +426,7 @@ def load_config(environ=None) -> Config:
         ratelimit_guest_user=_env(environ, "REANA_RATELIMIT_GUEST_USER", "40 per second"),
         ratelimit_users=_json(environ, "REANA_RATELIMIT_USERS", {}),
         max_queued_workflows_per_user=_int(environ, "REANA_MAX_QUEUED_WORKFLOWS_PER_USER", 1000),
+        live_log_interval=max(_float(environ, "REANA_LIVE_LOG_INTERVAL", 0.5), 0.05),
         extra=_json(environ, "REANA_EXTRA_CONFIG", {}),
     )
 

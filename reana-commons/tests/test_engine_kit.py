@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 from reana_commons.engine.harness import NO_RESULT, EngineRun, execute, read_option
-from reana_commons.engine.jobs import job_fields, job_request
+from reana_commons.engine.jobs import WorkflowResources, job_fields, job_request
 from reana_commons.engine.reporter import RunReporter
 from reana_commons.workflow_types import (
     WORKFLOW_TYPES,
@@ -146,6 +146,29 @@ def test_job_fields_and_request():
                                        "prettified_cmd": "python fit.py"}
 
 
+def test_workflow_resources_reach_every_job():
+    """workflow.resources of reana.yaml -> REANA's engine environment -> every job request
+    (a step's own kerberos wins), as REANA's engines do."""
+    spec = {"workflow": {"type": "serial", "resources": {"cvmfs": ["atlas.cern.ch", "sft"],
+                                                         "kerberos": True}}}
+    resources = WorkflowResources.of_specification(spec)
+    environment = resources.environment()
+    assert environment == {"REANA_WORKFLOW_KERBEROS": "True",
+                           "REANA_MOUNT_CVMFS": "['atlas.cern.ch', 'sft']"}
+    assert WorkflowResources.from_environment(environment) == resources
+    run = SimpleNamespace(workflow_uuid="u", workspace="/ws", resources=resources)
+    request = job_request(run, image="img", name="s", command_for_display="x")
+    assert request["cvmfs_mounts"] == "['atlas.cern.ch', 'sft']" and request["kerberos"] is True
+    assert job_request(run, image="img", name="s", command_for_display="x",
+                       hints={"kerberos": False})["kerberos"] is False
+    none = WorkflowResources.of_specification({"workflow": {"type": "serial"}})
+    assert none.environment() == {"REANA_WORKFLOW_KERBEROS": "False"}
+    assert WorkflowResources.from_environment({"REANA_MOUNT_CVMFS": "false"}) == none
+    plain = job_request(SimpleNamespace(workflow_uuid="u", workspace="/ws", resources=none),
+                        image="i", name="n", command_for_display="x")
+    assert "cvmfs_mounts" not in plain and "kerberos" not in plain
+
+
 def _decoded(argv, flag):
     return json.loads(base64.b64decode(argv[argv.index(flag) + 1]))
 
@@ -194,3 +217,57 @@ def test_conformance_workflows_of_the_engines_venv(tmp_path, monkeypatch):
     assert set(found) == set(local)
     for name, factory in local.items():
         assert found[name] == {variant: factory(variant) for variant in conformance.VARIANTS}
+
+
+def test_engine_lines_waiting_for_a_long_job_go_out_on_their_own():
+    """Live engine logs: a line does not wait for the next status message (ADR 0026)."""
+    import time
+
+    published = Published()
+    reporter = RunReporter("wf-1", "test-engine-live", publish=published, stream=None,
+                           flush_seconds=0.1)
+    reporter.log.info("before the run started")
+    time.sleep(0.3)
+    assert published == []  # nothing before the run's first message
+    reporter.running(total=1)
+    reporter.log.info("waiting for a long job")
+    deadline = time.monotonic() + 5
+    while len(published) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert published[1]["status"] is None and published[1]["message"] is None
+    assert published[1]["logs"].endswith("| INFO | waiting for a long job\n")
+    # A chatty engine: many lines, few messages (each message is one database write).
+    started = time.monotonic()
+    while time.monotonic() - started < 0.5:
+        reporter.log.info("chatty")
+        time.sleep(0.001)
+    time.sleep(0.3)
+    lines = sum(m["logs"].count("chatty") for m in published)
+    assert lines > 100 and len(published) - 2 <= 0.8 / 0.1 + 1
+    reporter.finished()
+    count = len(published)
+    reporter.log.info("after the end")
+    time.sleep(0.3)
+    assert len(published) == count and published[-1]["status"] == 2
+    assert [m["seq"] for m in published] == list(range(1, count + 1))
+
+
+def test_engine_lines_whose_message_failed_are_kept_for_the_next_one():
+    import time
+
+    published = Published()
+    failures = []
+
+    def flaky(*args, **kwargs):
+        if args[1] is None and not failures:
+            failures.append(1)
+            raise RuntimeError("broker away")
+        published(*args, **kwargs)
+
+    reporter = RunReporter("wf-1", "test-engine-flaky", publish=flaky, stream=None,
+                           flush_seconds=0.05)
+    reporter.running()
+    reporter.log.info("precious line")
+    time.sleep(0.4)
+    reporter.finished()
+    assert failures and "precious line" in "".join(m["logs"] for m in published)

@@ -8,6 +8,7 @@ after a user stop the engine's report changes nothing.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from k8s_double.pytest_plugin import k8s_cluster, reana_on_k8s  # noqa: F401 - fixtures
@@ -52,6 +53,9 @@ def test_batch_job_manifest(db, user, reana_env, monkeypatch):
         "SLURM_PARTITION": "short", "REANA_SLURM_REMOTE_WORKDIR": "scratch/reana",
         "REANA_SERVER_URL": "http://server.example.org"})
     workflow = make_workflow(db, user, reana_env)
+    workflow.reana_specification = {**workflow.reana_specification, "workflow": {
+        **workflow.reana_specification["workflow"],
+        "resources": {"cvmfs": ["atlas.cern.ch"], "kerberos": True}}}
     manifest = get_run_manager("kubernetes").manifest(workflow)
     validate(manifest, "1.30")
     from reana_commons.config import load_config
@@ -76,6 +80,9 @@ def test_batch_job_manifest(db, user, reana_env, monkeypatch):
                                          "allowPrivilegeEscalation": False}
     env = {e["name"]: e for e in engine["env"]}
     assert env["REANA_JOB_CONTROLLER_URL"]["value"] == "http://localhost:5000"
+    # workflow.resources, as REANA's engines read them (the engine kit gives them to jobs)
+    assert env["REANA_WORKFLOW_KERBEROS"]["value"] == "True"
+    assert env["REANA_MOUNT_CVMFS"]["value"] == "['atlas.cern.ch']"
     assert env["REANA_SECRET_KEY"] == {"name": "REANA_SECRET_KEY", "valueFrom": {
         "secretKeyRef": {"name": "reana-secrets", "key": "REANA_SECRET_KEY"}}}
     assert "test-secret-key" not in str(manifest)
@@ -101,9 +108,14 @@ def test_batch_job_manifest(db, user, reana_env, monkeypatch):
         "login.hpc.example.org", 2222, "short")
     assert jc_env["REANA_SQLALCHEMY_DATABASE_URI"] == reana_env["REANA_SQLALCHEMY_DATABASE_URI"]
     for container in (engine, controller):
-        (mount,) = container["volumeMounts"]
+        mount = container["volumeMounts"][0]
         assert mount["mountPath"] == workflow.workspace_path
         assert mount["subPath"] == f"users/{user.id_}/workflows/{run_id}"
+    # Live logs (ADR 0026): only the job controller mounts the run's own live-log folder.
+    assert len(engine["volumeMounts"]) == 1
+    live = controller["volumeMounts"][1]
+    assert live["subPath"] == f".reana/live-logs/{run_id}" and not live.get("readOnly")
+    assert live["mountPath"] == str(Path(reana_env["SHARED_VOLUME_PATH"]) / live["subPath"])
 
 
 def test_problem_names_the_reason(db, user, reana_env, reana_on_k8s, monkeypatch):  # noqa: F811
