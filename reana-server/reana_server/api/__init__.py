@@ -92,10 +92,18 @@ def _remove_session(_exc=None):
 
 def register_api(app: Flask) -> None:
     """Register every blueprint, authentication and session teardown."""
-    from reana_server.api import gitlab, launch, meta, secrets, workflows, workspace
+    from reana_server.api import (
+        gitlab,
+        launch,
+        meta,
+        provenance,
+        secrets,
+        workflows,
+        workspace,
+    )
 
     get_engine()
     app.before_request(_authenticate_request)
     app.teardown_appcontext(_remove_session)
-    for module in (meta, workflows, workspace, secrets, launch, gitlab):
+    for module in (meta, workflows, workspace, secrets, launch, gitlab, provenance):
         app.register_blueprint(module.blueprint)
