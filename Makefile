@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 COMPONENTS := reana-commons reana-db reana-server reana-workflow-controller \
-              reana-job-controller reana-client k8s-double reana-testing
+              reana-job-controller reana-client k8s-double htcondor-double reana-testing
 # Workflow engines (docs/adr, "engine seam"): ENGINES go into the services' venv (editable);
 # an engine whose dependencies clash with the services' goes into ENGINE_VENVS instead, installed
 # with reana-commons into one venv of their own, $(ENGINES_VENV), whose bin/ the run managers
@@ -12,7 +12,7 @@ ENGINES := reana-workflow-engine-serial reana-workflow-engine-cwl reana-workflow
 ENGINE_VENVS := reana-workflow-engine-yadage
 ENGINES_VENV := .venv-engines
 
-.PHONY: install test lint up down demo bench slurm-up slurm-down clean
+.PHONY: install test lint up down demo bench slurm-up slurm-down htcondor-up htcondor-down clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -66,3 +66,12 @@ slurm-up:
 slurm-down:
 	scripts/services/sshd.sh down
 	scripts/services/slurm.sh down
+
+# The HTCondor double (htcondor-double/; no HTCondor daemons exist for Debian): its schedd as a
+# system daemon and condor_submit/condor_q/condor_history/condor_rm/... in /usr/local/bin, also
+# reached through the sshd of slurm-up. Needs root; idempotent.
+htcondor-up:
+	scripts/services/htcondor.sh up
+
+htcondor-down:
+	scripts/services/htcondor.sh down

@@ -129,6 +129,9 @@ class JobManager(ABC):
         reports one, ``image_digest`` (provenance; called before :meth:`cleanup`)."""
         return {"node": socket.gethostname(), "runtime": self.name}
 
+    def check_request(self, request: dict) -> None:  # noqa: B027 - optional hook
+        """Refuse (``ValueError``) a job request this backend cannot run, before any row exists."""
+
     def follow(self, job: JobRecord) -> None:  # noqa: B027 - optional hook
         """Start watching a freshly recorded job (event-driven backends)."""
 

@@ -74,9 +74,13 @@ def _is_json(upstream) -> bool:
     return upstream.headers.get("Content-Type", "").startswith("application/json")
 
 
+SELF_AUTHENTICATED = ("wes",)
+"""Blueprint groups that authenticate their own requests (WES: also HTTP Basic)."""
+
+
 def _authenticate_request():
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    if view is None:
+    if view is None or request.blueprints[-1:] and request.blueprints[-1] in SELF_AUTHENTICATED:
         return None
     op = get_operation(view)
     if op is not None and op.anonymous:
@@ -98,6 +102,7 @@ def register_api(app: Flask) -> None:
         meta,
         provenance,
         secrets,
+        wes,
         workflows,
         workspace,
     )
@@ -105,5 +110,5 @@ def register_api(app: Flask) -> None:
     get_engine()
     app.before_request(_authenticate_request)
     app.teardown_appcontext(_remove_session)
-    for module in (meta, workflows, workspace, secrets, launch, gitlab, provenance):
+    for module in (meta, workflows, workspace, secrets, launch, gitlab, wes, provenance):
         app.register_blueprint(module.blueprint)

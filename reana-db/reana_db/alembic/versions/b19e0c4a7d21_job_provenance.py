@@ -1,7 +1,7 @@
 """Job provenance: what each job ran and the SHA-256 of what it read and wrote (issue 19).
 
 Revision ID: b19e0c4a7d21
-Revises: 7c3d9e21a4f0
+Revises: e3b7a51c9d20
 Create Date: 2026-12-03
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "b19e0c4a7d21"
-down_revision = "7c3d9e21a4f0"
+down_revision = "e3b7a51c9d20"
 branch_labels = None
 depends_on = None
 
