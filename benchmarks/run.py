@@ -23,6 +23,7 @@ BENCHMARKS = [
     "slurm_status_lag.py",
     "snakemake_overhead.py",
     "cwl_job_overhead.py",
+    "provenance_overhead.py",
 ]
 
 

@@ -33,6 +33,9 @@ NOT_PARAMETERS = frozenset({
 })
 """Job request fields recorded elsewhere (or not at all) rather than among the parameters."""
 WORKSPACE_PLACEHOLDER = "$REANA_WORKSPACE"
+RACY_NS = 50_000_000
+"""A digest is remembered only for files last modified this long before their scan: file
+times come from a coarse clock, so a younger file could change again without a new time."""
 
 
 @dataclass
@@ -77,20 +80,43 @@ class ProvenanceRecorder:
         self.store = store
         self.workspace = Path(workspace)
         self._started: dict[str, JobStart] = {}
+        self._known: dict[str, tuple[fingerprints.FileState, str]] = {}
+        """Path → (state, digest) of files hashed before: a job's inputs are often the
+        previous job's outputs, hashed when it ended and unchanged since."""
         self._lock = threading.Lock()
 
     def begin(self, job: JobRecord) -> JobStart:
         """Scan the workspace and hash the job's declared inputs, just before it starts."""
         began = time.perf_counter_ns()
+        scanned_ns = time.time_ns()
         files = fingerprints.scan(self.workspace)
         named = (job.spec or {}).get("input_files") or ()
         declared = fingerprints.declared_inputs(self.workspace, job.cmd or "", files, named)
-        start = JobStart(files=files, inputs=fingerprints.digests(self.workspace, declared),
+        start = JobStart(files=files, inputs=self._digests(declared, files, scanned_ns),
                          cache_key=cache_key(job, self.workspace), cost_ns=0)
         start.cost_ns = time.perf_counter_ns() - began
         with self._lock:
             self._started[job.id] = start
         return start
+
+    def _digests(self, paths, states: dict, scanned_ns: int) -> list[dict]:
+        """``[{"path", "sha256", "size"}]`` of ``paths``, from memory when unchanged."""
+        found = []
+        for path in sorted(set(paths)):
+            state = states.get(path)
+            with self._lock:
+                known = self._known.get(path)
+            if state is not None and known is not None and known[0] == state:
+                found.append({"path": path, "sha256": known[1], "size": state[0]})
+                continue
+            result = fingerprints.sha256_of(self.workspace, path)
+            if result is None:
+                continue
+            found.append({"path": path, "sha256": result[0], "size": result[1]})
+            if state is not None and state[1] < scanned_ns - RACY_NS and state[0] == result[1]:
+                with self._lock:
+                    self._known[path] = (state, result[0])
+        return found
 
     def forget(self, job_id: str) -> None:
         with self._lock:
@@ -110,13 +136,14 @@ class ProvenanceRecorder:
             start = self._started.pop(job.id, None)
         try:
             if outputs is None:
+                scanned_ns = time.time_ns()
                 after = fingerprints.scan(self.workspace)
                 if start is not None:
                     paths = fingerprints.changed(start.files, after)
                 else:
                     paths = fingerprints.changed_since(
                         after, self.workspace, _epoch_ns(job.started_at) or 0)
-                outputs = fingerprints.digests(self.workspace, paths)
+                outputs = self._digests(paths, after, scanned_ns)
             environment = job.environment or {}
             owner_id = self.store.run_info()["owner_id"]
             row = {
