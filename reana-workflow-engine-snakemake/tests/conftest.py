@@ -57,9 +57,9 @@ class Platform:
         return path
 
     def start_engine(self, snakefile: str | None = "Snakefile", parameters: dict | None = None,
-                     options: dict | None = None) -> subprocess.Popen:
+                     options: dict | None = None, env: dict | None = None) -> subprocess.Popen:
         env = dict(os.environ, REANA_JOB_CONTROLLER_URL=self.job_controller.url,
-                   REANA_JOB_CONTROLLER_TOKEN=self.job_controller.token)
+                   REANA_JOB_CONTROLLER_TOKEN=self.job_controller.token, **(env or {}))
         argv = [sys.executable, "-c", ENGINE, "--workflow-uuid", str(self.workflow.id_),
                 "--workflow-workspace", self.workflow.workspace_path]
         if snakefile:
@@ -69,9 +69,10 @@ class Platform:
         return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True)
 
-    def run_engine(self, snakefile="Snakefile", parameters=None, options=None, timeout=90):
+    def run_engine(self, snakefile="Snakefile", parameters=None, options=None, timeout=90,
+                   env=None):
         """Run the engine to its end; ``(returncode, stderr, messages)``."""
-        process = self.start_engine(snakefile, parameters, options)
+        process = self.start_engine(snakefile, parameters, options, env)
         _out, err = process.communicate(timeout=timeout)
         return process.returncode, err, self.messages()
 
