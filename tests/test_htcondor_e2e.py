@@ -47,9 +47,10 @@ def platform(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def ssh_platform(tmp_path_factory):
-    """A live platform whose HTCondor steps go over SSH to the test submit node."""
+    """A live platform whose HTCondor (and Slurm) steps go over SSH to the test login node."""
     login = require_htcondor_ssh_login()
-    extra = dict(PLATFORM_ENV, HTCONDOR_HOSTNAME=login.host, HTCONDOR_CLUSTER_PORT=str(login.port))
+    extra = dict(PLATFORM_ENV, HTCONDOR_HOSTNAME=login.host, HTCONDOR_CLUSTER_PORT=str(login.port),
+                 SLURM_HOSTNAME=login.host, SLURM_CLUSTER_PORT=str(login.port))
     live = start_platform(tmp_path_factory.mktemp("htcondor-ssh") / "reana-home", "embedded",
                           extra)
     live.login = login
@@ -199,32 +200,76 @@ def test_run_mixing_local_slurm_and_htcondor_steps(platform, client_python, tmp_
                         fourth: "local"}
 
 
-def test_ssh_mode_with_staging_and_file_transfer(ssh_platform, client_python, tmp_path):
+@pytest.fixture(scope="module")
+def ssh_user(ssh_platform, client_python, tmp_path_factory):
+    """The user's secrets: one SSH login for HTCondor's submit node and Slurm's login node."""
     login = ssh_platform.login
-    key = tmp_path / "HTCONDOR_SSH_PRIVATE_KEY"
+    key = tmp_path_factory.mktemp("keys") / "HTCONDOR_SSH_PRIVATE_KEY"
     key.write_text(login.private_key)
+    slurm_key = key.with_name("SLURM_SSH_PRIVATE_KEY")
+    slurm_key.write_text(login.private_key)
     ssh_platform.client(client_python, "secrets-add", "--env", f"HTCONDOR_USER={login.user}",
-                        "--file", str(key), "--overwrite")
-    prep, remote, broken = _unique("prep"), _unique("remote"), _unique("rbroken")
+                        "--env", f"SLURM_USER={login.user}", "--file", str(key),
+                        "--file", str(slurm_key), "--overwrite")
+    yield login
+    shutil.rmtree(Path(login.home) / "reana", ignore_errors=True)
+
+
+def test_ssh_mode_mixed_run_with_staging_and_file_transfer(ssh_platform, ssh_user,
+                                                           client_python, tmp_path):
+    require_slurm()
+    prep, slurm, remote = _unique("prep"), _unique("sshslurm"), _unique("remote")
     folder = _analysis(tmp_path, [
         _step(prep, "mkdir -p results && sort -n data/numbers.txt > results/sorted.txt",
               backend="local"),
-        _step(remote, "whoami > results/who.txt && tac results/sorted.txt > results/rev.txt"),
+        _step(slurm, "cp results/sorted.txt results/copy.txt && echo $$SLURM_JOB_ID > "
+                     "results/slurm.txt", backend="slurmcern"),
+        _step(remote, "whoami > results/who.txt && tac results/copy.txt > results/rev.txt",
+              htcondor_max_runtime="microcentury"),
     ], ["results/rev.txt"])
     name = _unique("sshcondor")
-    try:
-        assert _run(ssh_platform, client_python, folder, name)["status"] == "finished"
-        out = _download(ssh_platform, client_python, folder, name, tmp_path / "out",
-                        "results/who.txt", "results/rev.txt")
-        assert (out / "results" / "who.txt").read_text().strip() == login.user
-        assert (out / "results" / "rev.txt").read_text() == "3\n2\n1\n"
-        ad = condor_job(_jobs(ssh_platform, name)[remote]["backend_job_id"])
-        assert ad["Owner"] == login.user and ad["JobStatus"] == 4
-        assert ad["Iwd"].startswith(login.home)
+    assert _run(ssh_platform, client_python, folder, name)["status"] == "finished"
+    out = _download(ssh_platform, client_python, folder, name, tmp_path / "out",
+                    "results/who.txt", "results/rev.txt", "results/slurm.txt")
+    assert (out / "results" / "who.txt").read_text().strip() == ssh_user.user
+    assert (out / "results" / "rev.txt").read_text() == "3\n2\n1\n"
+    assert (out / "results" / "slurm.txt").read_text().strip().isdigit()
+    jobs = _jobs(ssh_platform, name)
+    assert {n: job["compute_backend"] for n, job in jobs.items()} == {
+        prep: "local", slurm: "slurmcern", remote: "htcondorcern"}
+    ad = condor_job(jobs[remote]["backend_job_id"])
+    assert ad["Owner"] == ssh_user.user and ad["JobStatus"] == 4 and ad["MaxRuntime"] == 3600
+    assert ad["Iwd"].startswith(ssh_user.home)
 
-        failing = _analysis(tmp_path, [_step(broken, "exit 4")], [])
-        failed_name = _unique("sshcondorfail")
-        assert _run(ssh_platform, client_python, failing, failed_name)["status"] == "failed"
-        assert "failed with exit code 4" in _jobs(ssh_platform, failed_name)[broken]["logs"]
-    finally:
-        shutil.rmtree(Path(login.home) / "reana", ignore_errors=True)
+
+def test_ssh_mode_failure_runtime_and_stop(ssh_platform, ssh_user, client_python, tmp_path):
+    broken, slow, sleeper = _unique("rbroken"), _unique("rslow"), _unique("rsleeper")
+    failing = _analysis(tmp_path, [_step(broken, "echo bad >&2; exit 4")], [])
+    failed_name = _unique("sshcondorfail")
+    assert _run(ssh_platform, client_python, failing, failed_name)["status"] == "failed"
+    assert "failed with exit code 4" in _jobs(ssh_platform, failed_name)[broken]["logs"]
+
+    too_long = _analysis(tmp_path, [_step(slow, "sleep 120", htcondor_max_runtime="2")], [])
+    slow_name = _unique("sshcondorslow")
+    assert _run(ssh_platform, client_python, too_long, slow_name)["status"] == "failed"
+    job = _jobs(ssh_platform, slow_name)[slow]
+    assert "was removed: The system macro SYSTEM_PERIODIC_REMOVE" in job["logs"]
+
+    stopping = _analysis(tmp_path, [_step(sleeper, "sleep 300")], [])
+    stop_name = _unique("sshcondorstop")
+    ssh_platform.client(client_python, "run", "-w", stop_name, cwd=stopping)
+    deadline = time.monotonic() + RUN_SECONDS
+    while True:
+        job = _jobs(ssh_platform, stop_name).get(sleeper, {})
+        if job.get("backend_job_id") and condor_job(job["backend_job_id"]).get("JobStatus") == 2:
+            break
+        assert time.monotonic() < deadline, job
+        time.sleep(0.2)
+    ssh_platform.client(client_python, "stop", "-w", stop_name, "--force", cwd=stopping)
+    assert ssh_platform.wait_status(stop_name, seconds=RUN_SECONDS)["status"] == "stopped"
+    deadline = time.monotonic() + 60
+    while (ad := condor_job(job["backend_job_id"])).get("JobStatus") != 3 or \
+            "CompletionDate" not in ad:
+        assert time.monotonic() < deadline, ad
+        time.sleep(0.2)
+    assert ad["RemoveReason"] == f"via condor_rm (by user {ssh_user.user})"

@@ -189,6 +189,7 @@ class Config:
     htcondor_shared_file_system: bool = True
     htcondor_remote_workdir: str = "reana"
     htcondor_should_transfer_files: bool = True
+    htcondor_kerberos_realm: str = "CERN.CH"
     # Kubernetes runtime and backend (REANA's names; see reana_commons.k8s)
     kubeconfig: str = ""
     kubernetes_service_host: str = ""
@@ -344,6 +345,7 @@ def load_config(environ=None) -> Config:
         htcondor_remote_workdir=_env(environ, "REANA_HTCONDOR_REMOTE_WORKDIR", "reana"),
         htcondor_should_transfer_files=_env(
             environ, "REANA_HTCONDOR_SHOULD_TRANSFER_FILES", "YES").upper() != "NO",
+        htcondor_kerberos_realm=_env(environ, "REANA_HTCONDOR_KERBEROS_REALM", "CERN.CH"),
         kubeconfig=_env(environ, "KUBECONFIG", ""),
         kubernetes_service_host=_env(environ, "KUBERNETES_SERVICE_HOST", ""),
         runtime_kubernetes_namespace=_env(

@@ -124,10 +124,10 @@ def manager_factory(tmp_path, monkeypatch):
             ended[job_id] = state
             cond.notify_all()
 
-    def build():
+    def build(secrets=None, files_dir=None):
         context = BackendContext(workflow_uuid=str(uuid.uuid4()), workspace=workspace,
-                                 run_dir=tmp_path / "run", job_env=lambda: {},
-                                 secret_files_dir=lambda: None)
+                                 run_dir=tmp_path / "run", job_env=lambda: secrets or {},
+                                 secret_files_dir=lambda: files_dir)
         manager = load_job_manager("htcondorcern")(context)
         manager.start(on_completion)
         managers.append(manager)
@@ -239,3 +239,39 @@ def test_a_new_manager_adopts_a_job_that_left_the_queue(manager_factory):
         assert time.monotonic() < deadline
         time.sleep(0.1)
     assert state.status == JobStatus.failed and state.exit_code == 6
+
+
+def test_kerberos_keytab_gives_condor_commands_a_ticket(manager_factory, tmp_path, monkeypatch):
+    # Stand-ins: no KDC here (and no kinit): a kinit that records its call and writes the cache,
+    # and a condor_submit that records KRB5CCNAME before running the double's.
+    shims = tmp_path / "bin"
+    shims.mkdir()
+    record = tmp_path / "record"
+    (shims / "kinit").write_text(f'#!/bin/bash\necho "kinit $* $KRB5CCNAME" >> {record}\n'
+                                 'touch "${KRB5CCNAME#FILE:}"\n')
+    (shims / "condor_submit").write_text(
+        f'#!/bin/bash\necho "submit $KRB5CCNAME" >> {record}\n'
+        'exec /usr/local/bin/condor_submit "$@"\n')
+    for shim in shims.iterdir():
+        shim.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shims}:/usr/local/bin:/usr/bin:/bin")
+    files = tmp_path / "secrets"
+    files.mkdir()
+    (files / ".keytab").write_bytes(b"keytab")
+    manager = manager_factory({"CERN_USER": "jdoe", "CERN_KEYTAB": ".keytab"}, files)
+    job = _submit(manager, "echo with-ticket")
+    assert manager_factory.wait_ended([job.id])[job.id].status == JobStatus.finished
+    ccache = f"FILE:{tmp_path / 'run' / 'htcondorcern' / 'krb5cc'}"
+    assert record.read_text().splitlines() == [
+        f"kinit -kt {files / '.keytab'} jdoe@CERN.CH {ccache}", f"submit {ccache}"]
+
+
+def test_kerberos_without_kinit_fails_the_submission_clearly(manager_factory, tmp_path,
+                                                             monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    files = tmp_path / "secrets"
+    files.mkdir()
+    (files / "my.keytab").write_bytes(b"keytab")
+    manager = manager_factory({"CERN_USER": "jdoe", "CERN_KEYTAB": "my.keytab"}, files)
+    with pytest.raises(Exception, match="Kerberos: kinit failed"):
+        _submit(manager, "true")

@@ -127,6 +127,10 @@ class PolledBatchJobManager(JobManager):
     def cancel(self, batch_id: str) -> None:
         """Ask the cluster to end the job (``scancel``, ``condor_rm``)."""
 
+    def local_env(self) -> dict[str, str] | None:
+        """Environment of the cluster's commands in local mode (``None``: this process's)."""
+        return None
+
     def collect_outputs(self, batch_id: str) -> None:  # noqa: B027 - optional hook
         """Put an ended job's outputs into the (cluster's copy of the) workspace."""
 
@@ -139,7 +143,8 @@ class PolledBatchJobManager(JobManager):
     def transport(self) -> LocalTransport | SSHTransport:
         with self._lock:
             if self._transport is None:
-                self._transport = self._ssh_transport() if self.remote else LocalTransport()
+                self._transport = (self._ssh_transport() if self.remote
+                                   else LocalTransport(self.local_env()))
             return self._transport
 
     def _ssh_transport(self) -> SSHTransport:

@@ -15,14 +15,21 @@ thread asks about *all* live jobs with one ``condor_q -json`` per period
 (``REANA_HTCONDOR_MONITOR_INTERVAL``, default 2 s), and one ``condor_history -json`` for the
 jobs that left the queue. Stop is ``condor_rm``. Held jobs (except HoldReasonCode 16, 35)
 are removed and failed with their HoldReason; removed jobs fail with their RemoveReason.
-Kerberos (REANA's ``CERN_KEYTAB``) is not supported.
+Kerberos as REANA does it: when the run owner has the secrets ``CERN_USER`` and
+``CERN_KEYTAB`` (the name of their keytab, uploaded as a file secret), local mode runs
+``kinit -kt <keytab> <CERN_USER>@<REANA_HTCONDOR_KERBEROS_REALM>`` (default ``CERN.CH``) into
+a credential cache of the run, renewed before a submission once it is an hour old, and every
+``condor_*`` command gets it in ``KRB5CCNAME``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import posixpath
+import subprocess
 import tarfile
+import time
 from pathlib import Path
 
 from reana_commons.config import get_config
@@ -55,6 +62,47 @@ class HTCondorJobManager(PolledBatchJobManager):
             shared_file_system=c.htcondor_shared_file_system,
             remote_workdir=c.htcondor_remote_workdir)
 
+    # --- Kerberos (local mode) ------------------------------------------------------------------
+    KINIT_EVERY_SECONDS = 3600.0
+    _kinit_at = 0.0
+
+    def _keytab(self) -> tuple[str, Path] | None:
+        secrets = self.context.job_env()
+        name, user = secrets.get("CERN_KEYTAB"), secrets.get("CERN_USER")
+        files_dir = self.context.secret_files_dir()
+        if not name or not user or files_dir is None:
+            return None
+        keytab = files_dir / Path(name).name
+        if not keytab.is_file():
+            raise BatchCommandError(f"Kerberos: the secret CERN_KEYTAB names {name}, "
+                                    "which is not one of the user's file secrets")
+        return user, keytab
+
+    def _ccache(self) -> Path:
+        return self.context.run_dir / self.name / "krb5cc"
+
+    def _kinit(self) -> None:
+        user, keytab = self._keytab()
+        principal = f"{user}@{self.config.htcondor_kerberos_realm}"
+        self._ccache().parent.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ, KRB5CCNAME=f"FILE:{self._ccache()}")
+        try:
+            proc = subprocess.run(["kinit", "-kt", str(keytab), principal], env=env,
+                                  capture_output=True, text=True, timeout=60, check=False,
+                                  stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise BatchCommandError(f"Kerberos: kinit failed: {error}") from error
+        if proc.returncode != 0:
+            raise BatchCommandError(f"Kerberos: kinit {principal} failed: "
+                                    f"{proc.stderr.strip() or proc.returncode}")
+        self._kinit_at = time.monotonic()
+
+    def local_env(self) -> dict[str, str] | None:
+        if self._keytab() is None:
+            return None
+        self._kinit()
+        return dict(os.environ, KRB5CCNAME=f"FILE:{self._ccache()}")
+
     def check_request(self, request: dict) -> None:
         runtime_commands(request.get("htcondor_max_runtime"))
         memory_megabytes(request.get("kubernetes_memory_limit"))
@@ -85,6 +133,10 @@ class HTCondorJobManager(PolledBatchJobManager):
     # --- the hooks ----------------------------------------------------------------------------
     def submit_job(self, job: JobRecord, *, cmd: str, workdir: str, env: dict[str, str]) -> str:
         spec = job.spec or {}
+        transport = self.transport  # local mode: kinit first, when the user has a keytab
+        if (not self.remote and self._kinit_at
+                and time.monotonic() - self._kinit_at > self.KINIT_EVERY_SECONDS):
+            self._kinit()
         transfer = self.config.htcondor_should_transfer_files
         if transfer:
             cmd = cmd.replace(workdir, "$_CONDOR_SCRATCH_DIR")
@@ -97,8 +149,8 @@ class HTCondorJobManager(PolledBatchJobManager):
             max_runtime=spec.get("htcondor_max_runtime"),
             accounting_group=spec.get("htcondor_accounting_group"))
         path = self._path(job.id, "sub")
-        self.transport.write_file(path, text.encode(), 0o600)
-        output = self.transport.run(["condor_submit", "-terse", path]).strip()
+        transport.write_file(path, text.encode(), 0o600)
+        output = transport.run(["condor_submit", "-terse", path]).strip()
         cluster = output.splitlines()[-1].split(".")[0].strip() if output else ""
         if not cluster.isdigit():
             raise BatchCommandError(f"condor_submit did not return a cluster id: {output!r}")
