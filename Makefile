@@ -11,14 +11,21 @@ COMPONENTS := reana-commons reana-db reana-server reana-workflow-controller \
 ENGINES := reana-workflow-engine-serial reana-workflow-engine-cwl reana-workflow-engine-snakemake
 ENGINE_VENVS := reana-workflow-engine-yadage
 ENGINES_VENV := .venv-engines
+# Written by the last step of `make install`: only a venv with it is trusted (a venv left by an
+# interrupted or failed install is completed by the next `make install`, `make test`, `make demo`).
+INSTALLED := $(VENV)/.reana-installed
 
 .PHONY: install test lint up down demo bench slurm-up slurm-down htcondor-up htcondor-down clean
 
 $(BIN)/python:
-	$(PY) -m venv $(VENV)
+	$(PY) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
 	$(BIN)/pip install -q --upgrade pip
 
+$(INSTALLED):
+	$(MAKE) install
+
 install: $(BIN)/python
+	rm -f $(INSTALLED)
 	$(BIN)/pip install -q $(addprefix -e ,$(COMPONENTS) $(ENGINES)) -r requirements-test.txt \
 		-r requirements-demos.txt
 ifneq ($(strip $(ENGINE_VENVS)),)
@@ -27,16 +34,17 @@ ifneq ($(strip $(ENGINE_VENVS)),)
 	  pytest pytest-timeout
 	@echo "engines $(ENGINE_VENVS) installed into $(ENGINES_VENV)"
 endif
+	touch $(INSTALLED)
 	@echo "installed into $(VENV)"
 
 # Tests of the engines in ENGINE_VENVS import their engine: they run with that venv's pytest.
-test: $(BIN)/python
+test: $(INSTALLED)
 	$(BIN)/pytest -q -rs
 ifneq ($(strip $(ENGINE_VENVS)),)
 	$(ENGINES_VENV)/bin/pytest -q -rs $(addsuffix /tests,$(ENGINE_VENVS))
 endif
 
-lint:
+lint: $(INSTALLED)
 	$(BIN)/ruff check .
 
 clean:
@@ -50,11 +58,12 @@ up:
 down:
 	scripts/down.sh
 
-# install if needed, up, run examples/resonance-fit with reana-client, show it all, down.
+# install if needed, run examples/resonance-fit with reana-client (on the platform `make up`
+# started, left running; else on one of its own, stopped at the end), show what it computed.
 demo:
 	scripts/demo.sh
 
-bench: $(BIN)/python
+bench: $(INSTALLED)
 	$(BIN)/python benchmarks/run.py
 
 # A real single-node Slurm (munge, slurmdbd on MariaDB, slurmctld, slurmd) plus the sshd of its

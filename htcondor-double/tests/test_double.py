@@ -22,7 +22,10 @@ pytestmark = pytest.mark.timeout(120)
 def schedd(tmp_path_factory):
     state = tmp_path_factory.mktemp("htcondor")
     socket_path = str(state / "schedd.sock")
-    env = dict(os.environ, REANA_HTCONDOR_SOCKET=socket_path)
+    package_root = str(Path(__file__).resolve().parents[1])  # also without `make install`
+    env = dict(os.environ, REANA_HTCONDOR_SOCKET=socket_path,
+               PYTHONPATH=os.pathsep.join(filter(None, [package_root,
+                                                        os.environ.get("PYTHONPATH")])))
 
     def start():
         proc = subprocess.Popen([sys.executable, "-m", "htcondor_double.schedd", "--state",
@@ -65,6 +68,14 @@ def wait_history(schedd, cluster, seconds=30):
         assert time.monotonic() < deadline, ads(schedd, "condor_q", cluster)
         time.sleep(0.1)
     return found[0]
+
+
+def wait_lines(path: Path, count: int, seconds=30):
+    """Wait until the job wrote ``count`` lines (it really runs, not only marked Running)."""
+    deadline = time.monotonic() + seconds
+    while not path.exists() or len(path.read_text().splitlines()) < count:
+        assert time.monotonic() < deadline, path
+        time.sleep(0.05)
 
 
 def wait_status(schedd, cluster, status, seconds=30):
@@ -172,12 +183,12 @@ def test_rm_removes_a_running_job(schedd, tmp_path):
 def test_hold_release_and_eviction(schedd, tmp_path):
     script(tmp_path, "run.sh", "echo start >> starts\n[ $(wc -l < starts) -ge 3 ] || sleep 60\n")
     cluster = submit(schedd, tmp_path, "executable = run.sh\nqueue\n")
-    wait_status(schedd, cluster, 2)
+    wait_lines(tmp_path / "starts", 1)
     tool(schedd, "condor_hold", "-reason", "maintenance", cluster)
     ad = wait_status(schedd, cluster, 5)
     assert ad["HoldReasonCode"] == 1 and ad["HoldReason"] == "maintenance"
     tool(schedd, "condor_release", cluster)
-    wait_status(schedd, cluster, 2)
+    wait_lines(tmp_path / "starts", 2)
     tool(schedd, "condor_vacate_job", cluster)  # eviction: back to Idle, then runs again
     ad = wait_history(schedd, cluster)
     assert ad["JobStatus"] == 4 and ad["ExitCode"] == 0
@@ -221,7 +232,7 @@ def test_slots_limit_running_jobs_and_constraints_select(schedd, tmp_path):
 def test_queue_survives_a_schedd_restart(schedd, tmp_path):
     script(tmp_path, "run.sh", "echo run >> runs; sleep 2\n")
     cluster = submit(schedd, tmp_path, "executable = run.sh\nqueue\n")
-    wait_status(schedd, cluster, 2)
+    wait_lines(tmp_path / "runs", 1)
     schedd["proc"].kill()
     schedd["proc"].wait(10)
     os.unlink(schedd["env"]["REANA_HTCONDOR_SOCKET"])
@@ -232,8 +243,8 @@ def test_queue_survives_a_schedd_restart(schedd, tmp_path):
     assert int(submit(schedd, tmp_path, "executable = run.sh\nqueue\n")) > int(cluster)
 
 
-def test_tools_without_a_schedd_fail_as_htcondor_does(tmp_path):
-    env = dict(os.environ, REANA_HTCONDOR_SOCKET=str(tmp_path / "none.sock"))
+def test_tools_without_a_schedd_fail_as_htcondor_does(schedd, tmp_path):
+    env = dict(schedd["env"], REANA_HTCONDOR_SOCKET=str(tmp_path / "none.sock"))
     proc = subprocess.run([sys.executable, "-m", "htcondor_double.cli", "condor_q"], env=env,
                           capture_output=True, text=True, timeout=30, check=False)
     assert proc.returncode == 1

@@ -127,19 +127,24 @@ class PolledBatchJobManager(JobManager):
     def cancel(self, batch_id: str) -> None:
         """Ask the cluster to end the job (``scancel``, ``condor_rm``)."""
 
-    def collect_outputs(self, job_id: str) -> None:  # noqa: B027 - optional hook
+    def local_env(self) -> dict[str, str] | None:
+        """Environment of the cluster's commands in local mode (``None``: this process's)."""
+        return None
+
+    def collect_outputs(self, batch_id: str) -> None:  # noqa: B027 - optional hook
         """Put an ended job's outputs into the (cluster's copy of the) workspace."""
 
-    def job_files(self, job_id: str) -> list[str]:
+    def job_files(self, job: JobRecord) -> list[str]:
         """Files of an ended job to remove at cleanup (its script and log by default)."""
-        return [self.log_path(job_id), posixpath.join(self.jobs_dir(), f"{job_id}.sh")]
+        return [self.log_path(job.id), posixpath.join(self.jobs_dir(), f"{job.id}.sh")]
 
     # --- where things are ---------------------------------------------------------------------
     @property
     def transport(self) -> LocalTransport | SSHTransport:
         with self._lock:
             if self._transport is None:
-                self._transport = self._ssh_transport() if self.remote else LocalTransport()
+                self._transport = (self._ssh_transport() if self.remote
+                                   else LocalTransport(self.local_env()))
             return self._transport
 
     def _ssh_transport(self) -> SSHTransport:
@@ -278,8 +283,7 @@ class PolledBatchJobManager(JobManager):
         stager = self.stager
         if state.status != JobStatus.stopped:
             try:
-                if tracked.job_id is not None:
-                    self.collect_outputs(tracked.job_id)
+                self.collect_outputs(batch_id)
                 if stager is not None:
                     stager.stage_out()
             except Exception as error:  # noqa: BLE001 - report the job, note the failure
@@ -306,7 +310,7 @@ class PolledBatchJobManager(JobManager):
         self.cancel(backend_job_id)
 
     def cleanup(self, job: JobRecord) -> None:
-        for path in self.job_files(job.id):
+        for path in self.job_files(job):
             try:
                 self.transport.remove(path)
             except Exception:  # noqa: BLE001 - leftovers are harmless

@@ -10,6 +10,9 @@ from reana_db.models import User
 from reana_server.api.operations import get_operation
 from reana_server.auth import authenticate, token_from
 
+PUBLIC_ENDPOINTS = ("meta.swagger_json", "meta.api_page")
+"""Endpoints outside the spec that need no token: the specification and its page."""
+
 
 def current_user() -> User:
     """The authenticated user of this request."""
@@ -83,7 +86,7 @@ def _authenticate_request():
     if view is None or request.blueprints[-1:] and request.blueprints[-1] in SELF_AUTHENTICATED:
         return None
     op = get_operation(view)
-    if op is not None and op.anonymous:
+    if op is not None and op.anonymous or request.endpoint in PUBLIC_ENDPOINTS:
         return None
     token = token_from(request.args.get("access_token"), request.headers.get("Authorization"))
     g.reana_user, g.reana_quota_used_up = authenticate(db_session(), token)
