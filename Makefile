@@ -18,7 +18,7 @@ INSTALLED := $(VENV)/.reana-installed
 .PHONY: install test lint up down demo bench slurm-up slurm-down htcondor-up htcondor-down clean
 
 $(BIN)/python:
-	$(PY) -m venv $(VENV)
+	$(PY) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
 	$(BIN)/pip install -q --upgrade pip
 
 $(INSTALLED):

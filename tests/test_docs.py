@@ -98,3 +98,9 @@ def test_every_command_and_option_the_guides_show_exists(tool, module):
         assert result.exit_code == 0, f"{tool} {command}: {result.output}"
         if option:
             assert option in result.output, f"{tool} {command} has no {option}"
+
+
+def test_the_readme_first_screen_holds_the_two_commands():
+    first_screen = (ROOT / "README.md").read_text().splitlines()[:12]
+    assert any(line.startswith("make demo") for line in first_screen)
+    assert any(line.startswith("make test") for line in first_screen)

@@ -8,12 +8,18 @@ of a type without an engine, naming the installed ones.
 from __future__ import annotations
 
 import functools
+import os
 from importlib import metadata
 from importlib.metadata import entry_points
 from pathlib import Path
 
 from reana_commons.config import Config, get_config
-from reana_commons.workflow_types import WORKFLOW_TYPE_TABLE, WorkflowType, engine_executable
+from reana_commons.workflow_types import (
+    WORKFLOW_TYPE_TABLE,
+    WorkflowType,
+    engine_executable,
+    engines_bin_dir,
+)
 
 
 def installed_engines(config: Config | None = None) -> dict[str, str]:
@@ -27,11 +33,12 @@ def installed_engines(config: Config | None = None) -> dict[str, str]:
     if config.runtime == "kubernetes":
         return {t.name: f"image {getattr(config, t.image_setting, '?')}"
                 for t in WORKFLOW_TYPE_TABLE}
-    return dict(_local_engines())
+    return dict(_local_engines(str(engines_bin_dir()), os.environ.get("PATH", "")))
 
 
 @functools.cache
-def _local_engines() -> tuple[tuple[str, str], ...]:
+def _local_engines(_bin_dir: str, _path: str) -> tuple[tuple[str, str], ...]:
+    """Looked up once per engines folder and PATH (the arguments are the cache's key)."""
     found = []
     for type_ in WORKFLOW_TYPE_TABLE:
         if entry_points(group="console_scripts", name=type_.engine_command):

@@ -21,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from reana_commons.config import get_config, job_controller_dir
+from reana_commons.live_logs import remove_run_live_dir
 from reana_db.enums import JobStatus
 
 from reana_job_controller.errors import (
@@ -37,6 +38,7 @@ from reana_job_controller.job_managers import (
     JobRecord,
     load_job_manager,
 )
+from reana_job_controller.log_pump import LogPump
 from reana_job_controller.quantities import InvalidQuantity, memory_bytes
 from reana_job_controller.secrets import UserSecrets
 from reana_job_controller.store import IDLE_RELEASE_SECONDS, JobStore
@@ -82,6 +84,8 @@ class JobController:
         self._shutting_down = False
         self._stop = threading.Event()
         self._monitor: threading.Thread | None = None
+        self.log_pump = LogPump(self.workflow_uuid, self._running_jobs, self.manager,
+                                config.live_log_interval)
 
     # --- backends --------------------------------------------------------------------------
     def manager(self, name: str) -> JobManager:
@@ -201,12 +205,18 @@ class JobController:
             return job.logs
         return manager.logs(job)
 
+    def _running_jobs(self) -> list[JobRecord]:
+        """The jobs this process follows (for the live-log pump)."""
+        with self._cond:
+            return list(self._live.values())
+
     # --- end of jobs -----------------------------------------------------------------------
     def _mark_ended(self, job: JobRecord) -> None:
         with self._cond:
             self._ended[job.id] = replace(job, logs="", spec={})
             self._live.pop(job.id, None)
             self._cond.notify_all()
+        self.log_pump.forget(job.id)  # the database holds its whole log now
 
     def _complete(self, manager: JobManager, job: JobRecord, state: BackendState) -> None:
         if not manager.complete(self.store, job, state):
@@ -311,6 +321,7 @@ class JobController:
         self._monitor = threading.Thread(target=self._monitor_loop, name="job-monitor",
                                          daemon=True)
         self._monitor.start()
+        self.log_pump.start()
 
     def _monitor_loop(self) -> None:
         while not self._stop.is_set():
@@ -329,6 +340,8 @@ class JobController:
         self._stop.set()
         if self._monitor is not None:
             self._monitor.join(timeout=5)
+        self.log_pump.close()
         for manager in list(self._managers.values()):
             manager.close()
         self.store.close()
+        remove_run_live_dir(self.workflow_uuid)  # only when no job's live log is left

@@ -97,6 +97,10 @@ class JobManager(ABC):
     """True when :meth:`logs` returns the output so far while the job runs."""
     survives_restart: ClassVar[bool] = True
     """True when a restarted job controller can keep following jobs from their backend id."""
+    writes_live_log: ClassVar[bool] = False
+    """True when a job's output goes straight into its live log file
+    (:func:`reana_commons.live_logs.live_log_path`); otherwise the controller copies
+    what :meth:`output_since` reports there while the job runs (ADR 0026)."""
 
     def __init__(self, context: BackendContext):
         self.context = context
@@ -120,6 +124,14 @@ class JobManager(ABC):
     @abstractmethod
     def stop(self, backend_job_id: str) -> None:
         """Stop the job and everything it started; returns without waiting for the end."""
+
+    def output_since(self, job: JobRecord, offset: int, limit: int) -> bytes:
+        """At most ``limit`` bytes of the running job's output from byte ``offset`` on.
+
+        The default reads the whole output through :meth:`logs`; a backend that can
+        read from an offset overrides it.
+        """
+        return self.logs(job).encode()[offset:offset + limit]
 
     def check_request(self, request: dict) -> None:  # noqa: B027 - optional hook
         """Refuse (``ValueError``) a job request this backend cannot run, before any row exists."""

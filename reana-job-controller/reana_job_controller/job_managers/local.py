@@ -2,8 +2,9 @@
 
 A job runs in its own session (so stop kills the whole tree) with a clean
 environment: a few host variables, the job's ``env_vars``, ``REANA_WORKSPACE``,
-``REANA_WORKFLOW_UUID`` and the user's secrets. Output goes to
-``<run_dir>/jobs/<job_id>.log``, readable while the job runs. A tiny bash
+``REANA_WORKFLOW_UUID`` and the user's secrets. Output goes straight to the job's
+live log file (:mod:`reana_commons.live_logs`, outside the workspace), read by the
+logs answers while the job runs. A tiny bash
 wrapper (or bubblewrap's JSON status) writes the exit status to ``<job_id>.exit`` so
 a restarted job controller, which is no longer the parent, still learns how the job
 ended. Jobs are isolated by :mod:`~reana_job_controller.job_managers.sandbox`: a
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import psutil
 from reana_commons.config import get_config
+from reana_commons.live_logs import create_live_log, live_log_path, remove_live_log
 from reana_db.enums import JobStatus
 
 from reana_job_controller.job_managers.base import BackendState, JobManager, JobRecord
@@ -167,6 +169,7 @@ class LocalJobManager(JobManager):
     pushes_completion = True
     logs_while_running = True
     survives_restart = True
+    writes_live_log = True
 
     def __init__(self, context):
         super().__init__(context)
@@ -185,7 +188,7 @@ class LocalJobManager(JobManager):
 
     # --- paths ---------------------------------------------------------------------------
     def log_path(self, job_id: str) -> Path:
-        return self.jobs_dir / f"{job_id}.log"
+        return live_log_path(self.context.workflow_uuid, job_id)
 
     def exit_path(self, job_id: str) -> Path:
         return self.jobs_dir / f"{job_id}.exit"
@@ -234,7 +237,7 @@ class LocalJobManager(JobManager):
                 banner += (f"[reana] this run's file secrets are in {SECRETS_VARIABLE}="
                            f"{env[SECRETS_VARIABLE]} (not /etc/reana/secrets: no sandbox)\n")
         try:
-            with open(self.log_path(job.id), "wb") as log:
+            with os.fdopen(create_live_log(self.context.workflow_uuid, job.id), "wb") as log:
                 if banner:
                     log.write(banner.encode())
                     log.flush()
@@ -408,8 +411,8 @@ class LocalJobManager(JobManager):
         with self._lock:
             self._procs.pop(job.backend_job_id or "", None)
         self._adopted.discard(job.backend_job_id or "")
-        for path in (self.log_path(job.id), self.exit_path(job.id)):
-            try:
-                path.unlink()
-            except FileNotFoundError:
-                pass
+        remove_live_log(self.context.workflow_uuid, job.id)
+        try:
+            self.exit_path(job.id).unlink()
+        except FileNotFoundError:
+            pass
