@@ -8,7 +8,8 @@ import re
 import pytest
 
 ANONYMOUS = {("/api/ping", "GET"), ("/api/config", "GET"), ("/metrics", "GET"),
-             ("/ga4gh/wes/v1/service-info", "GET")}
+             ("/ga4gh/wes/v1/service-info", "GET"), ("/api/swagger.json", "GET"),
+             ("/api/docs", "GET")}
 
 
 def _rules(app):
