@@ -161,6 +161,7 @@ OUR_PAGES = ("/api/apispec", "/api/swagger.json", "/api/docs")
 # Our operations REANA 0.9 does not have (checked against our own spec by schemathesis).
 EXTENSIONS = {("GET", re.compile(r"^/api/workflows/[^/]+/logs/[^/]+$")),
               ("GET", re.compile(r"^/metrics$")),
+              ("GET", re.compile(r"^/api/workflows/[^/]+/(provenance|ro-crate)$")),
               # GA4GH WES: checked against the GA4GH spec (test_wes.py, test_wes_schemathesis.py)
               ("GET", re.compile(r"^/ga4gh/wes/v1/")), ("POST", re.compile(r"^/ga4gh/wes/v1/"))}
 
