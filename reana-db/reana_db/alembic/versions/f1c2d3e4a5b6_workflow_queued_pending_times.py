@@ -1,7 +1,7 @@
 """When a run became queued and pending: the scheduling latency histograms' start points.
 
 Revision ID: f1c2d3e4a5b6
-Revises: e3b7a51c9d20
+Revises: b19e0c4a7d21
 Create Date: 2026-12-03
 
 :func:`reana_db.status.set_workflow_status` stamps them; the workflow controller
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "f1c2d3e4a5b6"
-down_revision = "e3b7a51c9d20"
+down_revision = "b19e0c4a7d21"
 branch_labels = None
 depends_on = None
 
