@@ -121,6 +121,7 @@ class Config:
         "REANA_SHARED_PVC_NAME", "REANA_USER_SECRET_MOUNT_PATH", "WORKFLOW_RUNTIME_USER_",
         "IMAGE_PULL_SECRETS", "REANA_LOCAL_JOB_", "SLURM_", "REANA_SLURM_",
         "HTCONDOR_", "REANA_HTCONDOR_",
+        "REANA_LIVE_LOG_INTERVAL",
     )
     """The settings a run's job controller reads (environment names; one ending in ``_``
     is a prefix: every Slurm setting, every Kubernetes jobs limit). A run manager that
@@ -225,6 +226,8 @@ class Config:
     max_secrets_per_user: int = 200
     max_log_steps_filter: int = 200
     max_log_bytes_per_job: int = 1024**2
+    live_log_interval: float = 0.5
+    """Seconds between two copies of a running job's new output into its live log file."""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -411,6 +414,7 @@ def load_config(environ=None) -> Config:
         max_secrets_per_user=_int(environ, "REANA_MAX_SECRETS_PER_USER", 200),
         max_log_steps_filter=_int(environ, "REANA_MAX_LOG_STEPS_FILTER", 200),
         max_log_bytes_per_job=_int(environ, "REANA_MAX_LOG_BYTES_PER_JOB", 1024**2),
+        live_log_interval=max(_float(environ, "REANA_LIVE_LOG_INTERVAL", 0.5), 0.05),
         extra=_json(environ, "REANA_EXTRA_CONFIG", {}),
     )
 

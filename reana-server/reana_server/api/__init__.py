@@ -99,10 +99,19 @@ def _remove_session(_exc=None):
 
 def register_api(app: Flask) -> None:
     """Register every blueprint, authentication and session teardown."""
-    from reana_server.api import gitlab, launch, meta, secrets, wes, workflows, workspace
+    from reana_server.api import (
+        gitlab,
+        launch,
+        meta,
+        provenance,
+        secrets,
+        wes,
+        workflows,
+        workspace,
+    )
 
     get_engine()
     app.before_request(_authenticate_request)
     app.teardown_appcontext(_remove_session)
-    for module in (meta, workflows, workspace, secrets, launch, gitlab, wes):
+    for module in (meta, workflows, workspace, secrets, launch, gitlab, wes, provenance):
         app.register_blueprint(module.blueprint)
