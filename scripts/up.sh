@@ -108,7 +108,7 @@ done
 for _ in $(seq 1 300); do
     if "$BIN/python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
         "$SERVER_URL/api/ping" > /dev/null 2>&1; then
-        echo "REANA is up at $SERVER_URL (logs: $REANA_HOME/logs/)"
+        echo "REANA is up at $SERVER_URL (logs: $REANA_HOME/logs/; API reference: $SERVER_URL/api/docs)"
         echo "Run: source $ENVFILE"
         exit 0
     fi

@@ -124,8 +124,16 @@ class JobController:
         backend = self._backend_for(request.get("compute_backend"))
         try:
             memory_bytes(request.get("kubernetes_memory_limit"))
-            self.manager(backend).check_request(request)
-        except (InvalidQuantity, ValueError) as error:
+        except InvalidQuantity as error:
+            raise JobRequestError(str(error)) from None
+        try:
+            manager = self.manager(backend)
+        except Exception as error:
+            log.exception("compute backend %s could not be started", backend)
+            raise BackendError(f"Could not submit the job to {backend}: {error}") from error
+        try:
+            manager.check_request(request)  # the backend's own refusals, before any row
+        except ValueError as error:
             raise JobRequestError(str(error)) from None
         job = JobRecord(
             id=str(uuid.uuid4()),
