@@ -25,6 +25,7 @@ BENCHMARKS = [
     "snakemake_overhead.py",
     "cwl_job_overhead.py",
     "cwl_conformance.py",
+    "provenance_overhead.py",
 ]
 
 
