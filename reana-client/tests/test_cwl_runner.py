@@ -31,7 +31,7 @@ inputs:
   refs: Directory
   extra:
     type: File
-    default: {class: File, location: data/extra.txt}
+    default: {class: File, path: data/extra.txt}
 outputs: {out: stdout}
 """
 

@@ -106,6 +106,12 @@ class ReanaCommandLineTool(CommandLineTool):
                     raise UnsupportedRequirement(
                         f"DockerRequirement.{unsupported} is not supported: jobs run in a "
                         "pulled image and see the workspace at the engine's paths.")
+            base = self.tool.get("baseCommand")
+            first = base[0] if isinstance(base, list) and base else base
+            if isinstance(first, str) and first.startswith("-"):
+                raise UnsupportedRequirement(
+                    f"The command starts with the option {first}: it relies on the ENTRYPOINT of "
+                    "the DockerRequirement's image, which jobs do not run.")
         self.job_class.submitter.expect(runtimeContext.part_of)
         return self.job_class
 

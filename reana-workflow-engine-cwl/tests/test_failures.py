@@ -34,6 +34,16 @@ inputs: []
 outputs: []
 """
 
+ENTRYPOINT_TOOL = """
+cwlVersion: v1.2
+class: CommandLineTool
+requirements:
+  DockerRequirement: {dockerPull: docker.io/bash:4.4}
+baseCommand: ["-c", "echo moo > cow"]
+inputs: []
+outputs: []
+"""
+
 
 def _end(platform):
     messages = platform.messages()
@@ -86,10 +96,14 @@ def test_an_invalid_document_fails_the_run_with_the_validation_message(platform,
     assert message in logs and "Traceback" not in logs
 
 
-def test_an_unsupported_docker_output_directory_is_reported_as_such(platform, pack):
-    code, _ = platform.run_engine(pack({"main.cwl": DOCKER_OUTDIR_TOOL}))
+@pytest.mark.parametrize(("tool", "message"), [
+    (DOCKER_OUTDIR_TOOL, "DockerRequirement.dockerOutputDirectory is not supported"),
+    (ENTRYPOINT_TOOL, "it relies on the ENTRYPOINT of the DockerRequirement's image"),
+])
+def test_an_unsupported_docker_feature_is_reported_as_such(platform, pack, tool, message):
+    code, _ = platform.run_engine(pack({"main.cwl": tool}))
     assert code == 1
     _end_message, logs = _end(platform)
-    assert "DockerRequirement.dockerOutputDirectory is not supported" in logs
+    assert message in logs
     assert "uses a CWL feature this platform does not support" in logs
     assert not platform.jobs()

@@ -162,10 +162,9 @@ def _collect(node, found: dict) -> None:
         for item in node:
             _collect(item, found)
     elif isinstance(node, dict):
-        if node.get("class") in FILE_CLASSES and isinstance(node.get("location"), str):
-            path = local_path(node["location"])
-            if path is not None:
-                found[path] = node["class"]
+        path = _packed_path(node)
+        if path is not None:
+            found[path] = node["class"]
         for value in node.values():
             _collect(value, found)
 
@@ -206,9 +205,23 @@ def _relocated(node, mapping: dict[Path, str]):
     if not isinstance(node, dict):
         return node
     copy = {key: _relocated(value, mapping) for key, value in node.items()}
-    if copy.get("class") in FILE_CLASSES and isinstance(copy.get("location"), str):
-        path = local_path(copy["location"])
-        if path is not None and path in mapping:
-            copy["location"] = quote(mapping[path])
-            copy.pop("path", None)
+    path = _packed_path(copy)
+    if path is not None and path in mapping:
+        copy["location"] = quote(mapping[path])
+        copy.pop("path", None)
     return copy
+
+
+def _packed_path(node: dict) -> Path | None:
+    """The local path of a File/Directory: its ``location``, else its ``path`` (a URI once
+    packed: cwltool resolves both), None for other schemes and other objects."""
+    if node.get("class") not in FILE_CLASSES:
+        return None
+    value = node.get("location")
+    if not isinstance(value, str):
+        value = node.get("path")
+        if not isinstance(value, str):
+            return None
+        if os.path.isabs(value):
+            return Path(value)
+    return local_path(value)
