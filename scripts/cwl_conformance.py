@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -71,10 +70,10 @@ def stop_platform(env: dict) -> None:
     subprocess.run([str(ROOT / "scripts/down.sh")], env=env, capture_output=True, timeout=300)
 
 
-def run_cwltest(tool: str, env: dict, jobs: int, timeout: int, junit: Path,
+def run_cwltest(tool: str, env: dict, jobs: int, timeout: int, badges: Path,
                 only: str | None) -> int:
     command = [str(BIN / "cwltest"), "--test", "conformance_tests.yaml", "--tool", tool,
-               "-j", str(jobs), "--timeout", str(timeout), "--junit-xml", str(junit)]
+               "-j", str(jobs), "--timeout", str(timeout), "--badgedir", str(badges)]
     if only:
         command += ["-n", only]
     if tool == "cwltool":
@@ -83,29 +82,33 @@ def run_cwltest(tool: str, env: dict, jobs: int, timeout: int, junit: Path,
     return subprocess.run(command, cwd=SUITE, env=env).returncode
 
 
-def summarise(junit: Path) -> dict:
-    """Counts and test ids from cwltest's junit report (ids and tags are in its attributes)."""
-    passed, failed, unsupported, failed_required, required = [], [], [], [], []
-    for case in ET.parse(junit).getroot().iter("testcase"):
-        name = case.get("file") or case.get("name")
-        tags = [t.strip() for t in (case.get("class") or "required").split(",")]
-        if "required" in tags:
-            required.append(name)
-        if case.find("failure") is not None or case.find("error") is not None:
-            failed.append(name)
-            if "required" in tags:
-                failed_required.append(name)
-        elif case.find("skipped") is not None:
-            unsupported.append(name)
-        else:
-            passed.append(name)
+def _badge_lists(markdown: Path) -> dict[str, list[str]]:
+    """The passed/failed/unsupported test ids of one cwltest badge page (``<tag>.md``)."""
+    lists: dict[str, list[str]] = {"passed": [], "failed": [], "unsupported": []}
+    current = None
+    for line in markdown.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## List of "):
+            current = line.removeprefix("## List of ").split()[0]
+        elif line.startswith("- [") and current in lists:
+            lists[current].append(line[3:line.index("]")])
+    return lists
+
+
+def summarise(badges: Path) -> dict:
+    """Counts and test ids as cwltest classified them (its badge pages ``all.md``,
+    ``required.md``; its junit report leaves out failures without a message)."""
+    every = _badge_lists(badges / "all.md")
+    required = (_badge_lists(badges / "required.md") if (badges / "required.md").is_file()
+                else {"passed": [], "failed": [], "unsupported": []})
     return {
-        "total": len(passed) + len(failed) + len(unsupported),
-        "passed": len(passed), "failed": len(failed), "unsupported": len(unsupported),
-        "required_total": len(required),
-        "required_passed": len(required) - len(failed_required),
-        "failed_tests": sorted(failed), "failed_required_tests": sorted(failed_required),
-        "unsupported_tests": sorted(unsupported),
+        "total": sum(len(names) for names in every.values()),
+        "passed": len(every["passed"]), "failed": len(every["failed"]),
+        "unsupported": len(every["unsupported"]),
+        "required_total": sum(len(names) for names in required.values()),
+        "required_passed": len(required["passed"]),
+        "failed_tests": sorted(every["failed"]),
+        "failed_required_tests": sorted(required["failed"] + required["unsupported"]),
+        "unsupported_tests": sorted(every["unsupported"]),
     }
 
 
@@ -137,11 +140,11 @@ def main(argv=None) -> int:
         (scratch / "tmp").mkdir()
         env.update({"PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
                     "TMPDIR": str(scratch / "tmp")})
-        run_cwltest(args.tool, env, args.jobs, args.timeout, scratch / "junit.xml", args.only)
-        if not (scratch / "junit.xml").is_file():
+        run_cwltest(args.tool, env, args.jobs, args.timeout, scratch / "badges", args.only)
+        if not (scratch / "badges" / "all.md").is_file():
             print("cwltest wrote no report.", file=sys.stderr)
             return 1
-        result = summarise(scratch / "junit.xml")
+        result = summarise(scratch / "badges")
     finally:
         if platform is not None:
             stop_platform(platform)

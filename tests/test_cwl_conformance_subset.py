@@ -58,12 +58,12 @@ pytestmark = [
 ]
 
 
-def _summarise(junit: Path) -> dict:
+def _summarise(badges: Path) -> dict:
     spec = importlib.util.spec_from_file_location("cwl_conformance",
                                                   ROOT / "scripts" / "cwl_conformance.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.summarise(junit)
+    return module.summarise(badges)
 
 
 @pytest.fixture(scope="module")
@@ -80,10 +80,11 @@ def results(tmp_path_factory):
         ran = subprocess.run(
             [str(BIN / "cwltest"), "--test", "conformance_tests.yaml", "--tool",
              "reana-cwl-runner", "-j", "4", "--timeout", "240", "--junit-xml", str(junit),
+             "--badgedir", str(scratch / "badges"),
              "-s", ",".join(sorted(PASSING | UNSUPPORTED))],
             cwd=SUITE, env=env, capture_output=True, text=True, timeout=840)
         assert junit.is_file(), ran.stdout + ran.stderr
-        yield _summarise(junit), _details(junit) or {"": ran.stderr}
+        yield _summarise(scratch / "badges"), _details(junit) or {"": ran.stderr}
     finally:
         stop_platform(platform)
 

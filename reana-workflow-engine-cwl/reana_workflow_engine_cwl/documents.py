@@ -10,8 +10,11 @@ because cwltool resolves them against the document's own folder.
 
 from __future__ import annotations
 
+import json
+import math
 import os
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -80,6 +83,34 @@ def absolute_locations(node, root: Path):
                     and not os.path.isabs(value):
                 copy[key] = str(root / value)
     return copy
+
+
+def dumps(document) -> str:
+    """``document`` as JSON with floats written positionally (``0.00001``, not ``1e-05``).
+
+    cwltool renders a number as it was written (ruamel keeps the literal), and the
+    packed specification reached the engine through JSON, which writes small and
+    big floats in scientific notation: written back positionally, a command line gets
+    ``0.00001`` as it does when cwltool reads the user's file.
+    """
+    literals: dict[str, str] = {}
+
+    def mark(node):
+        if isinstance(node, float) and math.isfinite(node):
+            key = f"\x00float{len(literals)}\x00"
+            text = format(Decimal(repr(node)), "f")
+            literals[json.dumps(key)] = text if "." in text else text + ".0"
+            return key
+        if isinstance(node, dict):
+            return {key: mark(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [mark(item) for item in node]
+        return node
+
+    text = json.dumps(mark(document), ensure_ascii=False, indent=1)
+    for key, literal in literals.items():
+        text = text.replace(key, literal)
+    return text
 
 
 # --- the input object ---------------------------------------------------------------------

@@ -49,10 +49,8 @@ def prepare(run, cwl_dir: Path) -> tuple[list[str], JobProgress]:
         spec, targets = documents.target_outputs(spec, target)
     inputs = documents.input_object(run.parameters, spec, workspace)
     cwl_dir.mkdir(parents=True, exist_ok=True)
-    (cwl_dir / "workflow.json").write_text(json.dumps(spec, ensure_ascii=False, indent=1),
-                                           encoding="utf-8")
-    (cwl_dir / "inputs.json").write_text(json.dumps(inputs, ensure_ascii=False, indent=1),
-                                         encoding="utf-8")
+    (cwl_dir / "workflow.json").write_text(documents.dumps(spec), encoding="utf-8")
+    (cwl_dir / "inputs.json").write_text(documents.dumps(inputs), encoding="utf-8")
     argv = ["--outdir", str(workspace / "outputs"),
             "--tmpdir-prefix", f"{cwl_dir / 'tmpdir'}/",
             "--tmp-outdir-prefix", f"{cwl_dir / 'outdir'}/",

@@ -91,3 +91,17 @@ def test_unpacked_or_empty_specifications_are_refused():
         expected_jobs({})
     with pytest.raises(DocumentError, match="no #main"):
         expected_jobs({"$graph": [TOOL]})
+
+
+def test_floats_are_written_positionally_as_cwltool_renders_the_written_form():
+    """very_big_and_very_floats_nojs: ``default: 0.00001`` must reach the command line as
+    0.00001, not as the 1e-05 that JSON (the packed specification's transport) writes."""
+    import json
+
+    from reana_workflow_engine_cwl.documents import dumps
+
+    document = {"a": [1e-05, 1.23e-05, 123000.0, 1230000, 1e20, "1e-05", 0.5, True, None]}
+    text = dumps(document)
+    assert "0.00001," in text and "0.0000123," in text and "123000.0," in text
+    assert "100000000000000000000.0," in text and '"1e-05"' in text
+    assert json.loads(text) == document
