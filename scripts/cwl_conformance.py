@@ -119,7 +119,9 @@ def main(argv=None) -> int:
     parse.add_argument("-j", "--jobs", type=int, default=4,
                        help="tests run at once (default 4: runs mostly wait on the platform)")
     parse.add_argument("--timeout", type=int, default=600, help="seconds per test")
-    parse.add_argument("-n", dest="only", help="cwltest -n: only these test numbers (1-5,9)")
+    parse.add_argument("-n", dest="only",
+                       help="cwltest -n: only these test numbers (1-5,9); cwltest 2.7 then names "
+                       "the results after the suite's first tests (counts stay right)")
     parse.add_argument("--output", type=Path, help="result file (default: "
                        "benchmarks/results/cwl-conformance[-cwltool].json)")
     parse.add_argument("--target", type=int, default=TARGET)
