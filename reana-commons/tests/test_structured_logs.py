@@ -7,7 +7,6 @@ import json
 import logging
 
 import pytest
-
 from reana_commons import log_redaction
 from reana_commons.structured_logs import (
     JsonFormatter,
