@@ -30,6 +30,7 @@ from reana_job_controller.errors import (
     JobRequestError,
     ShuttingDown,
 )
+from reana_job_controller.job_cache import JobCache
 from reana_job_controller.job_managers import (
     JOB_MANAGERS,
     BackendContext,
@@ -39,6 +40,7 @@ from reana_job_controller.job_managers import (
     load_job_manager,
 )
 from reana_job_controller.log_pump import LogPump
+from reana_job_controller.provenance import ProvenanceRecorder
 from reana_job_controller.quantities import InvalidQuantity, memory_bytes
 from reana_job_controller.secrets import UserSecrets
 from reana_job_controller.store import IDLE_RELEASE_SECONDS, JobStore
@@ -65,6 +67,8 @@ class JobController:
         self.resync_interval = resync_interval
         self.store = JobStore(self.workflow_uuid, database_uri)
         self.secrets = UserSecrets(self.store, self.run_dir)
+        self.provenance = ProvenanceRecorder(self.store, self.workspace)
+        self.cache = JobCache(self.store, self.workspace)
         self.context = BackendContext(
             workflow_uuid=self.workflow_uuid,
             workspace=self.workspace,
@@ -120,8 +124,16 @@ class JobController:
         backend = self._backend_for(request.get("compute_backend"))
         try:
             memory_bytes(request.get("kubernetes_memory_limit"))
-            self.manager(backend).check_request(request)
-        except (InvalidQuantity, ValueError) as error:
+        except InvalidQuantity as error:
+            raise JobRequestError(str(error)) from None
+        try:
+            manager = self.manager(backend)
+        except Exception as error:
+            log.exception("compute backend %s could not be started", backend)
+            raise BackendError(f"Could not submit the job to {backend}: {error}") from error
+        try:
+            manager.check_request(request)  # the backend's own refusals, before any row
+        except ValueError as error:
             raise JobRequestError(str(error)) from None
         job = JobRecord(
             id=str(uuid.uuid4()),
@@ -142,8 +154,12 @@ class JobController:
             self._launching.add(job.id)
             self._live[job.id] = job
         try:
+            start = self._begin_provenance(job)
+            if start is not None and self._served_from_cache(job, start):
+                return job
             self.manager(backend).launch(self.store, job)
         except Exception as error:
+            self.provenance.forget(job.id)
             with self._cond:
                 self._live.pop(job.id, None)
             log.exception("submission of job %s failed", job.id)
@@ -153,6 +169,35 @@ class JobController:
                 self._launching.discard(job.id)
                 self._cond.notify_all()
         return job
+
+    def _begin_provenance(self, job: JobRecord):
+        try:
+            return self.provenance.begin(job)
+        except Exception:  # noqa: BLE001 - the job runs anyway; its inputs stay unknown
+            log.exception("could not scan the workspace before job %s", job.id)
+            return None
+
+    def _served_from_cache(self, job: JobRecord, start) -> bool:
+        """With ``CACHE=on``: store ``job`` as done when an earlier job did the same."""
+        try:
+            if not self.cache.enabled():
+                return False
+            hit = self.cache.serve(start)
+        except Exception:  # noqa: BLE001 - an unusable cache entry: the job just runs
+            log.exception("job cache lookup for job %s failed", job.id)
+            return False
+        if hit is None:
+            return False
+        self.store.insert(job)
+        note = (f"[reana] cached: same image, command, environment and inputs as job "
+                f"{hit.job_id} of run {hit.run}; not run again, its outputs restored "
+                f"({', '.join(o['path'] for o in hit.outputs) or 'none'})\n")
+        self.store.finish(job, BackendState(JobStatus.finished, 0),
+                          note + self.store.job_logs_of(hit.job_id))
+        job.environment = {"runtime": "cache"}
+        self.provenance.end(job, outputs=hit.outputs, cached_from=hit.job_id)
+        self._mark_ended(job)
+        return True
 
     # --- read ------------------------------------------------------------------------------
     def get_job(self, job_id: str) -> JobRecord:
@@ -219,7 +264,9 @@ class JobController:
         self.log_pump.forget(job.id)  # the database holds its whole log now
 
     def _complete(self, manager: JobManager, job: JobRecord, state: BackendState) -> None:
-        if not manager.complete(self.store, job, state):
+        if manager.complete(self.store, job, state):
+            self.provenance.end(job)  # before the end is announced: it is there once seen
+        else:
             job = self.store.get(job.id) or job  # someone else stored the end: theirs counts
         self._mark_ended(job)
 
@@ -246,7 +293,9 @@ class JobController:
             changed = self.manager(job.compute_backend).terminate(self.store, job, reason)
         except Exception as error:
             raise BackendError(f"Connection to compute backend failed: {error}") from error
-        if not changed:
+        if changed:
+            self.provenance.end(job)
+        else:
             job = self.store.get(job.id) or job
         self._mark_ended(job)
 

@@ -120,3 +120,15 @@ def platform(db, user, reana_env, monkeypatch, reana_home):
     from reana_commons.messaging import close_shared_connections
 
     close_shared_connections()
+
+
+@pytest.fixture
+def snakemake_in_jobs(monkeypatch):
+    """Jobs on the host see this venv (Snakemake's): what a ``run:``/``script:`` rule's job
+    needs (in a real deployment, the rule's image: REANA's default is Snakemake's own).
+    Request it before ``platform``: the job controller reads it when it starts."""
+    venv = Path(sys.prefix)
+    apply_env(monkeypatch, {
+        "REANA_LOCAL_JOB_READONLY_PATHS": os.pathsep.join((str(venv), sys.base_prefix)),
+        "PATH": os.pathsep.join((str(venv / "bin"), os.environ.get("PATH", ""))),
+    })

@@ -16,6 +16,7 @@ Backends report; the controller writes: they never touch the database.
 
 from __future__ import annotations
 
+import socket
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ class JobRecord:
     started_at: object = None
     finished_at: object = None
     created: object = None
+    environment: dict = field(default_factory=dict)
+    """Where and how the job ran, as its backend reported (:meth:`JobManager.environment`)."""
 
     @property
     def is_terminal(self) -> bool:
@@ -125,6 +128,11 @@ class JobManager(ABC):
     def stop(self, backend_job_id: str) -> None:
         """Stop the job and everything it started; returns without waiting for the end."""
 
+    def environment(self, job: JobRecord) -> dict:
+        """Where and how an ended job ran: ``node``, ``runtime`` and, where the runtime
+        reports one, ``image_digest`` (provenance; called before :meth:`cleanup`)."""
+        return {"node": socket.gethostname(), "runtime": self.name}
+
     def output_since(self, job: JobRecord, offset: int, limit: int) -> bytes:
         """At most ``limit`` bytes of the running job's output from byte ``offset`` on.
 
@@ -180,6 +188,10 @@ class JobManager(ABC):
         changed = store.finish(job, state, logs)
         if changed:
             self._stopping.pop(job.id, None)
+            try:
+                job.environment = self.environment(job)
+            except Exception as error:  # noqa: BLE001 - provenance must not lose the end
+                job.environment = {"runtime": self.name, "error": str(error)}
             self.cleanup(job)
         return changed
 

@@ -278,6 +278,19 @@ class KubernetesJobManager(JobManager):
             parts.append(data if len(names) == 1 else f"--- {name} ---\n".encode() + data)
         return b"".join(parts)
 
+    def environment(self, job: JobRecord) -> dict:
+        """The pod's node and the image id its kubelet reports (a digest on real clusters)."""
+        with self._cache_lock:
+            pods = [p for p in self._pods.values()
+                    if (p["metadata"].get("labels") or {}).get("job-name") == _job_name(job)]
+        found = {"node": None, "runtime": "kubernetes pod", "image_digest": None}
+        if pods:
+            pod = pods[0]
+            found["node"] = (pod.get("spec") or {}).get("nodeName")
+            for status in (pod.get("status") or {}).get("containerStatuses") or []:
+                found["image_digest"] = status.get("imageID") or found["image_digest"]
+        return found
+
     def stop(self, backend_job_id: str) -> None:
         _delete_job(self.namespace, backend_job_id)
 

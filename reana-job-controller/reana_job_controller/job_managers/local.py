@@ -21,6 +21,7 @@ import json
 import os
 import select
 import signal
+import socket
 import subprocess
 import threading
 from collections.abc import Callable, Sequence
@@ -107,6 +108,30 @@ def _group_members(pgid: int) -> list[psutil.Process]:
     return members
 
 
+def _runtime_version(runtime: str) -> str:
+    """``podman 4.3.1``: the container runtime and its version (just its name if unknown)."""
+    try:
+        version = subprocess.run([runtime, "--version"], capture_output=True, text=True,
+                                 timeout=30, check=False).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return runtime
+    return f"{runtime} {version[-1]}" if version else runtime
+
+
+def _image_digest(runtime: str, image: str) -> str | None:
+    """The local image's digest (its id when the runtime records no digest), or None."""
+    try:
+        found = subprocess.run([runtime, "image", "inspect", "--format",
+                                "{{.Digest}} {{.Id}}", image], capture_output=True, text=True,
+                               timeout=30, check=False).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for value in found:
+        if value.startswith("sha256:") and value.strip("sha256:0"):
+            return value
+    return f"sha256:{found[-1]}" if found and len(found[-1]) == 64 else None
+
+
 def _exit_code(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
@@ -183,6 +208,8 @@ class LocalJobManager(JobManager):
         self._sandbox: Sandbox | None = None
         self._reaper: _Reaper | None = None
         self._adopted: set[str] = set()
+        self._images: dict[str, tuple[str, str | None]] = {}
+        """Image → (runtime and version, digest), asked once per image (provenance)."""
         self._pending_kills: dict[str, threading.Timer] = {}
         """Stopped jobs whose SIGKILL after the grace period is still to come."""
 
@@ -270,6 +297,20 @@ class LocalJobManager(JobManager):
                 argv += ["-e", name]  # value taken from the runtime's own environment
         inner = f'ulimit -v {limit_kib} 2>/dev/null; {job.cmd}' if limit_kib else job.cmd
         return [*argv, job.docker_img, "bash", "-c", inner]
+
+    def environment(self, job: JobRecord) -> dict:
+        """The host, and the container runtime with the image's digest, or the sandbox."""
+        if not self.container_runtime:
+            sandbox = self._sandbox.describe() if self._sandbox is not None else "host"
+            return {"node": socket.gethostname(), "runtime": sandbox}
+        with self._lock:
+            known = self._images.get(job.docker_img)
+        if known is None:
+            known = (_runtime_version(self.container_runtime),
+                     _image_digest(self.container_runtime, job.docker_img))
+            with self._lock:
+                self._images[job.docker_img] = known
+        return {"node": socket.gethostname(), "runtime": known[0], "image_digest": known[1]}
 
     def follow(self, job: JobRecord) -> None:
         with self._lock:
