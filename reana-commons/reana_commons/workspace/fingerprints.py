@@ -194,10 +194,11 @@ def declared_inputs(root: str | os.PathLike, command: str,
     """The workspace files a job declares: ``named`` by its engine, else named by its command.
 
     ``state`` is a :func:`scan` of ``root``: only regular files in it count, so nothing outside
-    the workspace (or behind a symbolic link) is ever read; absolute words inside the workspace
-    count as relative ones.
+    the workspace is ever read; absolute words inside the workspace count as relative ones,
+    and a link to a workspace file (cwltool stages inputs so) counts as that file.
     """
     root_text = os.fspath(Path(root))
+    real_root = ""
     files = set()
     for word in list(named) or _words(command):
         word = word.strip()
@@ -206,6 +207,12 @@ def declared_inputs(root: str | os.PathLike, command: str,
                 continue
             word = word[len(root_text) + 1:]
         normal = os.path.normpath(word) if word else ""
+        if normal not in state and "/" in normal and not normal.startswith(".."):
+            # a link to a workspace file (cwltool stages inputs as links): the file itself
+            real_root = real_root or os.path.realpath(root_text)
+            real = os.path.realpath(os.path.join(root_text, normal))
+            if real.startswith(real_root + "/"):
+                normal = real[len(real_root) + 1:]
         if normal in state:
             files.add(normal)
             if len(files) >= MAX_DECLARED_FILES:
