@@ -11,8 +11,10 @@ workflow with a failing rule fails with the rule's stderr in the logs; ``run:`` 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -99,8 +101,10 @@ def test_helloworld_runs_passes_its_tests_and_restarts_what_is_out_of_date(
 
 
 def _worldpopulation_dependencies() -> str | None:
-    """Why worldpopulation cannot run its notebook on this host (None: it can)."""
-    papermill = shutil.which("papermill")
+    """Why worldpopulation cannot run its notebook on this host (None: it can). Jobs find
+    papermill where scripts/up.sh puts it: the platform's venv first on PATH."""
+    venv_bin = str(Path(sys.executable).parent)
+    papermill = shutil.which("papermill", path=os.pathsep.join((venv_bin, os.environ["PATH"])))
     if papermill is None:
         return "papermill is not installed on this host (worldpopulation runs its notebook)"
     interpreter = Path(papermill).read_text(errors="replace").splitlines()[0].removeprefix("#!")

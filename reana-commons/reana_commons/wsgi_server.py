@@ -70,12 +70,26 @@ def gunicorn_settings(host: str, port: int, workers: int, threads: int, timeout:
     return settings
 
 
+def _forget_worker_metrics(_server, worker) -> None:
+    """A dead worker's live gauges leave the multiprocess metrics (:mod:`reana_commons.metrics`)."""
+    import os
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from reana_commons.metrics import mark_process_dead
+
+        mark_process_dead(worker.pid)
+
+
 def serve_gunicorn(app_factory: Callable, settings: dict) -> None:
     """Run gunicorn with ``settings`` until it stops; each worker calls ``app_factory()``."""
     from gunicorn.app.base import BaseApplication
     from gunicorn.glogging import Logger
 
     from reana_commons.log_redaction import redact_handlers
+    from reana_commons.structured_logs import JsonFormatter, json_logs
+
+    if json_logs():  # each app logs its requests with their request id (request_context)
+        settings = {k: v for k, v in settings.items() if k != "accesslog"}
 
     limit_malloc_arenas()
 
@@ -84,6 +98,12 @@ def serve_gunicorn(app_factory: Callable, settings: dict) -> None:
 
         def setup(self, cfg):
             super().setup(cfg)
+            if json_logs():
+                from reana_commons import log_redaction
+
+                for logger in (self.error_log, self.access_log):
+                    for handler in logger.handlers:
+                        handler.setFormatter(JsonFormatter(log_redaction.SERVICE))
             redact_handlers(self.error_log)
             redact_handlers(self.access_log)
 
@@ -95,6 +115,7 @@ def serve_gunicorn(app_factory: Callable, settings: dict) -> None:
                 if key in self.cfg.settings:
                     self.cfg.set(key, value)
             self.cfg.set("logger_class", _RedactingLogger)
+            self.cfg.set("child_exit", _forget_worker_metrics)
 
         def load(self):
             return app_factory()

@@ -142,6 +142,10 @@ class Workflow(Timestamp, Base):
     run_started_at: Mapped[datetime | None] = mapped_column(DateTime)
     run_finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     run_stopped_at: Mapped[datetime | None] = mapped_column(DateTime)
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime)
+    """When the run last became ``queued`` (our addition: scheduling latency metrics)."""
+    pending_at: Mapped[datetime | None] = mapped_column(DateTime)
+    """When the run last became ``pending`` (our addition: scheduling latency metrics)."""
     run_number_major: Mapped[int] = mapped_column(Integer, nullable=False)
     run_number_minor: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     job_progress: Mapped[dict | None] = mapped_column(JSON, default=dict)
@@ -439,6 +443,21 @@ class WesRunRequest(Timestamp, Base):
     request: Mapped[dict] = mapped_column(JSON, nullable=False)
 
     workflow: Mapped[Workflow] = relationship(back_populates="wes_request")
+
+
+class RateLimitWindow(Base):
+    """A fixed window of the API rate limiter (our addition; reana-server's storage).
+
+    One row per limited key (a user, a client address) and limit: how many
+    requests it made in the window that ends at ``expires_at`` (epoch seconds).
+    Shared by every gunicorn worker of every reana-server (docs/adr/0027).
+    """
+
+    __tablename__ = "rate_limit_window"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    hits: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    expires_at: Mapped[float] = mapped_column(Float, nullable=False, index=True)
 
 
 def _audit_retention_rule(connection, rule: WorkspaceRetentionRule) -> None:

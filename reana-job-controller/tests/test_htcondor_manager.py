@@ -69,6 +69,14 @@ def test_unpacked_image_uses_cvmfs(tmp_path):
         "/cvmfs/unpacked.cern.ch/registry.hub.docker.com/reanahub/reana-env-root6:6.18.04")
 
 
+@pytest.mark.parametrize("env", [{"A": "line\nbreak"}, {"BAD-NAME": "x"}])
+def test_environment_htcondor_cannot_carry_is_refused(env):
+    from reana_job_controller.job_managers.htcondor_submit import check_environment
+
+    with pytest.raises(ValueError, match="HTCondor"):
+        check_environment(env)
+
+
 @pytest.mark.parametrize("value", ["forever", "-5", "0", "1.5h"])
 def test_bad_max_runtime_is_refused(value):
     with pytest.raises(ValueError, match="htcondor_max_runtime"):

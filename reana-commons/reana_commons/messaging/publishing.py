@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import threading
+import time
 
 from kombu import Connection, Queue, pools
 
@@ -20,6 +21,7 @@ from reana_commons.messaging.queues import (
     jobs_status_queue,
     workflow_submission_queue,
 )
+from reana_commons.structured_logs import REQUEST_ID
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +114,9 @@ def publish_workflow_submission(
         "min_job_memory": min_job_memory,
         "retry_count": retry_count,
     }
+    request_id = REQUEST_ID.get()
+    if request_id:  # the scheduler sends it on with the start (structured logs)
+        body["request_id"] = request_id
     publish(workflow_submission_queue(), body, priority=priority, confirm=True)
 
 
@@ -130,7 +135,8 @@ def publish_workflow_status(
     engine's ``REANA_RUN_ATTEMPT``, set by its run manager) lets the consumer ignore
     the reports of a start attempt that a later one superseded.
     """
-    body = {"workflow_uuid": str(workflow_uuid), "status": status, "logs": logs, "message": message}
+    body = {"workflow_uuid": str(workflow_uuid), "status": status, "logs": logs, "message": message,
+            "sent_at": time.time()}  # the consumer's lag metric
     if seq is not None:
         body["seq"] = seq
     if attempt is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, jsonify, request
 from reana_commons.api_clients import WorkflowControllerClient
+from reana_commons.request_context import bind_user
 from reana_db.database import db_session, get_engine
 from reana_db.models import User
 
@@ -77,19 +78,23 @@ def _is_json(upstream) -> bool:
     return upstream.headers.get("Content-Type", "").startswith("application/json")
 
 
-SELF_AUTHENTICATED = ("wes",)
-"""Blueprint groups that authenticate their own requests (WES: also HTTP Basic)."""
-
-
 def _authenticate_request():
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    if view is None or request.blueprints[-1:] and request.blueprints[-1] in SELF_AUTHENTICATED:
+    if view is None:
         return None
+    group = request.blueprints[-1] if request.blueprints else None
+    if group == "metrics":  # Prometheus' scrape: no token
+        return None
+    if group == "wes":  # also HTTP Basic; its own anonymous endpoint
+        from reana_server.api.wes import authenticate_wes
+
+        return authenticate_wes()
     op = get_operation(view)
     if op is not None and op.anonymous or request.endpoint in PUBLIC_ENDPOINTS:
         return None
     token = token_from(request.args.get("access_token"), request.headers.get("Authorization"))
     g.reana_user, g.reana_quota_used_up = authenticate(db_session(), token)
+    bind_user(g.reana_user.id_)
     return None
 
 

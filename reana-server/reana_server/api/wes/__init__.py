@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
 from reana_commons.errors import REANAError
+from reana_commons.request_context import bind_user
 from reana_db.database import db_session
 from werkzeug.exceptions import HTTPException
 
@@ -34,8 +35,9 @@ def error_response(message: str, status: int):
     return response
 
 
-@blueprint.before_request
-def _authenticate():
+def authenticate_wes() -> None:
+    """Who calls (the app's authentication hook asks this for WES endpoints): the token
+    as Bearer, ``?access_token=`` or the HTTP Basic password; service-info needs none."""
     token = token_from(request.args.get("access_token"), request.headers.get("Authorization"),
                        basic=True)
     if request.endpoint in ANONYMOUS:
@@ -47,6 +49,7 @@ def _authenticate():
                 g.reana_user = None
         return
     g.reana_user, g.reana_quota_used_up = authenticate(db_session(), token)
+    bind_user(g.reana_user.id_)
 
 
 @blueprint.errorhandler(REANAError)
@@ -56,6 +59,10 @@ def _domain(error: REANAError):
 
 @blueprint.errorhandler(HTTPException)
 def _http(error: HTTPException):
+    if error.code == 429 and hasattr(error, "limit"):  # Flask-Limiter's, with Retry-After
+        from reana_server.rate_limits import too_many
+
+        return too_many(error)
     return error_response(error.description or error.name, error.code or 500)
 
 
