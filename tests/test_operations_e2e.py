@@ -218,3 +218,9 @@ def test_json_logs_carry_the_request_id_into_the_controller(platform):
     run_logs = list(platform.home.rglob("job-controller.log"))
     own = [line for path in run_logs for line in json_lines(path) if line["run_id"] == run_id]
     assert own and {line["service"] for line in own} == {"reana-job-controller"}
+    ended = [line for line in own if line["message"].startswith("job ") and "ended" in
+             line["message"]]
+    assert ended and all(line.get("job_id") for line in ended)
+    assert {line["job_id"] for line in ended} == set(
+        platform.api("GET", f"/api/workflows/{run_id}/status").json()["progress"]["finished"]
+        ["job_ids"])
