@@ -86,9 +86,9 @@ class LivePlatform:
     cleanup: list = field(default_factory=list)
 
     def api(self, method: str, path: str, **kwargs) -> requests.Response:
-        """Call the public REST API with the admin token."""
+        """Call the public REST API, with the admin token unless ``params`` names another."""
         params = dict(kwargs.pop("params", {}) or {})
-        params["access_token"] = self.token
+        params.setdefault("access_token", self.token)
         return requests.request(method, self.url + path, params=params, timeout=60, **kwargs)
 
     def client(self, client_python: Path, *args, cwd=None, check=True, timeout=300):
@@ -210,15 +210,14 @@ def serial_spec(*commands: str) -> dict:
     }
 
 
-def start_platform(home: Path, profile: str, extra: dict | None = None) -> LivePlatform:
-    """Start the whole platform like `make up`, on free ports (``profile``: embedded|services)."""
-    server_port, controller_port = free_port(), free_port()
+def platform_env(home: Path) -> dict:
+    """The environment `make up` gets for an isolated platform: ``home`` and free ports."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REANA_", "RABBIT_MQ"))}
     env.update(
         {
             "REANA_HOME": str(home),
-            "REANA_SERVER_PORT": str(server_port),
-            "REANA_WORKFLOW_CONTROLLER_PORT": str(controller_port),
+            "REANA_SERVER_PORT": str(free_port()),
+            "REANA_WORKFLOW_CONTROLLER_PORT": str(free_port()),
             "REANA_RECONCILE_GRACE": "2",
             "REANA_RECONCILE_INTERVAL": "0.5",
             # Demo steps run tools installed into the platform's venv (requirements-demos.txt,
@@ -227,6 +226,12 @@ def start_platform(home: Path, profile: str, extra: dict | None = None) -> LiveP
                                                                sys.base_prefix)),
         }
     )
+    return env
+
+
+def start_platform(home: Path, profile: str, extra: dict | None = None) -> LivePlatform:
+    """Start the whole platform like `make up`, on free ports (``profile``: embedded|services)."""
+    env = platform_env(home)
     cleanup = []
     if profile == "services":
         require_service("RabbitMQ", RABBITMQ_URL, 5672)
