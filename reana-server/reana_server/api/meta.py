@@ -8,7 +8,7 @@ from reana_db.database import db_session
 
 from reana_server import cluster, schemas, users
 from reana_server.api import current_user
-from reana_server.api.operations import operation
+from reana_server.operations import operation
 from reana_server.schemas import Message
 from reana_server.spec import build_spec
 
