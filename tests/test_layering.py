@@ -195,3 +195,19 @@ def test_every_adr_heading_carries_its_number():
     wrong = [adr.name for adr in adrs
              if not adr.read_text().lstrip().startswith(f"# {adr.name[:4]} ")]
     assert wrong == []
+
+
+@pytest.mark.parametrize("name", ["WORKFLOW_TYPES", "validate_workflow_name",
+                                  "validate_run_request", "REANAError"])
+def test_each_decision_is_defined_once(name):
+    """Point 1: the workflow-type table, the name rule, the creation check and the error base
+    each have one definition across every component (they were copied two or three times)."""
+    definitions = []
+    for path in ROOT.glob("reana-*/reana_*/**/*.py"):
+        for node in ast.parse(path.read_text()).body:
+            targets = [node.name] if isinstance(node, (ast.FunctionDef, ast.ClassDef)) else [
+                t.id for t in getattr(node, "targets", [getattr(node, "target", None)])
+                if isinstance(t, ast.Name)]
+            if name in targets:
+                definitions.append(str(path.relative_to(ROOT)))
+    assert len(definitions) == 1, definitions

@@ -16,7 +16,7 @@ from reana_db.models import Workflow
 from reana_db.status import set_workflow_status
 from reana_db.users import create_user
 from reana_server.scheduler import Scheduler
-from reana_testing.pytest_plugin import apply_env
+from reana_testing.pytest_plugin import DEPLOYMENT_PROFILES, apply_env
 from sqlalchemy import select
 
 
@@ -268,6 +268,7 @@ def broker_env(monkeypatch, reana_env, broker):
     close_shared_connections()
 
 
+@DEPLOYMENT_PROFILES
 def test_submissions_through_the_broker_are_held_then_acked(db, user, limit, broker_env):
     import threading
 
