@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 COMPONENTS := reana-commons reana-db reana-server reana-workflow-controller \
-              reana-job-controller reana-client k8s-double reana-testing
+              reana-job-controller reana-client k8s-double htcondor-double reana-testing
 # Workflow engines (docs/adr, "engine seam"): ENGINES go into the services' venv (editable);
 # an engine whose dependencies clash with the services' goes into ENGINE_VENVS instead, installed
 # with reana-commons into one venv of their own, $(ENGINES_VENV), whose bin/ the run managers
@@ -11,14 +11,21 @@ COMPONENTS := reana-commons reana-db reana-server reana-workflow-controller \
 ENGINES := reana-workflow-engine-serial reana-workflow-engine-cwl reana-workflow-engine-snakemake
 ENGINE_VENVS := reana-workflow-engine-yadage
 ENGINES_VENV := .venv-engines
+# Written by the last step of `make install`: only a venv with it is trusted (a venv left by an
+# interrupted or failed install is completed by the next `make install`, `make test`, `make demo`).
+INSTALLED := $(VENV)/.reana-installed
 
-.PHONY: install test lint up down demo bench slurm-up slurm-down clean
+.PHONY: install test lint up down demo bench slurm-up slurm-down htcondor-up htcondor-down clean
 
 $(BIN)/python:
-	$(PY) -m venv $(VENV)
+	$(PY) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
 	$(BIN)/pip install -q --upgrade pip
 
+$(INSTALLED):
+	$(MAKE) install
+
 install: $(BIN)/python
+	rm -f $(INSTALLED)
 	$(BIN)/pip install -q $(addprefix -e ,$(COMPONENTS) $(ENGINES)) -r requirements-test.txt \
 		-r requirements-demos.txt
 ifneq ($(strip $(ENGINE_VENVS)),)
@@ -27,16 +34,17 @@ ifneq ($(strip $(ENGINE_VENVS)),)
 	  pytest pytest-timeout
 	@echo "engines $(ENGINE_VENVS) installed into $(ENGINES_VENV)"
 endif
+	touch $(INSTALLED)
 	@echo "installed into $(VENV)"
 
 # Tests of the engines in ENGINE_VENVS import their engine: they run with that venv's pytest.
-test: $(BIN)/python
+test: $(INSTALLED)
 	$(BIN)/pytest -q -rs
 ifneq ($(strip $(ENGINE_VENVS)),)
 	$(ENGINES_VENV)/bin/pytest -q -rs $(addsuffix /tests,$(ENGINE_VENVS))
 endif
 
-lint:
+lint: $(INSTALLED)
 	$(BIN)/ruff check .
 
 clean:
@@ -50,11 +58,12 @@ up:
 down:
 	scripts/down.sh
 
-# install if needed, up, run examples/resonance-fit with reana-client, show it all, down.
+# install if needed, run examples/resonance-fit with reana-client (on the platform `make up`
+# started, left running; else on one of its own, stopped at the end), show what it computed.
 demo:
 	scripts/demo.sh
 
-bench: $(BIN)/python
+bench: $(INSTALLED)
 	$(BIN)/python benchmarks/run.py
 
 # A real single-node Slurm (munge, slurmdbd on MariaDB, slurmctld, slurmd) plus the sshd of its
@@ -66,3 +75,12 @@ slurm-up:
 slurm-down:
 	scripts/services/sshd.sh down
 	scripts/services/slurm.sh down
+
+# The HTCondor double (htcondor-double/; no HTCondor daemons exist for Debian): its schedd as a
+# system daemon and condor_submit/condor_q/condor_history/condor_rm/... in /usr/local/bin, also
+# reached through the sshd of slurm-up. Needs root; idempotent.
+htcondor-up:
+	scripts/services/htcondor.sh up
+
+htcondor-down:
+	scripts/services/htcondor.sh down

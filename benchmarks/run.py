@@ -21,6 +21,7 @@ BENCHMARKS = [
     "job_overhead.py",
     "client_startup.py",
     "slurm_status_lag.py",
+    "htcondor_status_lag.py",
     "snakemake_overhead.py",
     "cwl_job_overhead.py",
 ]

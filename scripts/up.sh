@@ -29,6 +29,20 @@ if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
     exit 0
 fi
 
+# A port another process holds would only show after supervisord's retries: say so at once.
+"$BIN/python" - "$REANA_SERVER_PORT" REANA_SERVER_PORT "$REANA_WORKFLOW_CONTROLLER_PORT" \
+    REANA_WORKFLOW_CONTROLLER_PORT <<'PY' || exit 1
+import socket, sys
+for port, variable in zip(sys.argv[1::2], sys.argv[2::2]):
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do
+        try:
+            sock.bind(("127.0.0.1", int(port)))
+        except OSError as error:
+            sys.exit(f"REANA not started: port {port} ({variable}) on 127.0.0.1 is in use "
+                     f"({error.strerror}); stop what holds it or set {variable} to a free port.")
+PY
+
 if [ -z "${REANA_SECRET_KEY:-}" ]; then
     if [ ! -s "$REANA_HOME/secret-key" ]; then
         (umask 077 && "$BIN/python" -c 'import secrets; print(secrets.token_hex(32))' \

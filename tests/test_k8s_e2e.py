@@ -213,3 +213,30 @@ def test_stop_a_running_run(db, user, k8s_platform):
     assert RunStatus(run.status) == RunStatus.stopped
     assert "was deleted" not in run.logs
 
+
+
+@SQLITE
+@pytest.mark.parametrize("reconcile_grace", ["1"])
+def test_a_dead_engine_container_fails_a_pending_run(db, user, k8s_platform, monkeypatch):
+    """The engine dies before its first report (killed, a missing console script): its job
+    controller still serves the pod, which stays Running. The kubelet reports the engine
+    container's end at once and the reconciler fails the run (it stayed pending for ever
+    while the double reported containers only when all had ended)."""
+    from reana_workflow_controller.run_managers import kubernetes
+
+    monkeypatch.setattr(kubernetes, "engine_command", lambda workflow: [
+        "python3", "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"])
+    workflow = make_run(db, user, [step("never", "true")])
+    runs.start_run(db, workflow, {}, {})
+    started = time.monotonic()
+    run = wait_run_status(db, workflow,
+                          {RunStatus.failed, RunStatus.finished, RunStatus.running}, seconds=30)
+    assert RunStatus(run.status) == RunStatus.failed, run.logs
+    assert "its workflow-engine container ended (Error, exit code 137)" in run.logs, run.logs
+    assert "reconciler" in run.logs
+    assert time.monotonic() - started < 30
+    assert not jobs_of(db, workflow)
+    deadline = time.monotonic() + 30
+    while batch_jobs(k8s_platform):  # the reconciler deleted the Job: its job controller ended
+        assert time.monotonic() < deadline, batch_jobs(k8s_platform)
+        time.sleep(0.1)

@@ -271,6 +271,8 @@ class PodRunner:
                     reason = "OOMKilled" if name in oom else (
                         "Completed" if exit_code == 0 else "Error")
                     ended[name] = {"exitCode": exit_code, "reason": reason}
+                    if len(ended) < len(containers):
+                        self._container_ended(name, ended[name])
                 elif limits.get(name) and _tree_rss(proc.pid) > limits[name]:
                     oom.add(name)
                     _kill_group(proc.pid, signal.SIGKILL)
@@ -282,6 +284,20 @@ class PodRunner:
             if len(ended) < len(containers):
                 time.sleep(TICK)
         self._finish(containers, ended, pod_reason)
+
+    def _container_ended(self, name: str, end: dict) -> None:
+        """One container ended while others run: the kubelet reports it at once (the pod
+        stays ``Running``, not ``Ready``), as a real kubelet does."""
+
+        def terminated(p):
+            status = p["status"]
+            status["conditions"] = [_condition("PodScheduled"), _condition("Initialized"),
+                                    _condition("Ready", "False")]
+            status["containerStatuses"] = [
+                _terminated(c, end) if c["name"] == name else c
+                for c in status.get("containerStatuses") or []]
+
+        self._status(terminated)
 
     def _finish(self, containers: list, ended: dict, pod_reason: str | None) -> None:
         succeeded = pod_reason is None and all(e["reason"] == "Completed" for e in ended.values())

@@ -8,7 +8,6 @@ META_COMMANDS = [
     ["ping"],
     ["info"],
     ["info", "--json"],
-    ["version"],
     ["quota-show", "--resources"],
     ["quota-show", "--resource", "disk"],
     ["quota-show", "--resource", "cpu", "-h"],

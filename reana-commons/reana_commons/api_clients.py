@@ -119,6 +119,16 @@ class WorkflowControllerClient:
                 f"The workflow controller at {self.base_url} is not reachable: {error}"
             ) from error
 
+    def get_engines(self) -> requests.Response:
+        """``GET /api/engines``: the workflow engines the controller can start."""
+        try:
+            return self.session.get(self.base_url + "/api/engines", headers=self.headers,
+                                    timeout=self.timeout)
+        except requests.RequestException as error:
+            raise WorkflowControllerUnavailable(
+                f"The workflow controller at {self.base_url} is not reachable: {error}"
+            ) from error
+
     def _workflow(self, workflow_id_or_name: Any, suffix: str = "") -> str:
         return f"/api/workflows/{_segment(workflow_id_or_name)}{suffix}"
 

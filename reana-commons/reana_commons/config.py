@@ -120,6 +120,7 @@ class Config:
         "REANA_RUNTIME_KUBERNETES_KEEP_ALIVE_JOBS_WITH_STATUSES", "REANA_STORAGE_BACKEND",
         "REANA_SHARED_PVC_NAME", "REANA_USER_SECRET_MOUNT_PATH", "WORKFLOW_RUNTIME_USER_",
         "IMAGE_PULL_SECRETS", "REANA_LOCAL_JOB_", "SLURM_", "REANA_SLURM_",
+        "HTCONDOR_", "REANA_HTCONDOR_",
     )
     """The settings a run's job controller reads (environment names; one ending in ``_``
     is a prefix: every Slurm setting, every Kubernetes jobs limit). A run manager that
@@ -180,6 +181,15 @@ class Config:
     slurm_monitor_interval: float = 2.0
     slurm_shared_file_system: bool = True
     slurm_remote_workdir: str = "reana"
+    # HTCondor backend (empty hostname = condor_submit on this host, a submit node)
+    htcondor_hostname: str = ""
+    htcondor_cluster_port: int = 22
+    htcondor_ssh_timeout: float = 60
+    htcondor_monitor_interval: float = 2.0
+    htcondor_shared_file_system: bool = True
+    htcondor_remote_workdir: str = "reana"
+    htcondor_should_transfer_files: bool = True
+    htcondor_kerberos_realm: str = "CERN.CH"
     # Kubernetes runtime and backend (REANA's names; see reana_commons.k8s)
     kubeconfig: str = ""
     kubernetes_service_host: str = ""
@@ -325,6 +335,17 @@ def load_config(environ=None) -> Config:
             environ, "REANA_SLURM_SHARED_FILE_SYSTEM", not _env(environ, "SLURM_HOSTNAME")
         ),
         slurm_remote_workdir=_env(environ, "REANA_SLURM_REMOTE_WORKDIR", "reana"),
+        htcondor_hostname=_env(environ, "HTCONDOR_HOSTNAME", ""),
+        htcondor_cluster_port=_int(environ, "HTCONDOR_CLUSTER_PORT", 22),
+        htcondor_ssh_timeout=_float(environ, "HTCONDOR_SSH_TIMEOUT", 60),
+        htcondor_monitor_interval=_float(environ, "REANA_HTCONDOR_MONITOR_INTERVAL", 2.0),
+        htcondor_shared_file_system=_bool(
+            environ, "REANA_HTCONDOR_SHARED_FILE_SYSTEM", not _env(environ, "HTCONDOR_HOSTNAME")
+        ),
+        htcondor_remote_workdir=_env(environ, "REANA_HTCONDOR_REMOTE_WORKDIR", "reana"),
+        htcondor_should_transfer_files=_env(
+            environ, "REANA_HTCONDOR_SHOULD_TRANSFER_FILES", "YES").upper() != "NO",
+        htcondor_kerberos_realm=_env(environ, "REANA_HTCONDOR_KERBEROS_REALM", "CERN.CH"),
         kubeconfig=_env(environ, "KUBECONFIG", ""),
         kubernetes_service_host=_env(environ, "KUBERNETES_SERVICE_HOST", ""),
         runtime_kubernetes_namespace=_env(

@@ -52,6 +52,8 @@ class WorkflowType:
     """Whether a null ``workflow.specification`` is fine when ``workflow.file`` is given
     (reana-client 0.9.6 sends yadage so; its engine loads the file from the workspace)."""
     description: str = field(default="", compare=False)
+    engine_tool: str = ""
+    """The Python distribution whose version is the engine's version (``cwltool``...)."""
 
     @property
     def image_setting(self) -> str:
@@ -83,6 +85,7 @@ WORKFLOW_TYPE_TABLE: tuple[WorkflowType, ...] = (
         passes_workflow_file=False,
         spec_loader="reana_commons.specification:load_serial_file",
         description="steps of shell commands run one after the other",
+        engine_tool="reana-workflow-engine-serial",
     ),
     WorkflowType(
         "cwl", "run-cwl-workflow",
@@ -90,6 +93,7 @@ WORKFLOW_TYPE_TABLE: tuple[WorkflowType, ...] = (
         _options("--target", "--parallel", "--default-container", TARGET="--target"),
         parameter_file=True,
         description="a CWL workflow (packed by the client), run by cwltool",
+        engine_tool="cwltool",
     ),
     WorkflowType(
         "snakemake", "run-snakemake-workflow",
@@ -98,12 +102,14 @@ WORKFLOW_TYPE_TABLE: tuple[WorkflowType, ...] = (
         passes_workflow_json=False,
         parameter_file=True,
         description="a Snakefile in the workspace, run by Snakemake",
+        engine_tool="snakemake",
     ),
     WorkflowType(
         "yadage", "run-yadage-workflow",
         _options("toplevel", "initdir", "initfiles", "accept_metadir"),
         engine_loads_workflow_file=True,
         description="a yadage workflow, run by yadage/packtivity",
+        engine_tool="yadage",
     ),
 )
 

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 from reana_commons.engine.harness import NO_RESULT, EngineRun, execute, read_option
-from reana_commons.engine.jobs import job_fields, job_request
+from reana_commons.engine.jobs import WorkflowResources, job_fields, job_request
 from reana_commons.engine.reporter import RunReporter
 from reana_commons.workflow_types import (
     WORKFLOW_TYPES,
@@ -144,6 +144,29 @@ def test_job_fields_and_request():
                        hints=None) == {"workflow_uuid": "u", "workflow_workspace": "/ws",
                                        "docker_img": "img", "job_name": "fit",
                                        "prettified_cmd": "python fit.py"}
+
+
+def test_workflow_resources_reach_every_job():
+    """workflow.resources of reana.yaml -> REANA's engine environment -> every job request
+    (a step's own kerberos wins), as REANA's engines do."""
+    spec = {"workflow": {"type": "serial", "resources": {"cvmfs": ["atlas.cern.ch", "sft"],
+                                                         "kerberos": True}}}
+    resources = WorkflowResources.of_specification(spec)
+    environment = resources.environment()
+    assert environment == {"REANA_WORKFLOW_KERBEROS": "True",
+                           "REANA_MOUNT_CVMFS": "['atlas.cern.ch', 'sft']"}
+    assert WorkflowResources.from_environment(environment) == resources
+    run = SimpleNamespace(workflow_uuid="u", workspace="/ws", resources=resources)
+    request = job_request(run, image="img", name="s", command_for_display="x")
+    assert request["cvmfs_mounts"] == "['atlas.cern.ch', 'sft']" and request["kerberos"] is True
+    assert job_request(run, image="img", name="s", command_for_display="x",
+                       hints={"kerberos": False})["kerberos"] is False
+    none = WorkflowResources.of_specification({"workflow": {"type": "serial"}})
+    assert none.environment() == {"REANA_WORKFLOW_KERBEROS": "False"}
+    assert WorkflowResources.from_environment({"REANA_MOUNT_CVMFS": "false"}) == none
+    plain = job_request(SimpleNamespace(workflow_uuid="u", workspace="/ws", resources=none),
+                        image="i", name="n", command_for_display="x")
+    assert "cvmfs_mounts" not in plain and "kerberos" not in plain
 
 
 def _decoded(argv, flag):

@@ -162,6 +162,9 @@ class Workflow(Timestamp, Base):
     )
     resources: Mapped[list[WorkflowResource]] = relationship(back_populates="workflow")
     handle: Mapped[RunHandle | None] = relationship(back_populates="workflow", uselist=False)
+    wes_request: Mapped[WesRunRequest | None] = relationship(
+        back_populates="workflow", uselist=False, passive_deletes=True
+    )
 
     @property
     def run_number(self) -> str:
@@ -374,6 +377,24 @@ class RunHandle(Timestamp, Base):
     attempt: Mapped[int | None] = mapped_column(Integer)
 
     workflow: Mapped[Workflow] = relationship(back_populates="handle")
+
+
+class WesRunRequest(Timestamp, Base):
+    """The GA4GH WES RunRequest a run was submitted with (our addition, for WES answers).
+
+    A WES run is an ordinary run of its user; this row only keeps what WES
+    echoes back and REANA has no column for: the request as sent (workflow
+    type and version, URL, parameters, engine parameters) and its ``tags``.
+    """
+
+    __tablename__ = "wes_run_request"
+
+    workflow_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workflow.id_", ondelete="CASCADE"), primary_key=True
+    )
+    request: Mapped[dict] = mapped_column(JSON, nullable=False)
+
+    workflow: Mapped[Workflow] = relationship(back_populates="wes_request")
 
 
 def _audit_retention_rule(connection, rule: WorkspaceRetentionRule) -> None:

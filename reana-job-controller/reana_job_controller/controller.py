@@ -116,7 +116,8 @@ class JobController:
         backend = self._backend_for(request.get("compute_backend"))
         try:
             memory_bytes(request.get("kubernetes_memory_limit"))
-        except InvalidQuantity as error:
+            self.manager(backend).check_request(request)
+        except (InvalidQuantity, ValueError) as error:
             raise JobRequestError(str(error)) from None
         job = JobRecord(
             id=str(uuid.uuid4()),

@@ -21,7 +21,8 @@ from reana_testing.pytest_plugin import apply_env
 
 BACKENDS = [pytest.param("local", id="local"),
             pytest.param("kubernetes", id="kubernetes"),
-            pytest.param("slurm", id="slurm", marks=pytest.mark.slurm)]
+            pytest.param("slurm", id="slurm", marks=pytest.mark.slurm),
+            pytest.param("htcondorcern", id="htcondor", marks=pytest.mark.htcondor)]
 
 pytestmark = pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
 
@@ -33,6 +34,11 @@ def backend(request, monkeypatch, reana_env):
 
         require_slurm()
         apply_env(monkeypatch, {"REANA_SLURM_MONITOR_INTERVAL": "0.5"})
+    if request.param == "htcondorcern":  # the HTCondor double (make htcondor-up)
+        from reana_testing.htcondor import require_htcondor
+
+        require_htcondor()
+        apply_env(monkeypatch, {"REANA_HTCONDOR_MONITOR_INTERVAL": "0.5"})
     if request.param == "kubernetes":  # the Kubernetes API double (k8s-double)
         request.getfixturevalue("k8s_cluster")
     apply_env(monkeypatch, {"REANA_COMPUTE_BACKENDS": f'["{request.param}"]',

@@ -98,6 +98,30 @@ def test_logs_of_a_two_container_pod_need_a_container(double):
     assert core.read_namespaced_pod_log(pod.metadata.name, "default", container="two") == "two\n"
 
 
+def test_a_container_that_ends_is_reported_while_the_other_runs(double):
+    """A real kubelet reports each container's end at once; the pod stays Running."""
+    cluster, core, batch = double
+    containers = [{"name": "quick", "image": "docker.io/library/bash:5",
+                   "command": ["bash", "-c", "exit 3"]},
+                  {"name": "slow", "image": "docker.io/library/bash:5",
+                   "command": ["bash", "-c", "sleep 30"]}]
+    batch.create_namespaced_job("default", job("c", "", containers=containers))
+
+    def quick_ended(pod):
+        states = {s.name: s.state for s in pod.status.container_statuses or []}
+        return states.get("quick") is not None and states["quick"].terminated is not None
+
+    pod = wait_pod(core, quick_ended)
+    assert pod.status.phase == "Running"
+    states = {s.name: s.state for s in pod.status.container_statuses}
+    assert states["quick"].terminated.exit_code == 3
+    assert states["quick"].terminated.reason == "Error"
+    assert states["slow"].running is not None
+    ready = [c for c in pod.status.conditions if c.type == "Ready"]
+    assert ready and ready[0].status == "False"
+    batch.delete_namespaced_job("c", "default", propagation_policy="Background")
+
+
 def test_deleting_a_job_runs_pre_stop_and_kills_the_processes(double, tmp_path):
     cluster, core, batch = double
     marker = tmp_path / "terminated"

@@ -86,7 +86,8 @@ def test_job_environment_and_secrets(db, user, reana_env, job_fields, workflow, 
     assert env["REANA_WORKSPACE"] == workflow.workspace_path
     assert env["REANA_WORKFLOW_UUID"] == str(workflow.id_)
     assert "REANA_SECRET_KEY" not in env and "REANA_SQLALCHEMY_DATABASE_URI" not in env
-    secrets_dir = Path(env["REANA_USER_SECRET_MOUNT_PATH"])
+    secrets_dir = job_controller.run_dir / "secrets"  # the host's copy, outside the workspace
+    assert env["REANA_USER_SECRET_MOUNT_PATH"] in ("/etc/reana/secrets", str(secrets_dir))
     assert not secrets_dir.is_relative_to(workspace)
     assert (workspace / "file.out").read_text() == "-----CERT-----\n"
     assert (workspace / "mode.out").read_text().strip() == "600"

@@ -43,6 +43,9 @@ def test_default_policy_as_root(monkeypatch):
     assert "--ro-bind" in options and "/usr" in _pairs(options, "--ro-bind")
     assert _pairs(options, "--bind") == [str(WORKSPACE)]  # the only writable host path
     assert "/srv/reana/run/w/secrets" in _pairs(options, "--ro-bind")
+    at = options.index("/srv/reana/run/w/secrets")  # mounted where REANA's jobs look
+    assert options[at - 1:at + 2] == ["--ro-bind", "/srv/reana/run/w/secrets",
+                                      "/etc/reana/secrets"]
     assert "/srv/reana" not in _pairs(options, "--ro-bind") + _pairs(options, "--bind")
     assert _pairs(options, "--chdir") == [str(WORKSPACE)]
     assert _pairs(options, "--json-status-fd") == ["7"]
@@ -258,3 +261,42 @@ def test_a_sandbox_stopped_while_it_sets_up_never_starts_the_job(reana_env, tmp_
     time.sleep(0.3)
     assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in group)
     assert not (workspace / "started").exists()
+
+
+def _add_secrets(db, user):
+    from reana_db.crypto import encrypt
+    from reana_db.enums import SecretType
+    from reana_db.models import UserSecret
+
+    db.add(UserSecret(user_id=user.id_, name="cert.pem", type_=SecretType.file,
+                      value_encrypted=encrypt(b"-----CERT-----\n")))
+    db.commit()
+
+
+@pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
+@needs_bwrap
+def test_file_secrets_are_where_reana_jobs_look_in_the_sandbox(policy_env, db, user, jc,
+                                                               job_fields):
+    _add_secrets(db, user)
+    cmd = ('echo "at $REANA_USER_SECRET_MOUNT_PATH"; cat /etc/reana/secrets/cert.pem; '
+           'head -c 4 /etc/passwd; echo; ! cat /etc/shadow 2> /dev/null | grep -q root && '
+           '! touch /etc/reana/secrets/x 2> /dev/null && echo sealed')
+    job_id = jc.submit(cmd, **job_fields)
+    job = jc.wait(job_id, timeout=30)
+    logs = jc.logs(job_id)
+    assert job["status"] == "finished", logs
+    assert "at /etc/reana/secrets\n-----CERT-----\nroot\nsealed" in logs
+
+
+@pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("policy_env", [{"REANA_LOCAL_JOB_ISOLATION": "none"}], indirect=True)
+def test_unsandboxed_jobs_are_told_where_the_file_secrets_are(policy_env, db, user, jc,
+                                                              job_fields):
+    _add_secrets(db, user)
+    job_id = jc.submit('cat "$REANA_USER_SECRET_MOUNT_PATH/cert.pem"', **job_fields)
+    assert jc.wait(job_id, timeout=30)["status"] == "finished", jc.logs(job_id)
+    logs = jc.logs(job_id)
+    line = next(ln for ln in logs.splitlines() if "file secrets" in ln)
+    path = line.split("REANA_USER_SECRET_MOUNT_PATH=")[1].split(" ")[0]
+    assert line.startswith("[reana] this run's file secrets are in") and path.endswith("/secrets")
+    assert "-----CERT-----" in logs

@@ -1,6 +1,10 @@
-"""Authentication by access token (REANA's ``?access_token=`` or ``Authorization: Bearer``)."""
+"""Authentication by access token (REANA's ``?access_token=`` or ``Authorization: Bearer``;
+on the WES API also HTTP Basic with the token as password)."""
 
 from __future__ import annotations
+
+import base64
+import binascii
 
 from reana_db.crypto import token_digest
 from reana_db.enums import UserTokenStatus
@@ -11,14 +15,23 @@ from sqlalchemy.orm import Session
 from reana_server.errors import Forbidden, NotSignedIn
 
 
-def token_from(query_token: str | None, authorization: str | None) -> str | None:
-    """The presented token: the query parameter wins, then a Bearer header."""
+def token_from(query_token: str | None, authorization: str | None,
+               basic: bool = False) -> str | None:
+    """The presented token: the query parameter wins, then a Bearer header, then (``basic``)
+    the password of an HTTP Basic header (the stock ``wes-client`` sends only that)."""
     if query_token:
         return query_token
     if authorization:
         scheme, _, value = authorization.strip().partition(" ")
         if scheme.lower() == "bearer" and value.strip():
             return value.strip()
+        if basic and scheme.lower() == "basic" and value.strip():
+            try:
+                decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError):
+                return None
+            password = decoded.partition(":")[2]
+            return password or None
     return None
 
 

@@ -14,8 +14,9 @@ def _item(title: str, value):
     return {"title": title, "value": value}
 
 
-def cluster_info(config: Config) -> dict:
-    """``/api/info``: configured compute backends, workspaces and limits."""
+def cluster_info(config: Config, engines: dict[str, str] | None = None) -> dict:
+    """``/api/info``: configured compute backends, workspaces and limits, and the workflow
+    engines (type -> version) the workflow controller reported (None: it could not say)."""
     extra = config.extra or {}
     retention = config.workspace_retention_period
     available = [str(root) for root in available_roots(config)]
@@ -66,6 +67,11 @@ def cluster_info(config: Config) -> dict:
         "maximum_interactive_session_inactivity_period": _item(
             "Maximum inactivity period in days before automatic closure of interactive sessions",
             extra.get("interactive_session_max_inactivity_period"),
+        ),
+        "supported_workflow_engines": _item(
+            "List of supported workflow engines",
+            [f"{name} ({version})" for name, version in (engines or {}).items()]
+            if engines is not None else ["unknown: the workflow controller did not answer"],
         ),
     }
 

@@ -147,6 +147,7 @@ class Info(Schema):
     default_kubernetes_jobs_timeout = fields.Nested(_InfoString)
     maximum_kubernetes_jobs_timeout = fields.Nested(_InfoString)
     maximum_interactive_session_inactivity_period = fields.Nested(_InfoNullable)
+    supported_workflow_engines = fields.Nested(_InfoList)
 
 
 class UiConfig(Schema):

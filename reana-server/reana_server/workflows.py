@@ -14,6 +14,7 @@ from reana_db.quota import has_exceeded_quota
 from reana_db.run_numbers import WorkflowNotFound, get_workflow_by_uuid_or_name
 from sqlalchemy.orm import Session
 
+from reana_server.engines import check_engine
 from reana_server.errors import BadRequest, Forbidden, WorkflowLookupError
 from reana_server.schemas import WorkflowSpecification
 
@@ -66,7 +67,8 @@ def _first_problem(errors, where: str = "") -> str:
 
 
 def create_run(session: Session, user: User, name, spec, config: Config, quota_used_up: bool,
-               git_data=None, launcher_url: str | None = None) -> Workflow:
+               git_data=None, launcher_url: str | None = None,
+               engines: dict[str, str] | None = None) -> Workflow:
     """Check a creation and store the run with its empty workspace (flushed, not committed).
 
     The rules are reana-db's (:mod:`reana_db.creation`, the one owner of run
@@ -74,9 +76,12 @@ def create_run(session: Session, user: User, name, spec, config: Config, quota_u
     the quota and what the server's answers promise about a stored
     specification. The server stores the run itself instead of asking the
     workflow controller over HTTP: that hop cost more than the rest of the request.
+    ``engines`` (workflow type -> version, :mod:`reana_server.engines`): a run of another
+    type is refused, naming them; None: not known, not checked.
     """
     check_quota(session, user, quota_used_up)
     request = validate_run_request(name, spec, config=config)
+    check_engine(request.type_, engines)
     check_specification_shape(spec)  # after the JSON schema: its messages are more precise
     return store_run(session, user.id_, request, git_data=git_data,
                      launcher_url=launcher_url, config=config)

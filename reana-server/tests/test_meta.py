@@ -74,3 +74,30 @@ def test_request_token_when_one_is_active(client, auth):
     response = client.put("/api/token", query_string=auth)
     assert response.status_code == 200
     assert response.get_json()["reana_token"]["status"] == "active"
+
+
+def test_info_lists_the_installed_workflow_engines_with_versions(client, auth):
+    from reana_commons.engine_inventory import installed_engines
+
+    listed = client.get("/api/info", query_string=auth).get_json()["supported_workflow_engines"]
+    assert listed["title"] == "List of supported workflow engines"
+    engines = installed_engines()
+    assert "serial" in engines
+    assert listed["value"] == [f"{name} ({version})" for name, version in engines.items()]
+    assert any(v.startswith("serial (reana-workflow-engine-serial ") for v in listed["value"])
+
+
+def test_the_spec_and_a_readable_api_page_are_served_without_a_token(client):
+    spec = client.get("/api/swagger.json")
+    assert spec.status_code == 200
+    paths = spec.get_json()["paths"]
+    assert "/api/workflows" in paths and "post" in paths["/api/workflows"]
+    page = client.get("/api/docs")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert "<script" not in html and "<link" not in html and "cdn" not in html.lower()
+    for path, methods in paths.items():
+        for method, operation in methods.items():
+            assert f"{method.upper()}</span><code>{path}</code>" in html
+            assert operation["summary"] in html.replace("&#39;", "'").replace("&#34;", '"')
+    assert "/api/swagger.json" in html

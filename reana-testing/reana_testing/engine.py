@@ -55,10 +55,11 @@ class EnginePlatform:
         path.write_text(textwrap.dedent(text))
         return path
 
-    def start_process(self, *args: str) -> subprocess.Popen:
-        """Start the engine for the workflow with ``args`` after its uuid and workspace."""
+    def start_process(self, *args: str, env: dict | None = None) -> subprocess.Popen:
+        """Start the engine for the workflow with ``args`` after its uuid and workspace
+        (``env``: variables added to this process's environment)."""
         env = dict(os.environ, REANA_JOB_CONTROLLER_URL=self.job_controller.url,
-                   REANA_JOB_CONTROLLER_TOKEN=self.job_controller.token)
+                   REANA_JOB_CONTROLLER_TOKEN=self.job_controller.token, **(env or {}))
         argv = [sys.executable, "-c", self.engine_main,
                 "--workflow-uuid", str(self.workflow.id_),
                 "--workflow-workspace", self.workflow.workspace_path, *args]

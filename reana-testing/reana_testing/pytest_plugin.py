@@ -57,6 +57,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "rabbitmq: needs a real RabbitMQ server")
     config.addinivalue_line("markers", "slow: an end-to-end test of several seconds")
     config.addinivalue_line("markers", "slurm: needs the real test Slurm (make slurm-up)")
+    config.addinivalue_line("markers", "htcondor: needs the HTCondor double (make htcondor-up)")
 
 
 _released_databases: list[str] = []

@@ -79,6 +79,11 @@ def _port_open(host: str, port: int) -> bool:
 def require_ssh_login() -> SSHLogin:
     """The test login node, started with ``scripts/services/sshd.sh up`` if needed (root)."""
     require_slurm()
+    return require_sshd()
+
+
+def require_sshd() -> SSHLogin:
+    """The test login node's sshd (also the HTCondor double's submit node), started if needed."""
     key = SSH_STATE / "client_ed25519"
     if not _port_open(SSH_HOST, SSH_PORT) or not key.is_file():
         script = REPO_ROOT / "scripts" / "services" / "sshd.sh"

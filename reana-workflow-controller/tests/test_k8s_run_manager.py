@@ -52,6 +52,9 @@ def test_batch_job_manifest(db, user, reana_env, monkeypatch):
         "SLURM_PARTITION": "short", "REANA_SLURM_REMOTE_WORKDIR": "scratch/reana",
         "REANA_SERVER_URL": "http://server.example.org"})
     workflow = make_workflow(db, user, reana_env)
+    workflow.reana_specification = {**workflow.reana_specification, "workflow": {
+        **workflow.reana_specification["workflow"],
+        "resources": {"cvmfs": ["atlas.cern.ch"], "kerberos": True}}}
     manifest = get_run_manager("kubernetes").manifest(workflow)
     validate(manifest, "1.30")
     from reana_commons.config import load_config
@@ -76,6 +79,9 @@ def test_batch_job_manifest(db, user, reana_env, monkeypatch):
                                          "allowPrivilegeEscalation": False}
     env = {e["name"]: e for e in engine["env"]}
     assert env["REANA_JOB_CONTROLLER_URL"]["value"] == "http://localhost:5000"
+    # workflow.resources, as REANA's engines read them (the engine kit gives them to jobs)
+    assert env["REANA_WORKFLOW_KERBEROS"]["value"] == "True"
+    assert env["REANA_MOUNT_CVMFS"]["value"] == "['atlas.cern.ch']"
     assert env["REANA_SECRET_KEY"] == {"name": "REANA_SECRET_KEY", "valueFrom": {
         "secretKeyRef": {"name": "reana-secrets", "key": "REANA_SECRET_KEY"}}}
     assert "test-secret-key" not in str(manifest)

@@ -35,14 +35,15 @@ class Platform(EnginePlatform):
         return "".join(m.get("logs") or "" for m in messages)
 
     def start_engine(self, snakefile: str | None = "Snakefile", parameters: dict | None = None,
-                     options: dict | None = None):
+                     options: dict | None = None, env: dict | None = None):
         args = ["--workflow-file", snakefile] if snakefile else []
         return self.start_process(*args, "--workflow-parameters", b64json(parameters or {}),
-                                  "--operational-options", b64json(options or {}))
+                                  "--operational-options", b64json(options or {}), env=env)
 
-    def run_engine(self, snakefile="Snakefile", parameters=None, options=None, timeout=90):
+    def run_engine(self, snakefile="Snakefile", parameters=None, options=None, timeout=90,
+                   env=None):
         """Run the engine to its end; ``(returncode, stderr, messages)``."""
-        process = self.start_engine(snakefile, parameters, options)
+        process = self.start_engine(snakefile, parameters, options, env)
         _out, err = process.communicate(timeout=timeout)
         return process.returncode, err, self.messages()
 

@@ -148,3 +148,16 @@ def test_a_group_of_rules_runs_as_one_job(platform):
                                "g/b.txt )")
     totals = [t["total"] for t in (platform.progress_of(m, "total") for m in messages) if t]
     assert totals[-1] == 1
+
+
+def test_workflow_resources_reach_every_job(platform):
+    """workflow.resources of reana.yaml, as REANA's engines get them from the run manager
+    (REANA_MOUNT_CVMFS, REANA_WORKFLOW_KERBEROS): every job gets them."""
+    _prepare(platform)
+    code, err, messages = platform.run_engine(
+        parameters={"greeting": "hi"},
+        env={"REANA_MOUNT_CVMFS": "['atlas.cern.ch']", "REANA_WORKFLOW_KERBEROS": "True"})
+    assert code == 0, err
+    jobs = platform.jobs()
+    assert len(jobs) == 4
+    assert {job["cvmfs_mounts"] for job in jobs.values()} == {"['atlas.cern.ch']"}

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import subprocess
 
 from yadage.backends.packtivitybackend import PacktivityBackend
 from yadage.steering_api import steering_ctx
@@ -23,6 +21,7 @@ from reana_workflow_engine_yadage.backend import JobControllerBackend
 from reana_workflow_engine_yadage.options import init_data, resolve_options
 from reana_workflow_engine_yadage.specification import load_workflow, validate_workflow
 from reana_workflow_engine_yadage.tracker import ProgressTracker
+from reana_workflow_engine_yadage.visualization import adage_trackers, write_stage_graph
 
 LOGGER_NAME = "reana-workflow-engine-yadage"
 CAPTURED_LOGGERS = ("yadage", "adage", "packtivity")
@@ -104,23 +103,6 @@ def prepublish_each_node_once(controller) -> None:
     controller.sync_expected = sync_expected
 
 
-def write_visualization(metadir: str, workflow, log: logging.Logger) -> None:
-    """The stage graph as Graphviz DOT (pure Python), rendered to PNG and PDF (as REANA's
-    engine does) when Graphviz's ``dot`` is installed."""
-    try:
-        from yadage.visualize import provdotgraph
-
-        dot_path = os.path.join(metadir, "yadage_workflow_instance.dot")
-        with open(dot_path, "w") as stream:
-            stream.write(provdotgraph(workflow).to_string())
-        dot = shutil.which("dot")
-        for image_format in ("png", "pdf") if dot else ():
-            subprocess.run([dot, f"-T{image_format}", "-o", dot_path[:-3] + image_format,
-                            dot_path], check=True, capture_output=True, timeout=60)
-    except Exception as error:  # noqa: BLE001 - a picture never fails a run
-        log.warning("could not draw the workflow graph: %s", error)
-
-
 def run_yadage(run) -> bool:
     """Run the workflow of ``run`` (an ``EngineRun``); True when it finished."""
     reporter = run.reporter
@@ -145,10 +127,11 @@ def run_yadage(run) -> bool:
             dataopts={"initdir": options.initdir},
             backend=PacktivityBackend(packtivity_backend=backend, backendopts={}),
             accept_metadir=options.accept_metadir,
-            visualize=False,  # adage's default trackers shell out to graphviz and ImageMagick
+            # adage's default trackers shell out to ImageMagick: ours draw the same files.
+            visualize=False,
             updateinterval=UPDATE_INTERVAL_SECONDS,
         ) as steering:
-            steering.adage_argument(additional_trackers=[tracker])
+            steering.adage_argument(additional_trackers=[tracker, *adage_trackers(metadir)])
             prepublish_each_node_once(steering.controller)
     except RuntimeError as error:
         if "meta directory" in str(error) and steering is None:
@@ -164,7 +147,7 @@ def run_yadage(run) -> bool:
         raise
     finally:
         if steering is not None:
-            write_visualization(metadir, steering.workflow, run.log)
+            write_stage_graph(metadir, steering.workflow, run.log)
     never = unscheduled_stages(steering.workflow)
     if never:
         # yadage ends "successfully" when a stage's dependencies can never be met (e.g. a

@@ -73,6 +73,20 @@ def test_state_and_dag_files_go_to_the_workspace(finished):
     if shutil.which("dot"):  # Graphviz (scripts/services/packages.txt)
         assert (metadir / "yadage_workflow_instance.png").read_bytes()[:4] == b"\x89PNG"
         assert (metadir / "yadage_workflow_instance.pdf").read_bytes()[:4] == b"%PDF"
+        # adage's animated DAG, as REANA's engine leaves it (visualize=True)
+        from PIL import Image
+
+        with Image.open(metadir / "adage/workflow.gif") as gif:
+            assert gif.format == "GIF" and gif.n_frames > 1
+            durations = []
+            for index in range(gif.n_frames):  # Pillow merges repeated frames
+                gif.seek(index)
+                durations.append(gif.info["duration"])
+        assert sum(durations) == 41 * 500  # adage's 41 frames, convert -delay 50
+        assert not list((metadir / "adage").glob(".frames-*"))
+    snapshots = (metadir / "adage/adagesnap.txt").read_text()
+    assert snapshots.startswith("========== ADAGE LOG BEGIN at ")
+    assert "========== ADAGE LOG END at " in snapshots and "name: merge " in snapshots
 
 
 def test_a_failing_step_fails_the_run_with_its_stderr(multistage, parameters):
@@ -175,3 +189,15 @@ def test_each_node_is_prepublished_once(multistage, parameters, monkeypatch):
     assert (multistage.workspace / "merge/merged.txt").read_text().startswith("Hello jane!")
     # init, greet_0..2, shout, merge: once each (yadage itself redoes all of them every tick)
     assert len(calls) == len(set(calls)) == 6, calls
+
+
+def test_workflow_resources_reach_every_job(multistage, parameters, monkeypatch):
+    """workflow.resources of reana.yaml (REANA's engine environment): every packtivity's job
+    gets the CVMFS repositories and Kerberos, as with REANA's engines."""
+    monkeypatch.setenv("REANA_WORKFLOW_KERBEROS", "True")
+    monkeypatch.setenv("REANA_MOUNT_CVMFS", "['atlas.cern.ch', 'sft.cern.ch']")
+    assert multistage.run(WORKFLOW, parameters) == 0, multistage.logs
+    jobs = list(multistage.jobs.jobs.values())
+    assert len(jobs) == 5
+    assert {job["cvmfs_mounts"] for job in jobs} == {"['atlas.cern.ch', 'sft.cern.ch']"}
+    assert all(job["kerberos"] is True for job in jobs)

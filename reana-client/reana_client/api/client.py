@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+import time
 from functools import lru_cache
 
 SPEC_ENV = "REANA_CLIENT_SPEC_FILE"
@@ -196,12 +198,18 @@ class SpecClient:
         headers = {"Accept": "application/json", "User-Agent": "reana-client"}
         if body is not None:
             headers["Content-Type"] = "application/json"
+        began = time.monotonic()
+        _debug("-> %s %s%s%s", method, self.server_url, target,
+               f" ({len(body)} bytes of JSON)" if body else "")
         try:
             status, response_headers, raw = self._exchange(
                 method, self._prefix + target, body, headers
             )
         except (OSError, ValueError) as error:
+            _debug("<- no answer: %s", error)
             raise ServerUnreachable(str(error) or type(error).__name__) from error
+        _debug("<- %s %s: %s (%d bytes, %.0f ms)", method, path, status, len(raw),
+               (time.monotonic() - began) * 1000)
         text = raw.decode("utf-8", "replace")
         payload = None
         if response_headers.get("content-type", "").startswith("application/json"):
@@ -216,6 +224,16 @@ class SpecClient:
 
     def close(self) -> None:
         """Nothing is kept open between calls."""
+
+
+def _debug(text: str, *args) -> None:
+    """Log an HTTP exchange at DEBUG (``-l DEBUG``); the CLI's log filter hides the token.
+
+    ``logging`` is imported by the CLI only when a log level is asked for: no cost otherwise.
+    """
+    logging = sys.modules.get("logging")
+    if logging is not None and logging.getLogger("reana_client").isEnabledFor(logging.DEBUG):
+        logging.getLogger("reana_client").debug(text, *args)
 
 
 def parse_response(raw: bytes) -> tuple[int, dict, bytes]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 
 import click
@@ -69,6 +70,15 @@ class LazyGroup(click.Group):
         module = importlib.import_module(f"reana_client.cli.{entry[0]}")
         return getattr(module, entry[1])
 
+    def resolve_command(self, ctx, args):
+        """As click's, but a mistyped command gets the closest ones suggested."""
+        name = click.utils.make_str(args[0]) if args else ""
+        if name and not name.startswith("-") and name not in COMMANDS:
+            close = difflib.get_close_matches(name, sorted(COMMANDS), n=1, cutoff=0.6)
+            if close:
+                ctx.fail(f"No such command '{name}'. Did you mean '{close[0]}'?")
+        return super().resolve_command(ctx, args)
+
     def format_commands(self, ctx, formatter):
         for section in SECTIONS:
             rows = []
@@ -76,7 +86,8 @@ class LazyGroup(click.Group):
                 if COMMANDS[name][2] != section:
                     continue
                 command = self.get_command(ctx, name)
-                rows.append((name, command.get_short_help_str(limit=formatter.width - 30)))
+                # The whole first sentence: click's default cuts it at the terminal width.
+                rows.append((name, command.get_short_help_str(limit=500)))
             if rows:
                 with formatter.section(section):
                     formatter.write_dl(rows)
@@ -117,3 +128,17 @@ def cli(ctx, loglevel):
         import logging
 
         logging.basicConfig(format="[%(levelname)s] %(message)s", level=loglevel)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_hide_tokens)
+
+
+def _hide_tokens(record) -> bool:
+    """A log filter: access tokens (query strings, bearer headers) become ``***``."""
+    import re
+
+    text = record.getMessage()
+    hidden = re.sub(r"(access_token=)[^&\s\"']+", r"\1***", text)
+    hidden = re.sub(r"(Bearer\s+)[^\s\"']+", r"\1***", hidden)
+    if hidden != text:
+        record.msg, record.args = hidden, ()
+    return True

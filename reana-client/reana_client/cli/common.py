@@ -100,8 +100,11 @@ def check_connection(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        if not server_url():
+        url = server_url()
+        if not url:
             fail("REANA client is not connected to any REANA cluster.")
+        if not url.lower().startswith(("http://", "https://")):
+            fail(f"REANA_SERVER_URL must start with http:// or https:// (it is {url!r}).")
         return func(*args, **kwargs)
 
     return wrapper

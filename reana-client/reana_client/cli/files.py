@@ -146,7 +146,7 @@ def list_files(
 def du(workflow, access_token, summarize, filters, human_readable_or_raw):
     """Get workspace disk usage.
 
-    The ``du`` command allows to chech the disk usage of given workspace.
+    The ``du`` command allows to check the disk usage of a given workspace.
 
     Examples:
 

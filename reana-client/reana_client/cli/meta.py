@@ -62,13 +62,19 @@ def ping(ctx, access_token):
 def version():
     """Show version.
 
-    The ``version`` command shows REANA client version.
+    The ``version`` command shows REANA client version: the REANA 0.9 version this client
+    speaks, and that it is this platform's own client (PyPI's reana-client prints the
+    version alone).
 
     Examples:
 
       $ reana-client version
     """
-    message(__version__)
+    from pathlib import Path
+
+    where = Path(__file__).resolve().parents[1]
+    message(f"{__version__} (this platform's reana-client, compatible with REANA "
+            f"{__version__}; not PyPI's reana-client) {where}")
 
 
 @click.command("info")

@@ -30,6 +30,7 @@ from pathlib import Path
 import click
 
 from reana_commons.engine.job_controller_client import JobControllerClient
+from reana_commons.engine.jobs import WorkflowResources
 from reana_commons.engine.reporter import FINISHED, RunReporter
 
 DEFAULT_JOB_CONTROLLER_URL = "http://127.0.0.1:5000"
@@ -106,6 +107,8 @@ class EngineRun:
     jobs: JobControllerClient
     reporter: RunReporter
     job_controller_wait: float = READY_TIMEOUT_SECONDS
+    resources: WorkflowResources = field(default_factory=WorkflowResources.from_environment)
+    """The run's ``workflow.resources`` (from REANA's engine environment)."""
     _tracked: set[str] = field(default_factory=set, repr=False)
     _tracked_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

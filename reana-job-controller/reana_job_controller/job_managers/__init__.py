@@ -23,6 +23,8 @@ JOB_MANAGERS: dict[str, str] = {
     "kubernetes": "reana_job_controller.job_managers.kubernetes:KubernetesJobManager",
     "slurm": "reana_job_controller.job_managers.slurm:SlurmJobManager",
     "slurmcern": "reana_job_controller.job_managers.slurm:SlurmJobManager",
+    "htcondor": "reana_job_controller.job_managers.htcondor:HTCondorJobManager",
+    "htcondorcern": "reana_job_controller.job_managers.htcondor:HTCondorJobManager",
 }
 """Backend name → ``"module:Class"`` (imported on first use only)."""
 

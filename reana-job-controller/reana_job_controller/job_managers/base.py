@@ -121,6 +121,9 @@ class JobManager(ABC):
     def stop(self, backend_job_id: str) -> None:
         """Stop the job and everything it started; returns without waiting for the end."""
 
+    def check_request(self, request: dict) -> None:  # noqa: B027 - optional hook
+        """Refuse (``ValueError``) a job request this backend cannot run, before any row exists."""
+
     def follow(self, job: JobRecord) -> None:  # noqa: B027 - optional hook
         """Start watching a freshly recorded job (event-driven backends)."""
 

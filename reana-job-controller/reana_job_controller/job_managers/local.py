@@ -30,7 +30,7 @@ from reana_commons.config import get_config
 from reana_db.enums import JobStatus
 
 from reana_job_controller.job_managers.base import BackendState, JobManager, JobRecord
-from reana_job_controller.job_managers.sandbox import Sandbox
+from reana_job_controller.job_managers.sandbox import SECRETS_VARIABLE, Sandbox
 from reana_job_controller.quantities import memory_bytes
 
 STOP_GRACE_SECONDS = 2.0
@@ -229,6 +229,10 @@ class LocalJobManager(JobManager):
         else:
             argv = ["bash", "-c", _HOST_WRAPPER, "reana-job", exit_file, limit_kib, job.cmd]
             banner = sandbox.banner(job.docker_img)
+            if env.get(SECRETS_VARIABLE):
+                # Nothing can be mounted at REANA's /etc/reana/secrets on an unsandboxed host.
+                banner += (f"[reana] this run's file secrets are in {SECRETS_VARIABLE}="
+                           f"{env[SECRETS_VARIABLE]} (not /etc/reana/secrets: no sandbox)\n")
         try:
             with open(self.log_path(job.id), "wb") as log:
                 if banner:

@@ -52,6 +52,7 @@ HOST_SECRETS = ("/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", 
                 "/etc/sudoers.d", "/etc/mysql/debian.cnf")
 """Masked inside ``/etc`` (most are unreadable to the job's uid anyway: defence in depth)."""
 JOB_TMP = "/tmp"
+SECRETS_VARIABLE = "REANA_USER_SECRET_MOUNT_PATH"
 INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap), or set "
                 "REANA_LOCAL_JOB_ISOLATION=none to run jobs unsandboxed as the platform's own "
                 "user (single-user machines only)")
@@ -75,6 +76,9 @@ class Sandbox:
     gid: int | None = None
     bwrap: str = "bwrap"
     setpriv: str = "setpriv"
+    secrets_path: str = "/etc/reana/secrets"
+    """Where jobs find the run owner's file secrets (``REANA_USER_SECRET_MOUNT_PATH``), as in
+    REANA's pods."""
     owner: TreeOwner | None = field(default=None, compare=False, repr=False)
     """Hands workspaces to ``uid`` (None when jobs keep the platform's uid)."""
 
@@ -110,6 +114,7 @@ class Sandbox:
         return cls(isolation=config.local_job_isolation, network=config.local_job_network,
                    readonly_paths=tuple(readonly), hidden=hidden, uid=uid, gid=gid,
                    bwrap=shutil.which("bwrap") or "", setpriv=shutil.which("setpriv") or "",
+                   secrets_path=os.path.normpath(config.user_secret_mount_path),
                    owner=TreeOwner(uid, gid) if uid is not None else None)
 
     @property
@@ -154,8 +159,7 @@ class Sandbox:
         tmpfs = [JOB_TMP, *masks]
         argv += _parent_dirs(workspace, bound, tmpfs) + ["--bind", workspace, workspace]
         if secrets_dir is not None:
-            secrets = str(secrets_dir)
-            argv += _parent_dirs(secrets, bound, tmpfs) + ["--ro-bind", secrets, secrets]
+            argv += _secret_mounts(str(secrets_dir), self.secrets_path, bound, tmpfs)
         # pid: no other process is visible or signalable; ipc: no SysV shared memory of other
         # jobs (all run as the same uid). uts and cgroup namespaces were left out: they hide
         # nothing a job could misuse and cost a few ms per job each (README, "Job isolation").
@@ -177,6 +181,8 @@ class Sandbox:
             return env
         env = {k: v for k, v in env.items() if k not in ("XDG_RUNTIME_DIR",)}
         env["HOME"] = env["TMPDIR"] = JOB_TMP
+        if SECRETS_VARIABLE in env:
+            env[SECRETS_VARIABLE] = self.secrets_path
         return env
 
     def banner(self, image: str) -> str:
@@ -225,6 +231,35 @@ def _system_mounts() -> tuple[str, ...]:
             continue
         args += ["--tmpfs", path] if os.path.isdir(path) else ["--ro-bind", "/dev/null", path]
     return tuple(args)
+
+
+def _secret_mounts(secrets: str, target: str, bound: list[str], tmpfs: list[str]) -> list[str]:
+    """Options putting the secrets folder read-only at ``target`` (``/etc/reana/secrets``).
+
+    ``target``'s missing part cannot be created inside a read-only bind (``/etc``): its deepest
+    existing folder is then rebuilt as a tmpfs holding read-only binds of what the host has there
+    (the host's secrets masked again), and the rest is created in it.
+    """
+    existing = target
+    while not os.path.isdir(existing) and existing != "/":
+        existing = os.path.dirname(existing)
+    args: list[str] = []
+    covered = [m for m in (*bound, *tmpfs) if _within(existing, m)]
+    if existing != target and max(covered, key=len, default=None) in bound:
+        args += ["--perms", "0755", "--tmpfs", existing]
+        for entry in sorted(os.listdir(existing)):
+            path = os.path.join(existing, entry)
+            if os.path.islink(path):
+                args += ["--symlink", os.readlink(path), path]
+            else:
+                args += ["--ro-bind-try", path, path]
+        for path in HOST_SECRETS:
+            if _within(path, existing) and os.path.lexists(path) and not os.path.islink(path):
+                args += ["--tmpfs", path] if os.path.isdir(path) else ["--ro-bind", "/dev/null",
+                                                                       path]
+        tmpfs = [*tmpfs, existing]
+    return [*args, *_parent_dirs(target, bound, tmpfs), "--perms", "0755", "--dir", target,
+            "--ro-bind", secrets, target]
 
 
 def _parent_dirs(target: str, bound: list[str], tmpfs: list[str]) -> list[str]:

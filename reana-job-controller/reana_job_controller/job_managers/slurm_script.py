@@ -1,20 +1,19 @@
-"""The batch script of one Slurm job, and what Slurm's job states mean for REANA.
+"""Slurm's words: ``sbatch`` options, and what Slurm's job states mean for REANA.
 
-The script's first line of output says how the step runs: under Apptainer or
-Singularity when the node has one (``unpacked_img`` uses CERN's unpacked image
-tree on CVMFS, as REANA does; otherwise ``docker://<image>``), else directly on
-the node with the image ignored. stdout and stderr go to one log file.
+The batch script itself is the shared job wrapper (:mod:`.batch_wrapper`).
 """
 
 from __future__ import annotations
 
-import shlex
-
 from reana_db.enums import JobStatus
 
 from reana_job_controller.job_managers.base import BackendState
+from reana_job_controller.job_managers.batch_wrapper import (  # noqa: F401 - Slurm's names
+    UNPACKED_IMAGES_ROOT,
+    batch_script,
+    image_reference,
+)
 
-UNPACKED_IMAGES_ROOT = "/cvmfs/unpacked.cern.ch/registry.hub.docker.com"
 EXPORTED_HOST_VARIABLES = "PATH,HOME,USER,LANG"
 """Only these reach a job from the submitting environment (never the controller's secrets)."""
 
@@ -31,44 +30,6 @@ FAILED_STATES = {
     "PREEMPTED": "was preempted (PREEMPTED)",
     "REVOKED": "was revoked (REVOKED)",
 }
-
-
-def image_reference(image: str, unpacked: bool) -> str:
-    """What Apptainer runs for ``image``: CVMFS's unpacked tree or a docker:// reference."""
-    if unpacked:
-        image = image.removeprefix("docker.io/")
-        name = image if ":" in image.rsplit("/", 1)[-1] else f"{image}:latest"
-        return f"{UNPACKED_IMAGES_ROOT}/{name}"
-    return f"docker://{image}"
-
-
-def batch_script(*, cmd: str, image: str, unpacked: bool, workdir: str, bind: str,
-                 env: dict[str, str]) -> str:
-    """The text of an ``sbatch`` script that runs ``cmd`` in ``workdir``."""
-    exports = "".join(f"export {name}={shlex.quote(str(value))}\n"
-                      for name, value in sorted(env.items()) if name.isidentifier())
-    reference = image_reference(image, unpacked) if image else ""
-    return f"""#!/bin/bash
-{exports}__reana_cmd={shlex.quote(cmd)}
-__reana_image={shlex.quote(reference)}
-__reana_runtime=
-if [ -n "$__reana_image" ]; then
-  for __reana_candidate in apptainer singularity; do
-    if command -v "$__reana_candidate" >/dev/null 2>&1; then
-      __reana_runtime=$__reana_candidate; break
-    fi
-  done
-fi
-cd {shlex.quote(workdir)} || exit 1
-if [ -n "$__reana_runtime" ]; then
-  echo "[reana] running under $__reana_runtime on $(hostname) in image $__reana_image"
-  exec "$__reana_runtime" exec --bind {shlex.quote(bind)} --pwd {shlex.quote(workdir)} \\
-    "$__reana_image" bash -c "$__reana_cmd"
-fi
-echo "[reana] running directly on node $(hostname): no apptainer/singularity;" \\
-  "image {shlex.quote(image or '-')} not used"
-exec bash -c "$__reana_cmd"
-"""
 
 
 def sbatch_options(*, job_name: str, log_path: str, workdir: str, partition: str,

@@ -10,6 +10,9 @@ from reana_db.models import User
 from reana_server.auth import authenticate, token_from
 from reana_server.operations import get_operation
 
+PUBLIC_ENDPOINTS = ("meta.swagger_json", "meta.api_page")
+"""Endpoints outside the spec that need no token: the specification and its page."""
+
 
 def current_user() -> User:
     """The authenticated user of this request."""
@@ -93,12 +96,16 @@ def _is_json(upstream) -> bool:
     return upstream.headers.get("Content-Type", "").startswith("application/json")
 
 
+SELF_AUTHENTICATED = ("wes",)
+"""Blueprint groups that authenticate their own requests (WES: also HTTP Basic)."""
+
+
 def _authenticate_request():
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    if view is None:
+    if view is None or request.blueprints[-1:] and request.blueprints[-1] in SELF_AUTHENTICATED:
         return None
     op = get_operation(view)
-    if op is not None and op.anonymous:
+    if op is not None and op.anonymous or request.endpoint in PUBLIC_ENDPOINTS:
         return None
     token = token_from(request.args.get("access_token"), request.headers.get("Authorization"))
     g.reana_user, g.reana_quota_used_up = authenticate(db_session(), token)
@@ -111,10 +118,10 @@ def _remove_session(_exc=None):
 
 def register_api(app: Flask) -> None:
     """Register every blueprint, authentication and session teardown."""
-    from reana_server.api import gitlab, launch, meta, secrets, workflows, workspace
+    from reana_server.api import gitlab, launch, meta, secrets, wes, workflows, workspace
 
     get_engine()
     app.before_request(_authenticate_request)
     app.teardown_appcontext(_remove_session)
-    for module in (meta, workflows, workspace, secrets, launch, gitlab):
+    for module in (meta, workflows, workspace, secrets, launch, gitlab, wes):
         app.register_blueprint(module.blueprint)

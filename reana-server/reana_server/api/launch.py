@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify
 from reana_commons.config import get_config
 from reana_db.database import db_session
 
-from reana_server import launch, schemas, submission
+from reana_server import engines, launch, schemas, submission
 from reana_server.api import controller, current_user, quota_used_up
 from reana_server.errors import BadRequest
 from reana_server.operations import operation
@@ -47,7 +47,7 @@ def launch_workflow(body):
         _, spec = launch.load_spec(directory, body.get("specification"))
         name = launch.workflow_name_from(body["url"], body.get("name"))
         created = create_run(session, user, name, spec, config, quota_used_up(),
-                             launcher_url=body["url"])
+                             launcher_url=body["url"], engines=engines.installed(client))
         workflow_id = str(created.id_)
         session.commit()  # the workflow controller stores the uploads: it must see the run
         _upload_all(client, user, workflow_id, directory)

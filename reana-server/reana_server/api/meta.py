@@ -6,8 +6,9 @@ from flask import Blueprint, current_app, jsonify
 from reana_commons.config import get_config
 from reana_db.database import db_session
 
-from reana_server import cluster, schemas, users
-from reana_server.api import current_user
+from reana_server import cluster, engines, schemas, users
+from reana_server.api import controller, current_user
+from reana_server.api_page import render as api_page_html
 from reana_server.operations import operation
 from reana_server.schemas import Message
 from reana_server.spec import build_spec
@@ -19,6 +20,19 @@ blueprint = Blueprint("meta", __name__)
 def apispec():
     """Our OpenAPI (Swagger 2.0) specification, generated from the schemas."""
     return jsonify(build_spec(current_app))
+
+
+@blueprint.get("/api/swagger.json")
+def swagger_json():
+    """The same specification, at REANA's address, without authentication."""
+    return jsonify(build_spec(current_app))
+
+
+@blueprint.get("/api/docs")
+def api_page():
+    """The specification as a readable page (rendered here: no JavaScript, no CDN)."""
+    return current_app.response_class(api_page_html(build_spec(current_app)),
+                                      mimetype="text/html")
 
 
 @blueprint.get("/api/ping")
@@ -57,7 +71,7 @@ def request_token():
     {200: schemas.Info, 500: Message},
 )
 def info():
-    return jsonify(cluster.cluster_info(get_config()))
+    return jsonify(cluster.cluster_info(get_config(), engines.installed(controller())))
 
 
 @blueprint.get("/api/config")

@@ -8,7 +8,7 @@ from reana_commons.config import get_config
 from reana_db.database import db_session
 from reana_db.enums import RunStatus
 
-from reana_server import schemas, submission
+from reana_server import engines, schemas, submission
 from reana_server.api import controller, current_user, forward, quota_used_up, stream
 from reana_server.errors import BadRequest, NotFound, NotImplementedYet, ServerError
 from reana_server.operations import operation
@@ -54,7 +54,7 @@ def create_workflow(args, body):
         raise NotImplementedYet("Not implemented")
     session = db_session()
     created = create_run(session, current_user(), args.get("workflow_name"), body, get_config(),
-                         quota_used_up())
+                         quota_used_up(), engines=engines.installed(controller()))
     session.commit()
     response = jsonify(
         message="Workflow workspace created",

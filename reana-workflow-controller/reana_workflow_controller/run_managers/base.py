@@ -14,6 +14,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
+from reana_commons.engine.jobs import WorkflowResources
 from reana_commons.workflow_types import UnknownWorkflowType, workflow_type
 from reana_db.models import Workflow
 
@@ -97,3 +98,10 @@ def engine_command(workflow: Workflow) -> list[str]:
     return type_.engine_argv(workflow.id_, workflow.workspace_path,
                              workflow_spec.get("specification") or {}, workflow_spec.get("file"),
                              parameters, workflow.operational_options or {})
+
+
+def engine_environment(workflow: Workflow) -> dict[str, str]:
+    """What the engine learns from the environment, as REANA's engines do: the workflow's
+    ``resources`` (``REANA_WORKFLOW_KERBEROS``, ``REANA_MOUNT_CVMFS``), which the engine
+    kit gives every job of the run."""
+    return WorkflowResources.of_specification(workflow.reana_specification).environment()

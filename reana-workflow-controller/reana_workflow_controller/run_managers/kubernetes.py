@@ -26,9 +26,11 @@ from reana_commons.workflow_types import UnknownWorkflowType, workflow_type
 from reana_db.models import Workflow
 
 from reana_workflow_controller.run_managers.base import (
+    ENGINE_ENDED_CLEANLY,
     RunManager,
     RunManagerError,
     engine_command,
+    engine_environment,
 )
 
 log = logging.getLogger(__name__)
@@ -103,6 +105,7 @@ class KubernetesRunManager(RunManager):
                 "REANA_JOB_CONTROLLER_SERVICE_HOST": "localhost",
                 "REANA_JOB_CONTROLLER_SERVICE_PORT_HTTP": port,
                 "POLLING_INTERVAL": config.polling_interval,
+                **engine_environment(workflow),
             }),
             "volumeMounts": mounts,
             "securityContext": security,
@@ -188,7 +191,11 @@ class KubernetesRunManager(RunManager):
         for container in status.get("containerStatuses") or []:
             state = container.get("state") or {}
             if "terminated" in state:
+                # The kubelet reports each container's end at once, while the pod runs on:
+                # an engine that died leaves its job controller serving an orphaned run.
                 ended = state["terminated"]
+                if container["name"] == ENGINE and ended.get("exitCode") == 0:
+                    return ENGINE_ENDED_CLEANLY  # its final status is on the way
                 return (f"its {container['name']} container ended ({ended.get('reason')}, "
                         f"exit code {ended.get('exitCode')})")
             waiting = state.get("waiting") or {}

@@ -29,9 +29,11 @@ from reana_db.models import Workflow
 
 from reana_workflow_controller.run_managers import spawner
 from reana_workflow_controller.run_managers.base import (
+    ENGINE_ENDED_CLEANLY,
     RunManager,
     RunManagerError,
     engine_command,
+    engine_environment,
 )
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,8 @@ log = logging.getLogger(__name__)
 JOB_CONTROLLER_START_TIMEOUT = 30.0
 STOP_GRACE = 3.0
 START_ATTEMPTS = 2
+PLATFORM_STOPPED = "platform-stopped"
+"""Note ``make down`` (scripts/stop_platform.py) leaves in the folder of a run it ended."""
 
 _nothing_left: set[str] = set()
 """Runs whose job controller answered the shutdown with no job running (so none can outlive
@@ -108,7 +112,7 @@ class LocalRunManager(RunManager):
         """Start one attempt's job controller and engine; the handle without the URL yet."""
         url_file = folder / f"job-controller.{attempt}.url"
         url_file.unlink(missing_ok=True)
-        for name in ("engine.exit", "job-controller.exit"):
+        for name in ("engine.exit", "job-controller.exit", PLATFORM_STOPPED):
             (folder / name).unlink(missing_ok=True)
         env = {
             "REANA_WORKFLOW_UUID": str(workflow.id_),
@@ -118,6 +122,7 @@ class LocalRunManager(RunManager):
             # The run token: only this run's engine (and this manager) may call its job
             # controller; the job controller keeps it out of its jobs' environment.
             TOKEN_VARIABLE: run_token(workflow.id_),
+            **engine_environment(workflow),
         }
         jc_argv = [
             "reana-job-controller",
@@ -201,12 +206,22 @@ class LocalRunManager(RunManager):
         """
         if not handle or not handle.get("job_controller"):
             return None
+        stopped = _platform_stopped(handle)
+        if stopped:
+            return stopped
         process = handle["job_controller"]
         if _process_alive(process):
             return None
         code = _exit_code(handle, "job-controller")  # none when killed
         ended = f"exited with code {code}" if code else "is gone"
         return f"its job controller process (pid {process.get('pid')}) {ended}"
+
+    def problem(self, handle: dict | None) -> str | None:
+        """As the base class says, but a run ended by ``make down`` gets that reason."""
+        found = super().problem(handle)
+        if found is None or found == ENGINE_ENDED_CLEANLY:  # its final status is on the way
+            return found
+        return _platform_stopped(handle) or found
 
     def engine_exited_cleanly(self, handle: dict | None) -> bool:
         """The engine wrote exit code 0 (a kill -9 leaves no exit file)."""
@@ -243,6 +258,18 @@ def _leftovers(workflow_uuid: str) -> list[dict]:
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
             continue
     return found
+
+
+def _platform_stopped(handle: dict | None) -> str | None:
+    """The reason for a run whose processes ``make down`` ended, or None."""
+    if not handle or not handle.get("run_dir"):
+        return None
+    try:
+        when = (Path(handle["run_dir"]) / PLATFORM_STOPPED).read_text().strip()
+    except OSError:
+        return None
+    return (f"the platform was stopped (make down, {when}) while the run was running, "
+            "which ends its engine, job controller and jobs; run it again")
 
 
 def _exit_code(handle: dict | None, process: str) -> str:

@@ -1,9 +1,9 @@
-"""How the Slurm backend reaches the cluster: commands and files, here or over SSH.
+"""How a batch backend reaches its cluster: commands and files, here or over SSH.
 
-:class:`LocalTransport` runs ``sbatch``/``squeue``/``sacct``/``scancel`` as
-subprocesses of this host (a login node or a single-node Slurm) and uses the
-local file system. :class:`SSHTransport` does the same on a login node over
-one paramiko connection (as REANA's ``slurmcern`` does), with SFTP for files;
+:class:`LocalTransport` runs the batch system's commands (``sbatch``,
+``condor_submit``, ...) as subprocesses of this host (a login/submit node) and
+uses the local file system. :class:`SSHTransport` does the same on a login node
+over one paramiko connection (as REANA's ``slurmcern`` does), with SFTP for files;
 it reconnects when the connection dropped. Both are safe to use from several
 threads (one lock serializes the SSH channel and SFTP session).
 """
@@ -24,8 +24,8 @@ from pathlib import Path
 COMMAND_TIMEOUT = 60.0
 
 
-class SlurmCommandError(RuntimeError):
-    """A Slurm command failed (its stderr is in the message)."""
+class BatchCommandError(RuntimeError):
+    """A batch-system command failed (its stderr is in the message)."""
 
 
 @dataclass(frozen=True)
@@ -38,20 +38,20 @@ class RemoteFile:
 
 
 class LocalTransport:
-    """Slurm commands and files on this host."""
+    """Batch-system commands and files on this host."""
 
     def __init__(self, env: dict | None = None):
         self.env = env
 
     def run(self, argv: list[str], check: bool = True) -> str:
-        """Run a command; returns stdout (raises :class:`SlurmCommandError` when ``check``)."""
+        """Run a command; returns stdout (raises :class:`BatchCommandError` when ``check``)."""
         try:
             proc = subprocess.run(argv, capture_output=True, text=True, timeout=COMMAND_TIMEOUT,
                                   stdin=subprocess.DEVNULL, env=self.env, check=False)
         except (OSError, subprocess.TimeoutExpired) as error:
-            raise SlurmCommandError(f"{argv[0]}: {error}") from error
+            raise BatchCommandError(f"{argv[0]}: {error}") from error
         if check and proc.returncode != 0:
-            raise SlurmCommandError(f"{shlex.join(argv)}: {proc.stderr.strip() or proc.returncode}")
+            raise BatchCommandError(f"{shlex.join(argv)}: {proc.stderr.strip() or proc.returncode}")
         return proc.stdout
 
     def home(self) -> str:
@@ -80,7 +80,7 @@ class LocalTransport:
 
 
 class SSHTransport:
-    """Slurm commands and files on a login node, over SSH and SFTP (paramiko)."""
+    """Batch-system commands and files on a login node, over SSH and SFTP (paramiko)."""
 
     def __init__(self, hostname: str, port: int, username: str, pkey=None, password=None,
                  timeout: float = 60, banner_timeout: float = 60, auth_timeout: float = 60):
@@ -111,7 +111,7 @@ class SSHTransport:
                            password=self.password, allow_agent=False, look_for_keys=False,
                            **self.timeouts)
         except (paramiko.SSHException, OSError) as error:
-            raise SlurmCommandError(
+            raise BatchCommandError(
                 f"cannot connect to {self.username}@{self.hostname}:{self.port}: {error}"
             ) from error
         self._client = client
@@ -152,9 +152,9 @@ class SSHTransport:
                 except (paramiko.SSHException, OSError, EOFError) as error:
                     self.close()
                     if attempt == 2:
-                        raise SlurmCommandError(f"{command} over SSH: {error}") from error
+                        raise BatchCommandError(f"{command} over SSH: {error}") from error
         if check and code != 0:
-            raise SlurmCommandError(f"{command}: {err.strip() or code}")
+            raise BatchCommandError(f"{command}: {err.strip() or code}")
         return out
 
     def home(self) -> str:
@@ -256,4 +256,4 @@ def load_private_key(text: str, passphrase: str | None = None):
             return key_class.from_private_key(io.StringIO(text), password=passphrase)
         except (paramiko.SSHException, ValueError) as error:
             errors.append(f"{key_class.__name__}: {error}")
-    raise SlurmCommandError("the SSH private key could not be read (" + "; ".join(errors) + ")")
+    raise BatchCommandError("the SSH private key could not be read (" + "; ".join(errors) + ")")

@@ -3,7 +3,7 @@
 Before a job, the files of the local workspace that changed since the last
 sync are uploaded to a per-run remote workspace; after it, the remote files
 that are new or changed are downloaded back, so the next step (local or on
-Slurm) sees them. A manifest remembers ``(size, mtime)`` of each synced file
+the cluster) sees them. A manifest remembers ``(size, mtime)`` of each synced file
 on both sides (mtimes are copied along), so unchanged files never travel
 twice. Deletions are not propagated. A download never writes outside the
 workspace, whatever the remote side names or links.
@@ -16,7 +16,7 @@ import posixpath
 import threading
 from pathlib import Path
 
-from reana_job_controller.job_managers.slurm_transport import SSHTransport
+from reana_job_controller.job_managers.batch_transport import SSHTransport
 
 
 class WorkspaceStager:

@@ -1,0 +1,277 @@
+"""The HTCondor job manager in-process, on the HTCondor double (``make htcondor-up``).
+
+What it sends is checked with the double's submit-description parser (the language
+condor_submit reads); what it makes of job ads is checked on the state table and on
+real jobs that are held, evicted, over their memory, or many at once.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+import uuid
+
+import pytest
+from htcondor_double.submit_description import job_ads, parse
+from reana_db.enums import JobStatus
+from reana_job_controller.job_managers import BackendContext, JobRecord, load_job_manager
+from reana_job_controller.job_managers.htcondor_submit import (
+    WRAPPER,
+    runtime_commands,
+    state_for,
+    submit_description,
+)
+from reana_testing.htcondor import condor_job, require_htcondor
+
+
+def _description(tmp_path, **overrides) -> dict:
+    wrapper = tmp_path / "wrapper.sh"
+    wrapper.write_text(WRAPPER)
+    workspace = tmp_path / "workspace"
+    workspace.mkdir(exist_ok=True)
+    fields = dict(wrapper=str(wrapper), cmd=f"cd {workspace} && echo 'it''s' \"q\"",
+                  workdir=str(workspace), transfer=True, env={"A": "x y", "B": "it's \"q\""},
+                  image="docker.io/library/ubuntu:20.04", unpacked=False,
+                  out=str(tmp_path / "j.out"), err=str(tmp_path / "j.err"),
+                  outputs=str(tmp_path / "j.tar"), job_name="step one", cpus=None,
+                  memory_mb=512, max_runtime="longlunch", accounting_group="group_u_X.u")
+    fields.update(overrides)
+    text = submit_description(**fields)
+    (ad,) = job_ads(parse(text), cluster=7, owner="u", cwd=str(tmp_path), environ={}, now=0)
+    return ad
+
+
+def test_submit_description_is_valid_htcondor(tmp_path):
+    ad = _description(tmp_path)
+    assert ad["JobUniverse"] == 5 and ad["WantContainer"] is True
+    assert ad["ContainerImage"] == "docker://docker.io/library/ubuntu:20.04"
+    assert ad["_environment"]["A"] == "x y" and ad["_environment"]["B"] == "it's \"q\""
+    assert ad["_argv"][0] == "transfer"
+    assert ad["RequestMemory"] == 512 and ad["RequestCpus"] == 1
+    assert ad["JobFlavour"] == "longlunch" and ad["MaxRuntime"] == 7200
+    assert ad["AcctGroup"] == "group_u_X.u" and ad["ShouldTransferFiles"] == "YES"
+    assert ad["TransferInput"] == f"{tmp_path / 'workspace'}/"
+    assert ad["StreamOut"] is True and ad["JobBatchName"] == "reana-step_one"
+
+
+def test_submit_description_shared_file_system_no_image_seconds(tmp_path):
+    ad = _description(tmp_path, transfer=False, image="", max_runtime="90",
+                      accounting_group=None, memory_mb=None)
+    assert ad["JobUniverse"] == 5 and "WantContainer" not in ad
+    assert ad["ShouldTransferFiles"] == "NO" and ad["Iwd"] == str(tmp_path / "workspace")
+    assert ad["MaxRuntime"] == 90 and "JobFlavour" not in ad and "AcctGroup" not in ad
+
+
+def test_unpacked_image_uses_cvmfs(tmp_path):
+    ad = _description(tmp_path, unpacked=True, image="reanahub/reana-env-root6:6.18.04")
+    assert ad["ContainerImage"] == (
+        "/cvmfs/unpacked.cern.ch/registry.hub.docker.com/reanahub/reana-env-root6:6.18.04")
+
+
+@pytest.mark.parametrize("value", ["forever", "-5", "0", "1.5h"])
+def test_bad_max_runtime_is_refused(value):
+    with pytest.raises(ValueError, match="htcondor_max_runtime"):
+        runtime_commands(value)
+
+
+@pytest.mark.parametrize(("ad", "status", "code", "words"), [
+    ({"JobStatus": 1}, JobStatus.queued, None, ""),
+    ({"JobStatus": 2}, JobStatus.running, None, ""),
+    ({"JobStatus": 6}, JobStatus.running, None, ""),
+    ({"JobStatus": 7}, JobStatus.queued, None, ""),
+    ({"JobStatus": 4, "ExitCode": 0, "ExitBySignal": False}, JobStatus.finished, 0, ""),
+    ({"JobStatus": 4, "ExitCode": 3, "ExitBySignal": False}, JobStatus.failed, 3,
+     "exit code 3"),
+    ({"JobStatus": 4, "ExitBySignal": True, "ExitSignal": 9}, JobStatus.failed, 137,
+     "signal 9"),
+    ({"JobStatus": 4, "ExitCode": 2, "NumJobStarts": 3}, JobStatus.failed, 2,
+     "after 2 eviction(s)"),
+    ({"JobStatus": 3, "RemoveReason": "via condor_rm (by user x)"}, JobStatus.failed, None,
+     "was removed: via condor_rm"),
+    ({"JobStatus": 5, "HoldReasonCode": 34, "HoldReason": "memory"}, JobStatus.failed, None,
+     "HoldReasonCode 34): memory"),
+    ({"JobStatus": 5, "HoldReasonCode": 16}, JobStatus.queued, None, ""),
+    ({"JobStatus": 5, "HoldReasonCode": 35}, JobStatus.queued, None, ""),
+])
+def test_state_mapping(ad, status, code, words):
+    state = state_for("12", ad, stop_requested=False)
+    assert state.status == status
+    assert state.exit_code == code
+    assert words in state.reason
+
+
+def test_removal_we_asked_for_is_stopped():
+    assert state_for("12", {"JobStatus": 3}, stop_requested=True).status == JobStatus.stopped
+
+
+# --- on the double ------------------------------------------------------------------------------
+@pytest.fixture
+def manager_factory(tmp_path, monkeypatch):
+    require_htcondor()
+    monkeypatch.setenv("REANA_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("REANA_HTCONDOR_MONITOR_INTERVAL", "0.3")
+    monkeypatch.delenv("HTCONDOR_HOSTNAME", raising=False)
+    from reana_commons.config import reset_config
+
+    reset_config()
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    ended, cond, managers = {}, threading.Condition(), []
+
+    def on_completion(job_id, state):
+        with cond:
+            ended[job_id] = state
+            cond.notify_all()
+
+    def build(secrets=None, files_dir=None):
+        context = BackendContext(workflow_uuid=str(uuid.uuid4()), workspace=workspace,
+                                 run_dir=tmp_path / "run", job_env=lambda: secrets or {},
+                                 secret_files_dir=lambda: files_dir)
+        manager = load_job_manager("htcondorcern")(context)
+        manager.start(on_completion)
+        managers.append(manager)
+        return manager
+
+    def wait_ended(job_ids, timeout=60.0):
+        deadline = time.monotonic() + timeout
+        with cond:
+            while not all(i in ended for i in job_ids):
+                assert cond.wait(max(deadline - time.monotonic(), 0)), "jobs did not end"
+        return {i: ended[i] for i in job_ids}
+
+    build.wait_ended = wait_ended
+    build.workspace = workspace
+    yield build
+    for manager in managers:
+        manager.close()
+    reset_config()
+
+
+def _submit(manager, cmd, **spec) -> JobRecord:
+    job = JobRecord(id=str(uuid.uuid4()), workflow_uuid=manager.context.workflow_uuid,
+                    status=JobStatus.created, cmd=f"cd {manager.context.workspace} && {cmd}",
+                    docker_img="docker.io/library/ubuntu:20.04", job_name="step", spec=spec)
+    job.backend_job_id = manager.submit(job)
+    manager.follow(job)
+    return job
+
+
+def _wait_condor_status(cluster: str, status: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while condor_job(cluster).get("JobStatus") != status:
+        assert time.monotonic() < deadline, condor_job(cluster)
+        time.sleep(0.1)
+
+
+def test_many_jobs_one_condor_q_per_period(manager_factory):
+    manager = manager_factory()
+    calls = []
+    real_run = manager.transport.run
+
+    def counting_run(argv, check=True):
+        calls.append(argv[0])
+        return real_run(argv, check)
+
+    manager.transport.run = counting_run
+    started = time.monotonic()
+    jobs = [_submit(manager, f"sleep 1; echo job-{n} > out-{n}.txt") for n in range(5)]
+    states = manager_factory.wait_ended([job.id for job in jobs])
+    periods = (time.monotonic() - started) / manager.interval
+    assert all(state.status == JobStatus.finished for state in states.values())
+    assert calls.count("condor_q") == manager.queries <= periods + 2
+    assert calls.count("condor_history") <= calls.count("condor_q")
+    assert calls.count("condor_submit") == 5
+    assert (manager_factory.workspace / "out-3.txt").read_text() == "job-3\n"
+
+
+def test_held_job_fails_with_its_reason_and_leaves_the_queue(manager_factory):
+    manager = manager_factory()
+    job = _submit(manager, "sleep 60")
+    _wait_condor_status(job.backend_job_id, 2)
+    subprocess.run(["condor_hold", "-reason", "the admin needs the node", job.backend_job_id],
+                   check=True, capture_output=True, timeout=30)
+    state = manager_factory.wait_ended([job.id])[job.id]
+    assert state.status == JobStatus.failed
+    assert "HoldReasonCode 1): the admin needs the node" in state.reason
+    _wait_condor_status(job.backend_job_id, 3)  # condor_rm'd: not left held forever
+
+
+def test_evicted_job_runs_again_and_says_so(manager_factory, monkeypatch):
+    # shared file system: an evicted job's scratch directory (and what it wrote) is dropped
+    monkeypatch.setenv("REANA_HTCONDOR_SHOULD_TRANSFER_FILES", "NO")
+    from reana_commons.config import reset_config
+
+    reset_config()
+    manager = manager_factory()
+    job = _submit(manager, "echo run >> runs.txt; [ $(wc -l < runs.txt) -ge 2 ] || sleep 60")
+    _wait_condor_status(job.backend_job_id, 2)
+    deadline = time.monotonic() + 30
+    while not (manager_factory.workspace / "runs.txt").exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    subprocess.run(["condor_vacate_job", job.backend_job_id], check=True, capture_output=True,
+                   timeout=30)
+    state = manager_factory.wait_ended([job.id])[job.id]
+    assert state.status == JobStatus.finished
+    assert "after 1 eviction(s)" in state.reason
+    assert (manager_factory.workspace / "runs.txt").read_text() == "run\nrun\n"
+
+
+def test_job_over_its_memory_is_held_and_failed(manager_factory):
+    manager = manager_factory()
+    job = _submit(manager, "python3 -c 'import time; x = bytearray(400 << 20); "
+                           "x[::4096] = b\"y\" * len(x[::4096]); time.sleep(60)'",
+                  kubernetes_memory_limit="64Mi")
+    state = manager_factory.wait_ended([job.id])[job.id]
+    assert state.status == JobStatus.failed
+    assert "HoldReasonCode 34" in state.reason and "memory limit of 64 megabytes" in state.reason
+
+
+def test_a_new_manager_adopts_a_job_that_left_the_queue(manager_factory):
+    first = manager_factory()
+    job = _submit(first, "exit 6")
+    first.close()
+    _wait_condor_status(job.backend_job_id, 4)
+    second = manager_factory()
+    deadline = time.monotonic() + 60
+    while not (state := second.status([job.backend_job_id])[job.backend_job_id]).is_terminal:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert state.status == JobStatus.failed and state.exit_code == 6
+
+
+def test_kerberos_keytab_gives_condor_commands_a_ticket(manager_factory, tmp_path, monkeypatch):
+    # Stand-ins: no KDC here (and no kinit): a kinit that records its call and writes the cache,
+    # and a condor_submit that records KRB5CCNAME before running the double's.
+    shims = tmp_path / "bin"
+    shims.mkdir()
+    record = tmp_path / "record"
+    (shims / "kinit").write_text(f'#!/bin/bash\necho "kinit $* $KRB5CCNAME" >> {record}\n'
+                                 'touch "${KRB5CCNAME#FILE:}"\n')
+    (shims / "condor_submit").write_text(
+        f'#!/bin/bash\necho "submit $KRB5CCNAME" >> {record}\n'
+        'exec /usr/local/bin/condor_submit "$@"\n')
+    for shim in shims.iterdir():
+        shim.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shims}:/usr/local/bin:/usr/bin:/bin")
+    files = tmp_path / "secrets"
+    files.mkdir()
+    (files / ".keytab").write_bytes(b"keytab")
+    manager = manager_factory({"CERN_USER": "jdoe", "CERN_KEYTAB": ".keytab"}, files)
+    job = _submit(manager, "echo with-ticket")
+    assert manager_factory.wait_ended([job.id])[job.id].status == JobStatus.finished
+    ccache = f"FILE:{tmp_path / 'run' / 'htcondorcern' / 'krb5cc'}"
+    assert record.read_text().splitlines() == [
+        f"kinit -kt {files / '.keytab'} jdoe@CERN.CH {ccache}", f"submit {ccache}"]
+
+
+def test_kerberos_without_kinit_fails_the_submission_clearly(manager_factory, tmp_path,
+                                                             monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    files = tmp_path / "secrets"
+    files.mkdir()
+    (files / "my.keytab").write_bytes(b"keytab")
+    manager = manager_factory({"CERN_USER": "jdoe", "CERN_KEYTAB": "my.keytab"}, files)
+    with pytest.raises(Exception, match="Kerberos: kinit failed"):
+        _submit(manager, "true")
