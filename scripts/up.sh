@@ -95,6 +95,9 @@ ROOT="$ROOT" BIN="$BIN" SOCKET_ID="$SOCKET_ID" SOCKET="/tmp/reana-supervisor-$SO
 print(string.Template(sys.stdin.read()).safe_substitute(os.environ))' \
     < "$ROOT/deploy/local/supervisord.conf.template" > "$CONF"
 rm -f "$PIDFILE"
+# Multiprocess Prometheus metrics (docs/adr/0027): each service group starts with empty files.
+rm -rf "$REANA_HOME/metrics"
+mkdir -p "$REANA_HOME/metrics/server" "$REANA_HOME/metrics/controller"
 # supervisord daemonizes itself; its children inherit this environment (database, broker, ports).
 "$BIN/supervisord" -c "$CONF"
 for _ in $(seq 1 100); do
@@ -105,7 +108,7 @@ done
 for _ in $(seq 1 300); do
     if "$BIN/python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
         "$SERVER_URL/api/ping" > /dev/null 2>&1; then
-        echo "REANA is up at $SERVER_URL (logs: $REANA_HOME/logs/)"
+        echo "REANA is up at $SERVER_URL (logs: $REANA_HOME/logs/; API reference: $SERVER_URL/api/docs)"
         echo "Run: source $ENVFILE"
         exit 0
     fi

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+import requests
 
 from tests.conftest import ROOT, free_port, serial_spec, start_platform, stop_platform
 
@@ -100,6 +101,11 @@ def test_down_stops_only_the_platform_and_up_fails_its_runs_with_the_reason(plat
         up = subprocess.run(["make", "-s", "-C", str(ROOT), "up"], env=platform.env,
                             capture_output=True, text=True, timeout=300)
         assert up.returncode == 0, up.stderr
+        assert f"API reference: {platform.url}/api/docs" in up.stdout
+        spec = requests.get(platform.url + "/api/swagger.json", timeout=60)
+        assert spec.status_code == 200 and "/api/workflows" in spec.json()["paths"]
+        page = requests.get(platform.url + "/api/docs", timeout=60)
+        assert page.status_code == 200 and "<h1>REANA Server" in page.text
         body = platform.wait_status(run_id, ("failed",), 60)
         assert body["status"] == "failed"
         logs = platform.api("GET", f"/api/workflows/{run_id}/logs").json()["logs"]

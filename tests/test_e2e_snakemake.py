@@ -4,14 +4,17 @@ helloworld's and worldpopulation's ``reana-snakemake.yaml`` run to finished and 
 their ``tests/snakemake`` feature files (``reana-client test``); a restart re-runs only
 what Snakemake finds out of date; a multi-rule Snakefile written here (wildcards,
 ``expand``, a scatter of independent jobs, an HTML report) finishes, and the same
-workflow with a failing rule fails with the rule's stderr in the logs.
+workflow with a failing rule fails with the rule's stderr in the logs; ``run:`` and
+``script:`` rules run as jobs (Snakemake itself in the job).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -98,8 +101,10 @@ def test_helloworld_runs_passes_its_tests_and_restarts_what_is_out_of_date(
 
 
 def _worldpopulation_dependencies() -> str | None:
-    """Why worldpopulation cannot run its notebook on this host (None: it can)."""
-    papermill = shutil.which("papermill")
+    """Why worldpopulation cannot run its notebook on this host (None: it can). Jobs find
+    papermill where scripts/up.sh puts it: the platform's venv first on PATH."""
+    venv_bin = str(Path(sys.executable).parent)
+    papermill = shutil.which("papermill", path=os.pathsep.join((venv_bin, os.environ["PATH"])))
     if papermill is None:
         return "papermill is not installed on this host (worldpopulation runs its notebook)"
     interpreter = Path(papermill).read_text(errors="replace").splitlines()[0].removeprefix("#!")
@@ -232,3 +237,46 @@ def test_target_and_jobs_options_with_the_projects_client(platform, tmp_path):
     files = platform.api("GET", f"/api/workflows/{name}/workspace").json()["items"]
     names = {item["name"] for item in files}
     assert "results/total.txt" in names and "results/report.txt" not in names
+
+
+PYTHON_RULES = """\
+rule all:
+    input: "results/shouted.txt"
+
+rule greet:
+    output: "results/greeting.txt"
+    run:
+        with open(output[0], "w") as stream:
+            stream.write(f"hello {config['who']}\\n")
+
+rule shout:
+    input: "results/greeting.txt"
+    output: "results/shouted.txt"
+    script: "scripts/shout.py"
+"""
+
+
+def test_run_and_script_rules_run_as_jobs(platform, client_python, tmp_path):
+    """A run: and a script: rule are jobs too: Snakemake itself runs each in its job (the
+    jobs see the platform's venv, as the demos' notebook step does)."""
+    folder = tmp_path / "python-rules"
+    (folder / "scripts").mkdir(parents=True)
+    (folder / "Snakefile").write_text(PYTHON_RULES)
+    (folder / "scripts/shout.py").write_text(
+        "text = open(snakemake.input[0]).read()\n"
+        "open(snakemake.output[0], 'w').write(text.upper())\n")
+    (folder / "reana.yaml").write_text(
+        "version: 0.9.0\ninputs:\n  files: [Snakefile, scripts/shout.py]\n"
+        "  parameters: {who: world}\nworkflow:\n  type: snakemake\n  file: Snakefile\n")
+    name = unique("smkpython")
+    # reana-client 0.9.6's own parameter check reads every rule's shell command and crashes
+    # on the others (TypeError, "expected string ... got 'NoneType'"): its users skip it.
+    platform.client(client_python, "run", "-w", name, "--skip-validation", cwd=folder)
+    body = platform.wait_status(name, seconds=RUN_SECONDS)
+    assert body["status"] == "finished", run_logs(platform, name)
+    assert progress_counts(body) == (2, 2, 0)
+    platform.client(client_python, "download", "-w", name, "results/shouted.txt",
+                    "-o", str(tmp_path / "out"), cwd=folder)
+    assert (tmp_path / "out/results/shouted.txt").read_text() == "HELLO WORLD\n"
+    jobs = json.loads(platform.api("GET", f"/api/workflows/{name}/logs").json()["logs"])
+    assert sorted(job["job_name"] for job in jobs["job_logs"].values()) == ["greet", "shout"]

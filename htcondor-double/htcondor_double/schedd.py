@@ -35,7 +35,7 @@ import threading
 import time
 from pathlib import Path
 
-from htcondor_double.starter import Starter
+from htcondor_double.starter import Starter, session_rss_megabytes
 from htcondor_double.submit_description import SubmitError, job_ads, parse
 
 SYSTEM_PERIODIC_REMOVE = "(JobStatus == 2) && (time() - EnteredCurrentStatus > MaxRuntime)"
@@ -205,10 +205,11 @@ class Schedd:
 
     def schedule_once(self) -> None:
         now = time.time()
+        rss = session_rss_megabytes() if self.starters else {}
         with self.lock:
             for key, ad in sorted(self.jobs.items()):
                 if ad["JobStatus"] == 2:
-                    self._police(key, ad, now)
+                    self._police(key, ad, now, rss)
             for key, ad in sorted(self.jobs.items(), key=lambda item: (-item[1]["JobPrio"],
                                                                         item[0])):
                 if ad["JobStatus"] != 1 or key in self.starters:
@@ -217,7 +218,7 @@ class Schedd:
                     break
                 self._start(key, ad)
 
-    def _police(self, key, ad: dict, now: float) -> None:
+    def _police(self, key, ad: dict, now: float, sessions: dict[int, float]) -> None:
         starter = self.starters.get(key)
         if starter is None:
             return
@@ -229,7 +230,7 @@ class Schedd:
             self._end_process(key, ad, graceful=True)
             self._save()
             return
-        rss = starter.rss_megabytes()
+        rss = sessions.get(starter.pid, 0.0)  # the job's session id is its first process's pid
         ad["MemoryUsage"] = max(ad.get("MemoryUsage", 0), int(rss + 0.5))
         if rss > ad.get("RequestMemory", 128):
             ad.update(JobStatus=5, EnteredCurrentStatus=int(now), HoldReasonCode=34,

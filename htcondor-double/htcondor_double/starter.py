@@ -52,6 +52,23 @@ def _open_for(path: str, ids, append: bool = False):
     return handle
 
 
+def session_rss_megabytes() -> dict[int, float]:
+    """Resident memory of every session on the host (one pass over /proc), by session id."""
+    totals: dict[int, float] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            session, rss = int(fields[3]), int(fields[21]) * page
+        except (OSError, IndexError, ValueError):
+            continue
+        totals[session] = totals.get(session, 0.0) + rss / (1024 * 1024)
+    return totals
+
+
 class Starter:
     """Runs one job ad; ``wait()`` returns ``(exit_code, signal)``."""
 
@@ -135,24 +152,6 @@ class Starter:
             os.killpg(self.process.pid, sig)
         except (ProcessLookupError, PermissionError):
             pass
-
-    def rss_megabytes(self) -> float:
-        """Resident memory of the job's session (all its processes)."""
-        if self.process is None:
-            return 0.0
-        total, page = 0, os.sysconf("SC_PAGE_SIZE")
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry.name}/stat") as handle:
-                    fields = handle.read().rsplit(")", 1)[1].split()
-                if int(fields[3]) != self.process.pid:  # session id
-                    continue
-                total += int(fields[21]) * page
-            except (OSError, IndexError, ValueError):
-                continue
-        return total / (1024 * 1024)
 
     # --- output sandbox -----------------------------------------------------------------------
     def transfer_out(self) -> None:

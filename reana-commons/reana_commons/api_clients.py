@@ -175,6 +175,14 @@ class WorkflowControllerClient:
             stream=True,
         )
 
+    def get_provenance(self, user_id, workflow) -> requests.Response:
+        """``GET /api/workflows/<w>/provenance`` (our addition)."""
+        return self.request("GET", self._workflow(workflow, "/provenance"), user_id)
+
+    def get_ro_crate(self, user_id, workflow) -> requests.Response:
+        """``GET /api/workflows/<w>/ro-crate``: the run's zipped RO-Crate, streamed: close it."""
+        return self.request("GET", self._workflow(workflow, "/ro-crate"), user_id, stream=True)
+
     def get_workflow_parameters(self, user_id, workflow) -> requests.Response:
         """``GET /api/workflows/<w>/parameters``."""
         return self.request("GET", self._workflow(workflow, "/parameters"), user_id)

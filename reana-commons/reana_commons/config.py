@@ -121,6 +121,7 @@ class Config:
         "REANA_SHARED_PVC_NAME", "REANA_USER_SECRET_MOUNT_PATH", "WORKFLOW_RUNTIME_USER_",
         "IMAGE_PULL_SECRETS", "REANA_LOCAL_JOB_", "SLURM_", "REANA_SLURM_",
         "HTCONDOR_", "REANA_HTCONDOR_",
+        "REANA_LIVE_LOG_INTERVAL",
     )
     """The settings a run's job controller reads (environment names; one ending in ``_``
     is a prefix: every Slurm setting, every Kubernetes jobs limit). A run manager that
@@ -225,6 +226,14 @@ class Config:
     max_secrets_per_user: int = 200
     max_log_steps_filter: int = 200
     max_log_bytes_per_job: int = 1024**2
+    # Per-user API rate limits (limits' notation, REANA's names) and queued runs per user
+    ratelimit_enabled: bool = True
+    ratelimit_authenticated_user: str = "80 per second"
+    ratelimit_guest_user: str = "40 per second"
+    ratelimit_users: dict = field(default_factory=dict)
+    max_queued_workflows_per_user: int = 1000
+    live_log_interval: float = 0.5
+    """Seconds between two copies of a running job's new output into its live log file."""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -411,6 +420,13 @@ def load_config(environ=None) -> Config:
         max_secrets_per_user=_int(environ, "REANA_MAX_SECRETS_PER_USER", 200),
         max_log_steps_filter=_int(environ, "REANA_MAX_LOG_STEPS_FILTER", 200),
         max_log_bytes_per_job=_int(environ, "REANA_MAX_LOG_BYTES_PER_JOB", 1024**2),
+        ratelimit_enabled=_bool(environ, "REANA_RATELIMIT_ENABLED", True),
+        ratelimit_authenticated_user=_env(environ, "REANA_RATELIMIT_AUTHENTICATED_USER",
+                                          "80 per second"),
+        ratelimit_guest_user=_env(environ, "REANA_RATELIMIT_GUEST_USER", "40 per second"),
+        ratelimit_users=_json(environ, "REANA_RATELIMIT_USERS", {}),
+        max_queued_workflows_per_user=_int(environ, "REANA_MAX_QUEUED_WORKFLOWS_PER_USER", 1000),
+        live_log_interval=max(_float(environ, "REANA_LIVE_LOG_INTERVAL", 0.5), 0.05),
         extra=_json(environ, "REANA_EXTRA_CONFIG", {}),
     )
 

@@ -70,6 +70,16 @@ def gunicorn_settings(host: str, port: int, workers: int, threads: int, timeout:
     return settings
 
 
+def _forget_worker_metrics(_server, worker) -> None:
+    """A dead worker's live gauges leave the multiprocess metrics (:mod:`reana_commons.metrics`)."""
+    import os
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from reana_commons.metrics import mark_process_dead
+
+        mark_process_dead(worker.pid)
+
+
 def serve_gunicorn(app_factory: Callable, settings: dict) -> None:
     """Run gunicorn with ``settings`` until it stops; each worker calls ``app_factory()``."""
     from gunicorn.app.base import BaseApplication
@@ -95,6 +105,7 @@ def serve_gunicorn(app_factory: Callable, settings: dict) -> None:
                 if key in self.cfg.settings:
                     self.cfg.set(key, value)
             self.cfg.set("logger_class", _RedactingLogger)
+            self.cfg.set("child_exit", _forget_worker_metrics)
 
         def load(self):
             return app_factory()

@@ -217,3 +217,57 @@ def test_conformance_workflows_of_the_engines_venv(tmp_path, monkeypatch):
     assert set(found) == set(local)
     for name, factory in local.items():
         assert found[name] == {variant: factory(variant) for variant in conformance.VARIANTS}
+
+
+def test_engine_lines_waiting_for_a_long_job_go_out_on_their_own():
+    """Live engine logs: a line does not wait for the next status message (ADR 0026)."""
+    import time
+
+    published = Published()
+    reporter = RunReporter("wf-1", "test-engine-live", publish=published, stream=None,
+                           flush_seconds=0.1)
+    reporter.log.info("before the run started")
+    time.sleep(0.3)
+    assert published == []  # nothing before the run's first message
+    reporter.running(total=1)
+    reporter.log.info("waiting for a long job")
+    deadline = time.monotonic() + 5
+    while len(published) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert published[1]["status"] is None and published[1]["message"] is None
+    assert published[1]["logs"].endswith("| INFO | waiting for a long job\n")
+    # A chatty engine: many lines, few messages (each message is one database write).
+    started = time.monotonic()
+    while time.monotonic() - started < 0.5:
+        reporter.log.info("chatty")
+        time.sleep(0.001)
+    time.sleep(0.3)
+    lines = sum(m["logs"].count("chatty") for m in published)
+    assert lines > 100 and len(published) - 2 <= 0.8 / 0.1 + 1
+    reporter.finished()
+    count = len(published)
+    reporter.log.info("after the end")
+    time.sleep(0.3)
+    assert len(published) == count and published[-1]["status"] == 2
+    assert [m["seq"] for m in published] == list(range(1, count + 1))
+
+
+def test_engine_lines_whose_message_failed_are_kept_for_the_next_one():
+    import time
+
+    published = Published()
+    failures = []
+
+    def flaky(*args, **kwargs):
+        if args[1] is None and not failures:
+            failures.append(1)
+            raise RuntimeError("broker away")
+        published(*args, **kwargs)
+
+    reporter = RunReporter("wf-1", "test-engine-flaky", publish=flaky, stream=None,
+                           flush_seconds=0.05)
+    reporter.running()
+    reporter.log.info("precious line")
+    time.sleep(0.4)
+    reporter.finished()
+    assert failures and "precious line" in "".join(m["logs"] for m in published)

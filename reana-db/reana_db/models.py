@@ -19,6 +19,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -141,6 +142,10 @@ class Workflow(Timestamp, Base):
     run_started_at: Mapped[datetime | None] = mapped_column(DateTime)
     run_finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     run_stopped_at: Mapped[datetime | None] = mapped_column(DateTime)
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime)
+    """When the run last became ``queued`` (our addition: scheduling latency metrics)."""
+    pending_at: Mapped[datetime | None] = mapped_column(DateTime)
+    """When the run last became ``pending`` (our addition: scheduling latency metrics)."""
     run_number_major: Mapped[int] = mapped_column(Integer, nullable=False)
     run_number_minor: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     job_progress: Mapped[dict | None] = mapped_column(JSON, default=dict)
@@ -206,6 +211,49 @@ class Job(Timestamp, Base):
     """The whole job request, so a restarted job controller can follow the job."""
 
     workflow: Mapped[Workflow] = relationship(back_populates="jobs")
+
+
+class JobProvenance(Base):
+    """What one job ran and touched (issue 19; our addition): written once, when the job ended.
+
+    ``inputs``/``outputs`` are ``[{"path", "sha256", "size"}]`` relative to the workspace:
+    the declared inputs present when the job started and the files it created or changed.
+    ``cache_key`` digests the image, the command and the environment: jobs sharing it are the
+    cache candidates of each other (their inputs are compared file by file).
+    """
+
+    __tablename__ = "job_provenance"
+    __table_args__ = (
+        Index("ix_job_provenance_owner_cache_key", "owner_id", "cache_key"),
+        Index("ix_job_provenance_workflow_uuid", "workflow_uuid"),
+    )
+
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("job.id_", ondelete="CASCADE"), primary_key=True
+    )
+    workflow_uuid: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workflow.id_", ondelete="CASCADE"), nullable=False
+    )
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_.id_"), nullable=False)
+    job_name: Mapped[str | None] = mapped_column(Text)
+    image: Mapped[str | None] = mapped_column(String(256))
+    image_digest: Mapped[str | None] = mapped_column(String(256))
+    command: Mapped[str | None] = mapped_column(Text)
+    compute_backend: Mapped[str | None] = mapped_column(String(30))
+    runtime: Mapped[str | None] = mapped_column(String(255))
+    node: Mapped[str | None] = mapped_column(String(255))
+    parameters: Mapped[dict | None] = mapped_column(JSON)
+    inputs: Mapped[list | None] = mapped_column(JSON)
+    outputs: Mapped[list | None] = mapped_column(JSON)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[JobStatus] = enum_column(JobStatus, nullable=False)
+    cached: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    cached_from: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    cache_key: Mapped[str | None] = mapped_column(String(64))
+    overhead_ms: Mapped[float | None] = mapped_column(Float)
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
 
 class JobCache(Timestamp, Base):
@@ -395,6 +443,21 @@ class WesRunRequest(Timestamp, Base):
     request: Mapped[dict] = mapped_column(JSON, nullable=False)
 
     workflow: Mapped[Workflow] = relationship(back_populates="wes_request")
+
+
+class RateLimitWindow(Base):
+    """A fixed window of the API rate limiter (our addition; reana-server's storage).
+
+    One row per limited key (a user, a client address) and limit: how many
+    requests it made in the window that ends at ``expires_at`` (epoch seconds).
+    Shared by every gunicorn worker of every reana-server (docs/adr/0027).
+    """
+
+    __tablename__ = "rate_limit_window"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    hits: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    expires_at: Mapped[float] = mapped_column(Float, nullable=False, index=True)
 
 
 def _audit_retention_rule(connection, rule: WorkspaceRetentionRule) -> None:

@@ -76,6 +76,10 @@ def set_workflow_status(
             workflow.run_started_at = now
         return False
     workflow.status = new
+    if new == S.queued:
+        workflow.queued_at = now
+    elif new == S.pending:
+        workflow.pending_at = now
     if new == S.running and workflow.run_started_at is None:
         workflow.run_started_at = now
     elif new in (S.finished, S.failed):

@@ -11,7 +11,8 @@ Whoever creates runs (reana-server's ``POST /api/workflows`` and
   and the operator's ``workspaces_available``): a symlink a job made inside its
   workspace cannot point a new run at ``/`` or at another user's files;
 - it never lies in a ``users`` tree below an allowed root (where every
-  workspace lives) nor inside any stored run's workspace;
+  workspace lives), in the platform's ``.reana`` folder of the shared volume
+  (the live job logs, ADR 0026), nor inside any stored run's workspace;
 - the directories are created by walking down from the allowed root with
   ``O_NOFOLLOW``, so a component replaced by a symlink after the check makes
   the creation fail instead of landing elsewhere.
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from reana_commons.config import Config, get_config
 from reana_commons.errors import WorkspacePathError
+from reana_commons.live_logs import LIVE_LOGS_FOLDER
 from reana_commons.workspace.paths import open_real_dir
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -111,6 +113,9 @@ def workspace_root(
         raise _refusal(
             requested, available, f"it lies in the '{USERS_DIRECTORY}' tree of the workspaces"
         )
+    platform = available[0] / LIVE_LOGS_FOLDER[0]
+    if real == platform or platform in real.parents:
+        raise _refusal(requested, available, "it lies in the platform's own folder")
     if _inside_a_workspace(session, [real, Path(os.path.normpath(requested))]):
         raise _refusal(requested, available, "it lies inside the workspace of another run")
     return allowed, real

@@ -21,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from reana_commons.config import get_config, job_controller_dir
+from reana_commons.live_logs import remove_run_live_dir
 from reana_db.enums import JobStatus
 
 from reana_job_controller.errors import (
@@ -29,6 +30,7 @@ from reana_job_controller.errors import (
     JobRequestError,
     ShuttingDown,
 )
+from reana_job_controller.job_cache import JobCache
 from reana_job_controller.job_managers import (
     JOB_MANAGERS,
     BackendContext,
@@ -37,6 +39,8 @@ from reana_job_controller.job_managers import (
     JobRecord,
     load_job_manager,
 )
+from reana_job_controller.log_pump import LogPump
+from reana_job_controller.provenance import ProvenanceRecorder
 from reana_job_controller.quantities import InvalidQuantity, memory_bytes
 from reana_job_controller.secrets import UserSecrets
 from reana_job_controller.store import IDLE_RELEASE_SECONDS, JobStore
@@ -63,6 +67,8 @@ class JobController:
         self.resync_interval = resync_interval
         self.store = JobStore(self.workflow_uuid, database_uri)
         self.secrets = UserSecrets(self.store, self.run_dir)
+        self.provenance = ProvenanceRecorder(self.store, self.workspace)
+        self.cache = JobCache(self.store, self.workspace)
         self.context = BackendContext(
             workflow_uuid=self.workflow_uuid,
             workspace=self.workspace,
@@ -82,6 +88,8 @@ class JobController:
         self._shutting_down = False
         self._stop = threading.Event()
         self._monitor: threading.Thread | None = None
+        self.log_pump = LogPump(self.workflow_uuid, self._running_jobs, self.manager,
+                                config.live_log_interval)
 
     # --- backends --------------------------------------------------------------------------
     def manager(self, name: str) -> JobManager:
@@ -116,8 +124,16 @@ class JobController:
         backend = self._backend_for(request.get("compute_backend"))
         try:
             memory_bytes(request.get("kubernetes_memory_limit"))
-            self.manager(backend).check_request(request)
-        except (InvalidQuantity, ValueError) as error:
+        except InvalidQuantity as error:
+            raise JobRequestError(str(error)) from None
+        try:
+            manager = self.manager(backend)
+        except Exception as error:
+            log.exception("compute backend %s could not be started", backend)
+            raise BackendError(f"Could not submit the job to {backend}: {error}") from error
+        try:
+            manager.check_request(request)  # the backend's own refusals, before any row
+        except ValueError as error:
             raise JobRequestError(str(error)) from None
         job = JobRecord(
             id=str(uuid.uuid4()),
@@ -138,8 +154,12 @@ class JobController:
             self._launching.add(job.id)
             self._live[job.id] = job
         try:
+            start = self._begin_provenance(job)
+            if start is not None and self._served_from_cache(job, start):
+                return job
             self.manager(backend).launch(self.store, job)
         except Exception as error:
+            self.provenance.forget(job.id)
             with self._cond:
                 self._live.pop(job.id, None)
             log.exception("submission of job %s failed", job.id)
@@ -149,6 +169,35 @@ class JobController:
                 self._launching.discard(job.id)
                 self._cond.notify_all()
         return job
+
+    def _begin_provenance(self, job: JobRecord):
+        try:
+            return self.provenance.begin(job)
+        except Exception:  # noqa: BLE001 - the job runs anyway; its inputs stay unknown
+            log.exception("could not scan the workspace before job %s", job.id)
+            return None
+
+    def _served_from_cache(self, job: JobRecord, start) -> bool:
+        """With ``CACHE=on``: store ``job`` as done when an earlier job did the same."""
+        try:
+            if not self.cache.enabled():
+                return False
+            hit = self.cache.serve(start)
+        except Exception:  # noqa: BLE001 - an unusable cache entry: the job just runs
+            log.exception("job cache lookup for job %s failed", job.id)
+            return False
+        if hit is None:
+            return False
+        self.store.insert(job)
+        note = (f"[reana] cached: same image, command, environment and inputs as job "
+                f"{hit.job_id} of run {hit.run}; not run again, its outputs restored "
+                f"({', '.join(o['path'] for o in hit.outputs) or 'none'})\n")
+        self.store.finish(job, BackendState(JobStatus.finished, 0),
+                          note + self.store.job_logs_of(hit.job_id))
+        job.environment = {"runtime": "cache"}
+        self.provenance.end(job, outputs=hit.outputs, cached_from=hit.job_id)
+        self._mark_ended(job)
+        return True
 
     # --- read ------------------------------------------------------------------------------
     def get_job(self, job_id: str) -> JobRecord:
@@ -201,15 +250,23 @@ class JobController:
             return job.logs
         return manager.logs(job)
 
+    def _running_jobs(self) -> list[JobRecord]:
+        """The jobs this process follows (for the live-log pump)."""
+        with self._cond:
+            return list(self._live.values())
+
     # --- end of jobs -----------------------------------------------------------------------
     def _mark_ended(self, job: JobRecord) -> None:
         with self._cond:
             self._ended[job.id] = replace(job, logs="", spec={})
             self._live.pop(job.id, None)
             self._cond.notify_all()
+        self.log_pump.forget(job.id)  # the database holds its whole log now
 
     def _complete(self, manager: JobManager, job: JobRecord, state: BackendState) -> None:
-        if not manager.complete(self.store, job, state):
+        if manager.complete(self.store, job, state):
+            self.provenance.end(job)  # before the end is announced: it is there once seen
+        else:
             job = self.store.get(job.id) or job  # someone else stored the end: theirs counts
         self._mark_ended(job)
 
@@ -236,7 +293,9 @@ class JobController:
             changed = self.manager(job.compute_backend).terminate(self.store, job, reason)
         except Exception as error:
             raise BackendError(f"Connection to compute backend failed: {error}") from error
-        if not changed:
+        if changed:
+            self.provenance.end(job)
+        else:
             job = self.store.get(job.id) or job
         self._mark_ended(job)
 
@@ -311,6 +370,7 @@ class JobController:
         self._monitor = threading.Thread(target=self._monitor_loop, name="job-monitor",
                                          daemon=True)
         self._monitor.start()
+        self.log_pump.start()
 
     def _monitor_loop(self) -> None:
         while not self._stop.is_set():
@@ -329,6 +389,8 @@ class JobController:
         self._stop.set()
         if self._monitor is not None:
             self._monitor.join(timeout=5)
+        self.log_pump.close()
         for manager in list(self._managers.values()):
             manager.close()
         self.store.close()
+        remove_run_live_dir(self.workflow_uuid)  # only when no job's live log is left

@@ -53,6 +53,9 @@ class JobRequestSchema(Schema):
     c4p_cpu_cores = fields.String(allow_none=True)
     c4p_memory_limit = fields.String(allow_none=True)
     c4p_additional_requirements = fields.String(allow_none=True)
+    input_files = fields.List(fields.String(), load_default=list, metadata={
+        "description": "Workspace files the job reads (our addition; provenance and cache): "
+                       "when empty, the files its command names."})
 
     @validates("kubernetes_job_timeout")
     def _positive_timeout(self, value, **_kwargs):

@@ -14,8 +14,8 @@ import uuid
 
 from reana_commons.config import get_config
 from reana_db.database import build_engine
-from reana_db.enums import JobStatus
-from reana_db.models import Job, UserSecret, Workflow, utcnow
+from reana_db.enums import JobStatus, ResourceType, RunStatus
+from reana_db.models import Job, JobProvenance, UserSecret, Workflow, utcnow
 from reana_db.status import set_job_status
 from sqlalchemy import bindparam, case, create_engine, insert, select, update
 from sqlalchemy.orm import sessionmaker
@@ -28,6 +28,7 @@ IDLE_RELEASE_SECONDS = 5.0
 """Pooled connections are closed after this long without job activity."""
 _TERMINAL = sorted(JobStatus.terminal())
 
+_INSERT_PROVENANCE = insert(JobProvenance)
 # Built once: a statement's cache key (and its types' keys) is then computed once, not per job.
 _INSERT_JOB = insert(Job)
 _ENDED = Job.status.in_(_TERMINAL)
@@ -134,6 +135,7 @@ class JobStore:
         self._last_use = time.monotonic()
         self._busy = 0
         self._lock = threading.Lock()
+        self._run_info: dict | None = None
 
     def _session(self, activity: bool = True):
         with self._lock:
@@ -223,7 +225,66 @@ class JobStore:
         })
         return changed == 1
 
+    def insert_provenance(self, row: dict) -> None:
+        """Store what an ended job ran and touched (one row per job, written once)."""
+        self._execute(_INSERT_PROVENANCE, {**row, "workflow_uuid": self.workflow_uuid,
+                                           "created": utcnow()})
+
     # --- reads -----------------------------------------------------------------------------
+    def run_info(self) -> dict:
+        """The run's owner and operational options (read once: neither changes during a run)."""
+        if self._run_info is None:
+            with self._session() as session:
+                row = session.get(Workflow, self.workflow_uuid)
+                self._run_info = {
+                    "owner_id": row.owner_id if row is not None else None,
+                    "operational_options": dict(row.operational_options or {}) if row else {},
+                }
+        return self._run_info
+
+    def cache_candidates(self, owner_id, cache_key: str, limit: int = 5) -> list[dict]:
+        """The owner's latest successful jobs with ``cache_key``, with their run's workspace.
+
+        Runs being deleted or deleted are left out; the caller checks every file anyway.
+        """
+        query = (
+            select(JobProvenance, Workflow.workspace_path, Workflow.name,
+                   Workflow.run_number_major, Workflow.run_number_minor)
+            .join(Workflow, Workflow.id_ == JobProvenance.workflow_uuid)
+            .where(JobProvenance.owner_id == owner_id, JobProvenance.cache_key == cache_key,
+                   JobProvenance.exit_code == 0, JobProvenance.status == JobStatus.finished,
+                   Workflow.status != RunStatus.deleted)
+            .order_by(JobProvenance.finished_at.desc())
+            .limit(limit)
+        )
+        with self._session() as session:
+            found = []
+            for row, workspace, name, major, minor in session.execute(query):
+                number = f"{major}.{minor}" if minor else str(major)
+                found.append({"job_id": str(row.job_id), "inputs": row.inputs or [],
+                              "outputs": row.outputs or [], "workspace_path": workspace,
+                              "run": f"{name}.{number}"})
+            return found
+
+    def job_logs_of(self, job_id) -> str:
+        """The stored logs of any job (a cache hit shows its original's output)."""
+        with self._session() as session:
+            row = session.get(Job, uuid.UUID(str(job_id)))
+            return (row.logs or "") if row is not None else ""
+
+    def disk_room(self, owner_id) -> int | None:
+        """Bytes the owner may still write under their disk quota (None: unlimited)."""
+        from reana_db.models import Resource, UserResource
+
+        query = (select(UserResource.quota_limit, UserResource.quota_used)
+                 .join(Resource, Resource.id_ == UserResource.resource_id)
+                 .where(UserResource.user_id == owner_id, Resource.type_ == ResourceType.disk))
+        with self._session() as session:
+            row = session.execute(query).first()
+        if row is None or not row[0]:
+            return None
+        return max(row[0] - row[1], 0)
+
     def get(self, job_id: str) -> JobRecord | None:
         """The job ``job_id`` of this run, or None."""
         try:

@@ -69,6 +69,14 @@ def test_unpacked_image_uses_cvmfs(tmp_path):
         "/cvmfs/unpacked.cern.ch/registry.hub.docker.com/reanahub/reana-env-root6:6.18.04")
 
 
+@pytest.mark.parametrize("env", [{"A": "line\nbreak"}, {"BAD-NAME": "x"}])
+def test_environment_htcondor_cannot_carry_is_refused(env):
+    from reana_job_controller.job_managers.htcondor_submit import check_environment
+
+    with pytest.raises(ValueError, match="HTCondor"):
+        check_environment(env)
+
+
 @pytest.mark.parametrize("value", ["forever", "-5", "0", "1.5h"])
 def test_bad_max_runtime_is_refused(value):
     with pytest.raises(ValueError, match="htcondor_max_runtime"):
@@ -275,3 +283,50 @@ def test_kerberos_without_kinit_fails_the_submission_clearly(manager_factory, tm
     manager = manager_factory({"CERN_USER": "jdoe", "CERN_KEYTAB": "my.keytab"}, files)
     with pytest.raises(Exception, match="Kerberos: kinit failed"):
         _submit(manager, "true")
+
+
+# --- through a job controller process ------------------------------------------------------------
+@pytest.fixture
+def condor_job_controller(reana_env, monkeypatch, workflow, reana_home):
+    """A job controller process with htcondorcern enabled (on the double)."""
+    from reana_testing.job_controller import JobControllerProcess
+
+    require_htcondor()
+    monkeypatch.setenv("REANA_COMPUTE_BACKENDS", '["local","htcondorcern"]')
+    monkeypatch.setenv("REANA_HTCONDOR_MONITOR_INTERVAL", "0.5")
+    process = JobControllerProcess(workflow.id_, workflow.workspace_path,
+                                   reana_home / "run" / str(workflow.id_))
+    process.start()
+    yield process
+    process.kill()
+
+
+@pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
+def test_rest_refuses_bad_htcondor_fields_and_runs_good_ones(condor_job_controller, workflow):
+    import base64
+
+    import requests
+
+    fields = {"workflow_uuid": str(workflow.id_), "workflow_workspace": workflow.workspace_path,
+              "docker_img": "docker.io/library/ubuntu:20.04", "job_name": "step",
+              "compute_backend": "htcondorcern",
+              "cmd": base64.b64encode(f"cd {workflow.workspace_path} && echo ok".encode()).decode()}
+    url, headers = condor_job_controller.url, condor_job_controller.headers
+    for change, words in (({"htcondor_max_runtime": "forever"}, "htcondor_max_runtime"),
+                          ({"kubernetes_memory_limit": "lots"}, "memory quantity")):
+        response = requests.post(f"{url}/jobs", json={**fields, **change}, headers=headers,
+                                 timeout=10)
+        assert response.status_code == 400, response.text
+        assert words in response.json()["message"]
+    assert requests.get(f"{url}/jobs", headers=headers, timeout=10).json() == {"jobs": {}}
+    response = requests.post(f"{url}/jobs", json={**fields, "htcondor_max_runtime": "espresso",
+                                                  "htcondor_accounting_group": "group_u_X"},
+                             headers=headers, timeout=10)
+    assert response.status_code == 201, response.text
+    job_id = response.json()["job_id"]
+    deadline = time.monotonic() + 60
+    while (job := requests.get(f"{url}/jobs/{job_id}", headers=headers,
+                               timeout=10).json())["status"] not in ("finished", "failed"):
+        assert time.monotonic() < deadline, job
+        time.sleep(0.2)
+    assert job["status"] == "finished"

@@ -15,8 +15,12 @@ class FileNamePathConverter(PathConverter):
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the API app; ``config`` overrides Flask settings (e.g. ``WORKFLOW_CONTROLLER_URL``)."""
+    from reana_commons.metrics.flask import instrument
+
     from reana_server.api import register_api
     from reana_server.errors import register_error_handlers
+    from reana_server.metrics import run_collectors
+    from reana_server.rate_limits import install as install_rate_limits
 
     app = Flask("reana_server")
     settings = get_config()
@@ -31,6 +35,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.url_map.merge_slashes = False
     # A file name may hold any character, newlines included (``.`` would stop there).
     app.url_map.converters["path"] = FileNamePathConverter
+    instrument(app, "reana-server", run_collectors)
     register_error_handlers(app)
     register_api(app)
+    install_rate_limits(app)  # after authentication, which tells whose request it is
     return app

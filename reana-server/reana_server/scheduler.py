@@ -26,6 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
+from reana_commons import metrics
 from reana_commons.api_clients import WorkflowControllerClient, WorkflowControllerUnavailable
 from reana_commons.config import get_config
 from reana_commons.log_redaction import configure_logging
@@ -114,6 +115,7 @@ class Scheduler:
             with new_session() as session:
                 self._schedule(session)
                 self._ack_settled(session)
+            metrics.record_memory("reana-scheduler")
 
     def _waiting(self) -> bool:
         """Whether a held submission or a retry waits for a start."""

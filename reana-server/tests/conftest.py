@@ -159,7 +159,11 @@ class ReanaSpecValidator:
 # Our specification and its page (outside every spec).
 OUR_PAGES = ("/api/apispec", "/api/swagger.json", "/api/docs")
 # Our operations REANA 0.9 does not have (checked against our own spec by schemathesis).
-EXTENSIONS = {("GET", re.compile(r"^/api/workflows/[^/]+/logs/[^/]+$"))}
+EXTENSIONS = {("GET", re.compile(r"^/api/workflows/[^/]+/logs/[^/]+$")),
+              ("GET", re.compile(r"^/metrics$")),
+              ("GET", re.compile(r"^/api/workflows/[^/]+/(provenance|ro-crate)$")),
+              # GA4GH WES: checked against the GA4GH spec (test_wes.py, test_wes_schemathesis.py)
+              ("GET", re.compile(r"^/ga4gh/wes/v1/")), ("POST", re.compile(r"^/ga4gh/wes/v1/"))}
 
 
 def _extension(method: str, path: str) -> bool:
@@ -242,6 +246,8 @@ def server_env(db, tmp_path, monkeypatch):
     from reana_commons.config import reset_config
 
     monkeypatch.setenv("REANA_EXTRA_CONFIG", json.dumps({"launch_allow_file_urls": True}))
+    # The test client outpaces any user: rate limits are tested on their own (test_rate_limits).
+    monkeypatch.setenv("REANA_RATELIMIT_ENABLED", "false")
     reset_config()
     yield db
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, request
 from reana_commons.config import get_config
 from reana_commons.log_redaction import configure_logging
+from reana_commons.metrics.flask import instrument
 from reana_commons.service_auth import refusal, service_credential
 from reana_db.database import db_session, get_engine
 from werkzeug.routing import PathConverter
@@ -12,8 +13,10 @@ from werkzeug.routing import PathConverter
 from reana_workflow_controller.api import register_blueprints
 from reana_workflow_controller.api.errors import answer, register_error_handlers
 
-PUBLIC_ENDPOINTS = frozenset({"health.healthz"})
-"""Endpoints answering without the service credential (probes of the process manager)."""
+PUBLIC_ENDPOINTS = frozenset({"health.healthz", "metrics.metrics_view"})
+"""Endpoints answering without the service credential (probes of the process manager,
+Prometheus)."""
+METRICS_SERVICE = "reana-workflow-controller"
 
 
 class WorkspacePathConverter(PathConverter):
@@ -37,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     # redirect to a merged path, and workspace paths may start with "/".
     app.url_map.merge_slashes = False
     app.url_map.converters["workspace_path"] = WorkspacePathConverter
+    instrument(app, METRICS_SERVICE)
     register_error_handlers(app)
     register_blueprints(app)
     credential = service_credential(get_config().secret_key)

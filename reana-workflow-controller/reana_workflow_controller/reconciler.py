@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 
+from reana_commons import metrics
 from reana_commons.config import get_config
 from reana_db.database import new_session
 from reana_db.enums import RunStatus
@@ -31,6 +32,15 @@ from reana_workflow_controller.run_managers.base import ENGINE_ENDED_CLEANLY
 log = logging.getLogger(__name__)
 
 NO_HANDLE = "its runtime handle was never recorded (the start did not complete)"
+
+
+def action_cause(reason: str) -> str:
+    """A reconciler action's cause as a metric label (the reasons hold details)."""
+    if reason == NO_HANDLE:
+        return "start_incomplete"
+    if reason == ENGINE_ENDED_CLEANLY:
+        return "final_status_lost"
+    return "runtime_gone"
 FINAL_STATUS_GRACE = 60.0
 """Seconds the consumer gets to apply the final status of an engine that exited with 0."""
 ENGINE_OUTPUT_TAIL = 4000
@@ -115,6 +125,7 @@ class Reconciler:
         failed = []
         for run_id, runtime, handle, reason in dead:
             if self._fail(run_id, reason, self._engine_output(runtime, handle)):
+                metrics.RECONCILER_ACTIONS.labels(action_cause(reason)).inc()
                 failed.append(run_id)
                 self._end(run_id, runtime, handle)
             self.suspects.pop(run_id, None)

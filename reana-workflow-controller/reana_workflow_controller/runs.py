@@ -13,6 +13,7 @@ import logging
 import shutil
 from pathlib import Path
 
+from reana_commons import metrics
 from reana_commons.config import get_config
 from reana_commons.errors import REANAError
 from reana_db.enums import RunStatus
@@ -61,6 +62,8 @@ def start_run(
     set_workflow_status(session, workflow, RunStatus.pending)
     _reset_handle(session, workflow.id_, manager.name)
     session.commit()
+    metrics.observe_since(metrics.SCHEDULING_SECONDS.labels("queued_to_pending"),
+                          workflow.queued_at, workflow.pending_at)
     run_id = workflow.id_
     try:
         handle = manager.start(workflow, lambda attempt: begin_attempt(session, run_id, attempt))

@@ -7,7 +7,8 @@ import uuid
 from collections import OrderedDict
 
 from reana_commons.config import get_config
-from reana_db.enums import RunStatus
+from reana_commons.live_logs import read_live_log
+from reana_db.enums import JobStatus, RunStatus
 from reana_db.models import Job, Workflow
 from reana_db.run_numbers import parse_uuid
 from sqlalchemy import case, func, select
@@ -88,6 +89,13 @@ def _log_tail(limit: int):
     ).label("logs"), (length > limit).label("logs_truncated")
 
 
+def _truncation_note(limit: int, workflow: Workflow, job_id) -> str:
+    return (
+        f"[Only the last {limit} bytes of this log are shown (REANA_MAX_LOG_BYTES_PER_JOB). "
+        f"The whole log: GET /api/workflows/{workflow.id_}/logs/{job_id}]\n"
+    )
+
+
 def shown_log(job, limit: int, workflow: Workflow) -> str:
     """A job's log as one answer shows it: its last ``limit`` bytes, with a note when cut.
 
@@ -99,10 +107,36 @@ def shown_log(job, limit: int, workflow: Workflow) -> str:
     if not job.logs_truncated and len(data) <= limit:
         return text
     tail = data[-limit:].decode("utf-8", "ignore")
-    return (
-        f"[Only the last {limit} bytes of this log are shown (REANA_MAX_LOG_BYTES_PER_JOB). "
-        f"The whole log: GET /api/workflows/{workflow.id_}/logs/{job.id_}]\n{tail}"
-    )
+    return _truncation_note(limit, workflow, job.id_) + tail
+
+
+def _running(job) -> bool:
+    return job.status is not None and JobStatus(job.status) not in JobStatus.terminal()
+
+
+def _live_logs(session: Session, workflow: Workflow, jobs: list, limit: int) -> dict:
+    """``{job id: shown log}`` of the running ones among ``jobs``, from their live log files.
+
+    A running job without a live file either has not written yet or ended since
+    it was read (its file goes once its whole log is stored): the database is
+    read again for those, so an end between the two reads loses nothing.
+    """
+    shown, missing = {}, []
+    for job in jobs:
+        if not _running(job):
+            continue
+        live = read_live_log(workflow.id_, job.id_, tail=limit)
+        if live is None:
+            missing.append(job.id_)
+        elif live.truncated:
+            shown[job.id_] = _truncation_note(limit, workflow, job.id_) + live.text
+        else:
+            shown[job.id_] = live.text
+    if missing:
+        query = select(Job.id_, *_log_tail(limit)).where(Job.id_.in_(missing))
+        for job in session.execute(query):
+            shown[job.id_] = shown_log(job, limit, workflow)
+    return shown
 
 
 def job_logs(
@@ -120,8 +154,10 @@ def job_logs(
     query = query.order_by(Job.created, Job.id_)
     if page is not None and page.size:
         query = query.offset(page.from_idx).limit(page.size)
+    jobs = session.execute(query).all()
+    live = _live_logs(session, workflow, jobs, limit)
     logs = OrderedDict()
-    for job in session.execute(query):
+    for job in jobs:
         logs[str(job.id_)] = {
             "workflow_uuid": str(job.workflow_uuid),
             "job_name": job.job_name or "",
@@ -130,7 +166,7 @@ def job_logs(
             "docker_img": job.docker_img or "",
             "cmd": job.prettified_cmd or "",
             "status": job.status.name if job.status is not None else "",
-            "logs": shown_log(job, limit, workflow),
+            "logs": live[job.id_] if job.id_ in live else shown_log(job, limit, workflow),
             "started_at": format_time(job.started_at),
             "finished_at": format_time(job.finished_at),
         }
@@ -142,13 +178,17 @@ def job_log(session: Session, workflow: Workflow, job_id: str) -> tuple[str, str
     as_uuid = parse_uuid(job_id)
     row = None
     if as_uuid is not None:
-        row = session.execute(
-            select(Job.job_name, Job.logs).where(
-                Job.id_ == as_uuid, Job.workflow_uuid == workflow.id_
-            )
-        ).first()
+        query = select(Job.job_name, Job.logs, Job.status).where(
+            Job.id_ == as_uuid, Job.workflow_uuid == workflow.id_
+        )
+        row = session.execute(query).first()
     if row is None:
         raise NotFound(f"Job {job_id} does not exist in workflow {workflow_name(workflow)}.")
+    if _running(row):
+        live = read_live_log(workflow.id_, as_uuid)
+        if live is not None:
+            return row.job_name or str(as_uuid), live.text
+        row = session.execute(query).first()  # ended meanwhile (or no output yet)
     return row.job_name or str(as_uuid), row.logs or ""
 
 

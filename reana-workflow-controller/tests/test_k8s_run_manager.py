@@ -8,6 +8,7 @@ after a user stop the engine's report changes nothing.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from k8s_double.pytest_plugin import k8s_cluster, reana_on_k8s  # noqa: F401 - fixtures
@@ -107,9 +108,14 @@ def test_batch_job_manifest(db, user, reana_env, monkeypatch):
         "login.hpc.example.org", 2222, "short")
     assert jc_env["REANA_SQLALCHEMY_DATABASE_URI"] == reana_env["REANA_SQLALCHEMY_DATABASE_URI"]
     for container in (engine, controller):
-        (mount,) = container["volumeMounts"]
+        mount = container["volumeMounts"][0]
         assert mount["mountPath"] == workflow.workspace_path
         assert mount["subPath"] == f"users/{user.id_}/workflows/{run_id}"
+    # Live logs (ADR 0026): only the job controller mounts the run's own live-log folder.
+    assert len(engine["volumeMounts"]) == 1
+    live = controller["volumeMounts"][1]
+    assert live["subPath"] == f".reana/live-logs/{run_id}" and not live.get("readOnly")
+    assert live["mountPath"] == str(Path(reana_env["SHARED_VOLUME_PATH"]) / live["subPath"])
 
 
 def test_problem_names_the_reason(db, user, reana_env, reana_on_k8s, monkeypatch):  # noqa: F811

@@ -149,6 +149,20 @@ def test_start_run_records_handle_and_stop_run_stops_jobs(db, user, run_env):
     assert error.value.status_code == 409
 
 
+def test_workflow_resources_reach_the_jobs(db, user, run_env):
+    """workflow.resources: the run manager gives them to the engine (REANA's variables), the
+    engine kit to each job (here the serial engine, forked from the zygote)."""
+    workflow = make_workflow(db, user, "sleep 60")
+    workflow.reana_specification = {**workflow.reana_specification, "workflow": {
+        **workflow.reana_specification["workflow"],
+        "resources": {"cvmfs": ["atlas.cern.ch"], "kerberos": True}}}
+    db.commit()
+    runs.start_run(db, workflow, {}, {})
+    job = wait_for(lambda: running_job(db, workflow))
+    assert job.cvmfs_mounts == "['atlas.cern.ch']"
+    runs.stop_run(db, workflow)
+
+
 def test_start_twice_and_delete(db, user, run_env):
     workflow = make_workflow(db, user, "true")
     runs.start_run(db, workflow, {}, {})

@@ -23,13 +23,23 @@ from snakemake.settings.types import (
     SchedulingSettings,
     StorageSettings,
 )
+from snakemake_interface_executor_plugins.settings import SharedFSUsage
 
 from reana_workflow_engine_snakemake import executor, logs
-from reana_workflow_engine_snakemake.inputs import WorkflowInputs, workflow_inputs
+from reana_workflow_engine_snakemake.inputs import (
+    WorkflowInputs,
+    parameters_file,
+    workflow_inputs,
+)
 from reana_workflow_engine_snakemake.progress import RunProgress
 from reana_workflow_engine_snakemake.watcher import JobWatcher
 
 LOGGER_NAME = "reana-workflow-engine-snakemake"
+SHARED_WITH_JOBS = frozenset(SharedFSUsage.all()) - {
+    SharedFSUsage.SOFTWARE_DEPLOYMENT, SharedFSUsage.SOFTWARE_DEPLOYMENT_CACHE,
+    SharedFSUsage.SOURCE_CACHE}
+"""What the engine shares with its jobs: the workspace (sources, outputs, Snakemake's
+metadata), not the engine's home (its source cache) nor its software."""
 
 
 def run_workflow(run) -> bool:
@@ -51,12 +61,12 @@ def _execute(run, inputs: WorkflowInputs, session: executor.EngineSession) -> bo
     output_settings = OutputSettings(printshellcmds=True, nocolor=True)
     with SnakemakeApi(output_settings) as api:
         bridge = logs.attach(api, run.log, output_settings, session.progress)
+        dag_api = None
         try:
             workflow_api = api.workflow(
                 resource_settings=ResourceSettings(nodes=inputs.jobs),
-                config_settings=ConfigSettings(config=inputs.config,
-                                               configfiles=list(inputs.configfiles)),
-                storage_settings=StorageSettings(notemp=True),
+                config_settings=_config_settings(inputs),
+                storage_settings=StorageSettings(notemp=True, shared_fs_usage=SHARED_WITH_JOBS),
                 snakefile=inputs.snakefile,
                 workdir=Path(inputs.workspace),
             )
@@ -72,19 +82,32 @@ def _execute(run, inputs: WorkflowInputs, session: executor.EngineSession) -> bo
                 scheduling_settings=SchedulingSettings(scheduler="greedy"),
                 scheduler_settings=GreedySchedulerSettings(),
             )
-            if inputs.report is not None:
-                _write_report(run, dag_api, inputs.report)
         except Exception as error:  # noqa: BLE001 - Snakemake's errors end the run failed
             api.print_exception(error)
+            reason = failure_reason(error, bridge.last_error, session)
+            if dag_api is not None and inputs.report is not None:
+                # As REANA 0.9: the report of what ran, also when a job failed.
+                _write_report(run, dag_api, inputs.report)
             # The failed jobs' ids went out when they failed (RunProgress.job_failed).
-            run.reporter.failed(failure_reason(error, bridge.last_error, session))
+            run.reporter.failed(reason)
             return False
+        if inputs.report is not None:
+            _write_report(run, dag_api, inputs.report)
     run.reporter.finished()
     return True
 
 
+def _config_settings(inputs: WorkflowInputs) -> ConfigSettings:
+    """The run's config: config files, then the parameters. Jobs that are Snakemake itself
+    get the parameters as a config file (no ``--config k=v``: single letters are refused)."""
+    extra = parameters_file(inputs)
+    return ConfigSettings(config=inputs.config,
+                          configfiles=[*inputs.configfiles, *([extra] if extra else [])],
+                          config_args="")
+
+
 def _write_report(run, dag_api, path: Path) -> None:
-    """Snakemake's HTML report of the finished run (a failure to write it is only logged)."""
+    """Snakemake's HTML report of the ended run (a failure to write it is only logged)."""
     from snakemake.report.html_reporter import ReportSettings
 
     name = path.relative_to(run.workspace)

@@ -5,9 +5,12 @@ registry; the engine hands the run's :class:`EngineSession` over in
 :class:`ExecutorSettings`. Remote executors get no ``job.prepare()`` from
 Snakemake, so :meth:`Executor.run_job` removes stale outputs and creates the
 output and log folders itself, in the shared workspace. Every failure path
-(unsupported rule, refused submission, job failed or stopped, job controller
-gone) ends in ``report_job_error``, so Snakemake never waits for a job that
-will not come back.
+(refused submission, job failed or stopped, job controller gone) ends in
+``report_job_error``, so Snakemake never waits for a job that will not come
+back. A rule without a shell command (``run:``, ``script:``...) is sent as
+Snakemake's own remote job (``python -m snakemake --target-jobs ...``): the
+job's environment needs Snakemake (REANA's default image for Snakemake jobs is
+Snakemake's own).
 """
 
 from __future__ import annotations
@@ -104,7 +107,7 @@ class Executor(RemoteExecutor):
     def run_job(self, job) -> None:
         self._keep_engine_sigterm_handler()
         try:
-            spec = job_spec(job, str(self.run.workspace))
+            spec = job_spec(job, str(self.run.workspace), self.format_job_exec)
             async_run(_prepare(job))
             request = job_request(self.run, image=spec.image, name=spec.name,
                                   command_for_display=spec.command_for_display,
@@ -124,6 +127,15 @@ class Executor(RemoteExecutor):
         # Watched only once among the active jobs: an end signalled before the status
         # thread could see the job would leave it asleep until the idle check.
         self.watcher.watch(job_id)
+
+    def get_python_executable(self) -> str:
+        """The job's ``python`` (the engine's own path means nothing in a job's image)."""
+        return "python"
+
+    def get_job_exec_prefix(self, job) -> str:
+        """Snakemake asks for the user's name (``getpass``): a job may run under a uid with
+        no passwd entry (the sandbox's 65530, an arbitrary Kubernetes ``runAsUser``)."""
+        return 'export USER="${USER:-reana}" LOGNAME="${LOGNAME:-reana}"'
 
     def _keep_engine_sigterm_handler(self) -> None:
         handler = self.session.sigterm_handler

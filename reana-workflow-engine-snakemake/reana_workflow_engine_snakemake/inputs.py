@@ -7,6 +7,9 @@
   file is the config file and the other parameters override its keys. ``-p``
   parameters always override config keys, single-letter ones included (they are
   passed as a mapping, not through Snakemake's ``--config k=v`` parser).
+- Jobs that Snakemake runs itself (``run:``/``script:`` rules: ``python -m snakemake``
+  in the job) read the same config from ``.snakemake/reana-parameters.json``, written
+  by :func:`parameters_file` (Snakemake's ``--config k=v`` would refuse single letters).
 - Operational options: ``TARGET`` (REANA's name; a rule or a file, several
   separated by commas), ``jobs`` (jobs running at once, default
   ``SNAKEMAKE_MAX_PARALLEL_JOBS`` or 300 as in REANA) and ``report`` (the HTML
@@ -17,6 +20,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +33,7 @@ DEFAULT_REPORT = "report.html"
 DEFAULT_MAX_PARALLEL_JOBS = 300
 CONFIG_FILE_PARAMETER = "input"
 CONFIG_FILE_SUFFIXES = (".yaml", ".yml", ".json")
+PARAMETERS_FILE = ".snakemake/reana-parameters.json"
 
 
 class InvalidInputs(ValueError):
@@ -113,3 +118,16 @@ def workflow_inputs(run) -> WorkflowInputs:
         jobs=_jobs(run.option("jobs")),
         report=_report(workspace, run.option("report")),
     )
+
+
+def parameters_file(inputs: WorkflowInputs) -> Path | None:
+    """The run's parameters as a config file of the workspace (for jobs that are Snakemake
+    itself), or None without parameters; rewritten by every run of the workspace."""
+    if not inputs.config:
+        return None
+    path = inputs.workspace / PARAMETERS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".part")
+    temporary.write_text(json.dumps(inputs.config, indent=1, default=str))
+    temporary.replace(path)
+    return path

@@ -5,6 +5,12 @@ own absolute path), in the rule's ``container:`` image, with REANA's per-step ke
 (``compute_backend``, ``kubernetes_memory_limit``, ``slurm_partition``, ...) taken
 from the rule's ``resources:``. A group job is its jobs' commands one after the
 other, in dependency order, as one job.
+
+A rule without a shell command (``run:``, ``script:``, ``notebook:``, ``wrapper:``)
+runs as Snakemake runs any job on a cluster: the job is Snakemake itself
+(``python -m snakemake --target-jobs ... --mode remote``, the executor's
+``format_job_exec``) executing that one job in the workspace, so the job's
+environment (the rule's image, or the host) needs Snakemake.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ DEFAULT_IMAGE = os.environ.get(
 
 
 class UnsupportedJob(Exception):
-    """A job REANA cannot send to a compute backend (a ``run:``/``script:`` rule)."""
+    """A job REANA cannot send to a compute backend."""
 
 
 @dataclass(frozen=True)
@@ -71,32 +77,43 @@ def hints_of(job) -> dict:
     return fields
 
 
-def shell_command_of(job) -> str:
-    """The rule's formatted ``shell:`` command; :class:`UnsupportedJob` for other rules."""
-    command = getattr(job, "shellcmd", None)
-    if not command:
-        kind = "run:" if job.is_run else "script:" if job.is_script else \
-            "notebook:" if job.is_notebook else "wrapper:" if job.is_wrapper else "non-shell"
-        raise UnsupportedJob(
-            f"Rule {job.rule.name}: {kind} rules cannot run on REANA; only shell: rules "
-            "are sent to compute backends (declare it in localrules to run it in the engine)."
-        )
-    return command.strip()
+def kind_of(job) -> str:
+    """``shell:``, ``run:``, ``script:``, ``notebook:`` or ``wrapper:``: what the rule runs."""
+    if getattr(job, "shellcmd", None):
+        return "shell:"
+    return "run:" if job.is_run else "script:" if job.is_script else \
+        "notebook:" if job.is_notebook else "wrapper:" if job.is_wrapper else "no command"
 
 
-def job_spec(job, workspace: str) -> JobSpec:
-    """The job-controller view of a Snakemake job (or group job) run in ``workspace``."""
+def job_spec(job, workspace: str, snakemake_command=None) -> JobSpec:
+    """The job-controller view of a Snakemake job (or group job) run in ``workspace``.
+
+    ``snakemake_command(job)`` is the command of a job that Snakemake itself must run
+    in the job (a ``run:``/``script:``... rule in it); without it such a job is an
+    :class:`UnsupportedJob`.
+    """
     flat = ([member for layer in job.toposorted for member in sorted(layer)]
             if job.is_group() else [job])
-    commands = [shell_command_of(member) for member in flat]
     first = flat[0]
+    name = job.name if job.is_group() else first.rule.name
+    others = [member for member in flat if kind_of(member) != "shell:"]
+    if others:
+        if snakemake_command is None:
+            member = others[0]
+            raise UnsupportedJob(f"Rule {member.rule.name}: {kind_of(member)} rules need "
+                                 "Snakemake in the job, which this engine cannot start.")
+        command = snakemake_command(job).strip()
+        display = f"{name}: {kind_of(others[0])} rule run by Snakemake in the job: {command}"
+        return JobSpec(cmd=f"cd {shlex.quote(workspace)} && {command}", image=image_of(first),
+                       name=name, command_for_display=display, hints=hints_of(job))
+    commands = [member.shellcmd.strip() for member in flat]
     display = " && ".join(commands)
     script = " && ".join(f"( {command} )" if len(commands) > 1 else command
                          for command in commands)
     return JobSpec(
         cmd=f"cd {shlex.quote(workspace)} && {script}",
         image=image_of(first),
-        name=job.name if job.is_group() else first.rule.name,
+        name=name,
         command_for_display=display,
         hints=hints_of(job),
     )

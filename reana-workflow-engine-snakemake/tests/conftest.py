@@ -7,6 +7,11 @@ and their own tests cover PostgreSQL and RabbitMQ).
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
+import pytest
 from reana_testing.engine import (  # noqa: F401 - fixtures: the embedded profile only
     EnginePlatform,
     b64json,
@@ -14,6 +19,7 @@ from reana_testing.engine import (  # noqa: F401 - fixtures: the embedded profil
     platform_fixture,
     sqlite_only,
 )
+from reana_testing.pytest_plugin import apply_env
 
 
 class Platform(EnginePlatform):
@@ -50,3 +56,15 @@ class Platform(EnginePlatform):
 
 platform = platform_fixture(Platform)
 """A running workflow with its job controller; the engine started by the test."""
+
+
+@pytest.fixture
+def snakemake_in_jobs(monkeypatch):
+    """Jobs on the host see this venv (Snakemake's): what a ``run:``/``script:`` rule's job
+    needs (in a real deployment, the rule's image: REANA's default is Snakemake's own).
+    Request it before ``platform``: the job controller reads it when it starts."""
+    venv = Path(sys.prefix)
+    apply_env(monkeypatch, {
+        "REANA_LOCAL_JOB_READONLY_PATHS": os.pathsep.join((str(venv), sys.base_prefix)),
+        "PATH": os.pathsep.join((str(venv / "bin"), os.environ.get("PATH", ""))),
+    })

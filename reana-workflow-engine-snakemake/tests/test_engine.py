@@ -161,3 +161,39 @@ def test_workflow_resources_reach_every_job(platform):
     jobs = platform.jobs()
     assert len(jobs) == 4
     assert {job["cvmfs_mounts"] for job in jobs.values()} == {"['atlas.cern.ch']"}
+
+
+def test_run_and_script_rules_run_as_snakemake_jobs(snakemake_in_jobs, platform):
+    """A rule without a shell command is Snakemake's own remote job (python -m snakemake
+    --target-jobs ...) through the job controller, with the run's config (single-letter
+    keys too) and the job's log lines."""
+    platform.write("Snakefile", """\
+        rule all:
+            input: "out/b.txt"
+
+        rule first:
+            output: "out/a.txt"
+            run:
+                print("python block of", rule)
+                with open(output[0], "w") as stream:
+                    stream.write(config["x"] + " " + config["greeting"] + "\\n")
+
+        rule second:
+            input: "out/a.txt"
+            output: "out/b.txt"
+            script: "scripts/upper.py"
+        """)
+    platform.write("scripts/upper.py", """\
+        text = open(snakemake.input[0]).read()
+        open(snakemake.output[0], "w").write(text.upper())
+        """)
+    code, err, messages = platform.run_engine(parameters={"x": "ex", "greeting": "hello"},
+                                              timeout=240)
+    assert code == 0, err + platform.logs(messages)
+    assert (platform.workspace / "out/b.txt").read_text() == "EX HELLO\n"
+    jobs = platform.jobs()
+    assert sorted(job["job_name"] for job in jobs.values()) == ["first", "second"]
+    assert all(job["status"] == "finished" for job in jobs.values())
+    totals = [t for t in (platform.progress_of(m, "total") for m in messages) if t]
+    assert totals[-1]["total"] == 2
+    assert sorted(platform.job_ids(messages, "finished")) == sorted(jobs)

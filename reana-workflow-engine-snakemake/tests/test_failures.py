@@ -38,6 +38,9 @@ def test_a_failing_rule_fails_the_run_with_its_stderr(platform):
     assert f"Rule bad: job {failed[0]} failed with exit code 3." in reason
     assert reason.rstrip().endswith("something went wrong")
     assert (platform.workspace / "ok.txt").exists()
+    # As REANA 0.9 does, the report is written at the end of a failed run too (what ran).
+    assert "<html" in (platform.workspace / "report.html").read_text()[:2000].lower()
+    assert "Snakemake report written to report.html" in logs
 
 
 def test_a_snakefile_syntax_error_fails_the_run_with_snakemakes_message(platform):
@@ -79,7 +82,7 @@ def test_a_missing_snakefile_fails_the_run(platform):
         _end(messages)["logs"]
 
 
-def test_a_run_rule_fails_clearly_instead_of_hanging(platform):
+def test_a_failing_run_rule_fails_the_run_with_its_traceback(snakemake_in_jobs, platform):
     platform.write("Snakefile", """\
         rule all:
             input: "a.txt"
@@ -87,10 +90,12 @@ def test_a_run_rule_fails_clearly_instead_of_hanging(platform):
         rule python_block:
             output: "a.txt"
             run:
-                open(output[0], "w").write("x")
+                raise ValueError("no data for " + config["x"])
         """)
-    code, err, messages = platform.run_engine(timeout=60)
+    code, err, messages = platform.run_engine(parameters={"x": "zeta"}, timeout=120)
     assert code == 1, err
     end = _end(messages)
-    assert "Rule python_block: run: rules cannot run on REANA" in end["logs"]
-    assert platform.jobs() == {}
+    assert "Rule python_block: job " in end["logs"] and "failed with exit code 1" in end["logs"]
+    assert "ValueError in file" in end["logs"] and "no data for zeta" in end["logs"], end["logs"]
+    (job,) = platform.jobs().values()
+    assert job["job_name"] == "python_block" and job["status"] == "failed"

@@ -47,9 +47,14 @@ def test_reana_resources_become_job_fields():
 
 
 @pytest.mark.parametrize(("kind", "word"), [("is_run", "run:"), ("is_script", "script:")])
-def test_rules_without_a_shell_command_are_refused(kind, word):
-    with pytest.raises(UnsupportedJob, match=f"Rule greet: {word} rules cannot run on REANA"):
-        job_spec(_job(shellcmd=None, **{kind: True}), "/ws")
+def test_rules_without_a_shell_command_run_snakemake_in_the_job(kind, word):
+    job = _job(shellcmd=None, **{kind: True})
+    spec = job_spec(job, "/ws", lambda j: "python -m snakemake --target-jobs 'greet:' ")
+    assert spec.cmd == "cd /ws && python -m snakemake --target-jobs 'greet:'"
+    assert spec.command_for_display.startswith(f"greet: {word} rule run by Snakemake in the job")
+    assert spec.image == "docker.io/library/bash:5.2"
+    with pytest.raises(UnsupportedJob, match=f"Rule greet: {word} rules need Snakemake"):
+        job_spec(job, "/ws")
 
 
 def _run(tmp_path, workflow_file="Snakefile", parameters=None, **options):

@@ -26,6 +26,8 @@ GIF_FRAMES = 40
 """adage's default: frames 0..40 of the run's timeline."""
 GIF_FRAME_MILLISECONDS = 500
 """``convert -delay 50`` (hundredths of a second)."""
+GIF_MAX_NODES = 200
+"""Larger DAGs get no GIF: 41 Graphviz layouts of them would cost minutes at the run's end."""
 SNAPSHOT_SECONDS = 15
 """adage's text snapshot interval in REANA (its ``loginterval``)."""
 log = logging.getLogger("reana-workflow-engine-yadage")
@@ -41,7 +43,11 @@ class PillowGifTracker(GifTracker):
             log.warning("could not draw the workflow's GIF: %s", error)
 
     def _write_gif(self, adageobj) -> None:
-        if not shutil.which("dot") or not list(adageobj.dag.nodes()):
+        nodes = len(adageobj.dag.nodes())
+        if not shutil.which("dot") or not nodes:
+            return
+        if nodes > GIF_MAX_NODES:
+            log.info("no workflow GIF: %d nodes (at most %d are drawn)", nodes, GIF_MAX_NODES)
             return
         from PIL import Image
 

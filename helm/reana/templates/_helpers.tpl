@@ -152,3 +152,18 @@ nodeSelector:
   value: {{ .Values.slurm.remote_workdir | quote }}
 {{- end }}
 {{- end -}}
+
+{{/* Prometheus multiprocess directory (docs/adr/0027): an emptyDir shared by a pod's containers. */}}
+{{- define "reana.metricsEnv" -}}
+{{- if .Values.metrics.enabled }}
+- name: PROMETHEUS_MULTIPROC_DIR
+  value: /var/run/reana-metrics
+{{- end }}
+{{- end }}
+
+{{- define "reana.metricsMount" -}}
+{{- if .Values.metrics.enabled }}
+- name: metrics
+  mountPath: /var/run/reana-metrics
+{{- end }}
+{{- end }}

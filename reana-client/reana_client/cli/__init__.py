@@ -26,6 +26,8 @@ COMMANDS = {
     "logs": ("logs", "logs", "Workflow execution commands"),
     "stop": ("execution", "stop", "Workflow execution commands"),
     "validate": ("validate", "validate", "Workflow management commands"),
+    "provenance": ("provenance", "provenance", "Workflow management commands"),
+    "export": ("provenance", "export", "Workflow management commands"),
     "test": ("testing", "test", "Workflow execution commands"),
     "upload": ("transfers", "upload", "Workspace file management commands"),
     "download": ("transfers", "download", "Workspace file management commands"),

@@ -116,13 +116,26 @@ def print_logs(logs: dict, steps) -> None:
     "docker_img, status and step.",
 )
 @pagination_options
+@click.option(
+    "--follow",
+    is_flag=True,
+    help="Keep printing new log lines (each with its step name) until the run ends.",
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.2),
+    default=1.0,
+    show_default=True,
+    help="Seconds between two reads of the logs with --follow.",
+)
 @check_connection
-def logs(workflow, access_token, json_format, filters, page, size):
+def logs(workflow, access_token, json_format, filters, page, size, follow, interval):
     """Get workflow logs.
 
-    The ``logs`` command allows to retrieve logs of running workflow. Note that
-    only finished steps of the workflow are returned, the logs of the currently
-    processed step is not returned until it is finished.
+    The ``logs`` command retrieves the logs of a workflow, including those of
+    steps still running (at most a second or two behind their output).
+    ``--follow`` prints new lines as they come, prefixed with their step name,
+    until the workflow ends (Ctrl-C stops following).
 
     Examples:
 
@@ -131,10 +144,22 @@ def logs(workflow, access_token, json_format, filters, page, size):
       $ reana-client logs -w myanalysis.42 --json
 
       $ reana-client logs -w myanalysis.42 --filter status=running
+
+      $ reana-client logs -w myanalysis.42 --follow
     """
     from reana_client.api.client import APIError
 
     steps, chosen = _parse(filters)
+    if follow:
+        if json_format:
+            fail("--follow prints lines as they come; it cannot be combined with --json.")
+        from reana_client.log_follow import LogFollower, follow_logs
+
+        def keep(job):
+            return all(job.get(FILTERS[key]) == value for key, value in chosen.items())
+
+        follower = LogFollower(workflow, access_token, sorted(set(steps)) or None, keep)
+        sys.exit(follow_logs(follower, interval))
     try:
         response = api().call(
             "get_workflow_logs",

@@ -31,7 +31,7 @@ import click
 
 from reana_commons.engine.job_controller_client import JobControllerClient
 from reana_commons.engine.jobs import WorkflowResources
-from reana_commons.engine.reporter import FINISHED, RunReporter
+from reana_commons.engine.reporter import FINISHED, LIVE_FLUSH_SECONDS, RunReporter
 
 DEFAULT_JOB_CONTROLLER_URL = "http://127.0.0.1:5000"
 JOB_CONTROLLER_URL_FILE = "REANA_JOB_CONTROLLER_URL_FILE"
@@ -218,7 +218,8 @@ def engine_cli(name: str, run: Callable[[EngineRun], bool],
                   show_default=True, help="Seconds to wait for the job controller to answer.")
     def command(workflow_uuid, workflow_workspace, workflow_json, workflow_file,
                 workflow_parameters, operational_options, job_controller_wait):
-        reporter = RunReporter(workflow_uuid, logger_name or f"reana-workflow-engine-{name}")
+        reporter = RunReporter(workflow_uuid, logger_name or f"reana-workflow-engine-{name}",
+                               flush_seconds=LIVE_FLUSH_SECONDS)
         engine_run = EngineRun(workflow_uuid, workflow_workspace, {}, {}, {}, workflow_file,
                                job_controller_client(), reporter, job_controller_wait)
         signal.signal(signal.SIGTERM, lambda signum, frame: _terminate(engine_run, signum, frame))

@@ -6,7 +6,11 @@
 message carries a sequence number from 1 (the consumer applies each log chunk
 once even when the broker redelivers) and the engine log lines written since
 the previous message, in REANA's format; the same lines also go to stderr (the
-engine's own log file).
+engine's own log file). With ``flush_seconds`` (the engine harness gives
+``LIVE_FLUSH_SECONDS``), lines logged while no message is due (the engine waits
+for a long job) go out on their own after at most that long, in a message
+without status: the run's logs are live, and a chatty engine costs at most two
+messages (two database writes) a second (ADR 0026).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import itertools
 import logging
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import TextIO
 
@@ -22,6 +27,8 @@ from reana_commons.log_redaction import RedactingFormatter
 from reana_commons.messaging import build_progress_message, publish_workflow_status
 
 RUNNING, FINISHED, FAILED = 1, 2, 3
+LIVE_FLUSH_SECONDS = 0.5
+"""Longest time an engine log line waits for the next message."""
 LOG_FORMAT = "%(asctime)s | %(name)s | %(threadName)s | %(levelname)s | %(message)s"
 
 
@@ -46,12 +53,21 @@ class PendingLogs(logging.Handler):
             lines, self._lines = self._lines, []
         return "".join(line + "\n" for line in lines)
 
+    def pending(self) -> bool:
+        return bool(self._lines)
+
+    def restore(self, text: str) -> None:
+        """Put drained lines back in front (their message could not be published)."""
+        with self._buffer_lock:
+            self._lines[:0] = text.splitlines()
+
 
 class RunReporter:
     """Publishes the status, progress and log lines of one run (thread-safe)."""
 
     def __init__(self, workflow_uuid: str, logger_name: str,
-                 publish: Callable = publish_workflow_status, stream: TextIO | None = sys.stderr):
+                 publish: Callable = publish_workflow_status, stream: TextIO | None = sys.stderr,
+                 flush_seconds: float | None = None):
         self.workflow_uuid = str(workflow_uuid)
         self._publish = publish
         self._stream = stream
@@ -63,6 +79,9 @@ class RunReporter:
         self._after_publish: Callable[[], None] | None = None
         self._deferred: dict[str, list[str]] = {"running": [], "finished": [], "failed": []}
         self.pending_logs = PendingLogs()
+        self._flush_seconds = flush_seconds
+        """Send waiting lines on their own after this long (the engine harness: live)."""
+        self._flusher: threading.Thread | None = None
         self.log = self.attach_logger(logger_name)
         """The engine's logger: its lines ride along with the next message and go to stderr."""
 
@@ -133,6 +152,22 @@ class RunReporter:
             action()
 
     # --- internals -------------------------------------------------------------------------
+    def _start_flusher(self) -> None:
+        """After the first message: send lines that wait too long on their own (once)."""
+        if self._flush_seconds and self._flusher is None:
+            self._flusher = threading.Thread(target=self._flush_loop, name="engine-log-flush",
+                                             daemon=True)
+            self._flusher.start()
+
+    def _flush_loop(self) -> None:
+        while self._end is None:
+            time.sleep(self._flush_seconds)
+            if self.pending_logs.pending() and self._end is None:
+                try:
+                    self._send(None, None, "")
+                except Exception:  # noqa: BLE001 - the lines are back; the next message takes them
+                    continue
+
     def _progress_message(self, total: int | None) -> dict:
         total_item = None if total is None else {"total": total, "job_ids": []}
         deferred = self._deferred
@@ -152,12 +187,21 @@ class RunReporter:
             if self._end is not None:
                 return  # nothing after the end: the end is the run's last message
             text = self.pending_logs.drain() + logs
+            if status is None and not text:
+                return
             self._publisher = threading.get_ident()
             try:
-                self._publish(self.workflow_uuid, status, logs=text, message=message,
-                              seq=next(self._seq))
-                if status != RUNNING:
+                try:
+                    self._publish(self.workflow_uuid, status, logs=text, message=message,
+                                  seq=next(self._seq))
+                except Exception:
+                    if status is None:
+                        self.pending_logs.restore(text)
+                    raise
+                if status in (FINISHED, FAILED):
                     self._end = status
+                else:
+                    self._start_flusher()
             finally:
                 self._publisher = None
                 action, self._after_publish = self._after_publish, None

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import threading
+import time
 
 from kombu import Connection, Queue, pools
 
@@ -130,7 +131,8 @@ def publish_workflow_status(
     engine's ``REANA_RUN_ATTEMPT``, set by its run manager) lets the consumer ignore
     the reports of a start attempt that a later one superseded.
     """
-    body = {"workflow_uuid": str(workflow_uuid), "status": status, "logs": logs, "message": message}
+    body = {"workflow_uuid": str(workflow_uuid), "status": status, "logs": logs, "message": message,
+            "sent_at": time.time()}  # the consumer's lag metric
     if seq is not None:
         body["seq"] = seq
     if attempt is None:

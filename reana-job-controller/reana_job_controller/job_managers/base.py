@@ -16,6 +16,7 @@ Backends report; the controller writes: they never touch the database.
 
 from __future__ import annotations
 
+import socket
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ class JobRecord:
     started_at: object = None
     finished_at: object = None
     created: object = None
+    environment: dict = field(default_factory=dict)
+    """Where and how the job ran, as its backend reported (:meth:`JobManager.environment`)."""
 
     @property
     def is_terminal(self) -> bool:
@@ -97,6 +100,10 @@ class JobManager(ABC):
     """True when :meth:`logs` returns the output so far while the job runs."""
     survives_restart: ClassVar[bool] = True
     """True when a restarted job controller can keep following jobs from their backend id."""
+    writes_live_log: ClassVar[bool] = False
+    """True when a job's output goes straight into its live log file
+    (:func:`reana_commons.live_logs.live_log_path`); otherwise the controller copies
+    what :meth:`output_since` reports there while the job runs (ADR 0026)."""
 
     def __init__(self, context: BackendContext):
         self.context = context
@@ -120,6 +127,19 @@ class JobManager(ABC):
     @abstractmethod
     def stop(self, backend_job_id: str) -> None:
         """Stop the job and everything it started; returns without waiting for the end."""
+
+    def environment(self, job: JobRecord) -> dict:
+        """Where and how an ended job ran: ``node``, ``runtime`` and, where the runtime
+        reports one, ``image_digest`` (provenance; called before :meth:`cleanup`)."""
+        return {"node": socket.gethostname(), "runtime": self.name}
+
+    def output_since(self, job: JobRecord, offset: int, limit: int) -> bytes:
+        """At most ``limit`` bytes of the running job's output from byte ``offset`` on.
+
+        The default reads the whole output through :meth:`logs`; a backend that can
+        read from an offset overrides it.
+        """
+        return self.logs(job).encode()[offset:offset + limit]
 
     def check_request(self, request: dict) -> None:  # noqa: B027 - optional hook
         """Refuse (``ValueError``) a job request this backend cannot run, before any row exists."""
@@ -168,6 +188,10 @@ class JobManager(ABC):
         changed = store.finish(job, state, logs)
         if changed:
             self._stopping.pop(job.id, None)
+            try:
+                job.environment = self.environment(job)
+            except Exception as error:  # noqa: BLE001 - provenance must not lose the end
+                job.environment = {"runtime": self.name, "error": str(error)}
             self.cleanup(job)
         return changed
 

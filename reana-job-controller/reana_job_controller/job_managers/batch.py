@@ -301,6 +301,10 @@ class PolledBatchJobManager(JobManager):
         data = self.transport.read_file(self.log_path(job.id))
         return data.decode(errors="replace") if data else ""
 
+    def output_since(self, job: JobRecord, offset: int, limit: int) -> bytes:
+        """The output file from ``offset`` (one small read per live-log pass, ADR 0026)."""
+        return self.transport.read_file_from(self.log_path(job.id), offset, limit)
+
     def stop(self, backend_job_id: str) -> None:
         with self._lock:
             tracked = self._tracked.setdefault(

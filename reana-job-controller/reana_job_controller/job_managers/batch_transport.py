@@ -69,6 +69,15 @@ class LocalTransport:
         except FileNotFoundError:
             return None
 
+    def read_file_from(self, path: str, offset: int, limit: int) -> bytes:
+        """At most ``limit`` bytes of a file from ``offset`` on (b"" when it is missing)."""
+        try:
+            with open(path, "rb") as handle:
+                handle.seek(offset)
+                return handle.read(limit)
+        except FileNotFoundError:
+            return b""
+
     def remove(self, path: str) -> None:
         try:
             os.unlink(path)
@@ -196,6 +205,16 @@ class SSHTransport:
             except FileNotFoundError:
                 return None
             return buffer.getvalue()
+
+    def read_file_from(self, path: str, offset: int, limit: int) -> bytes:
+        """At most ``limit`` bytes of a file from ``offset`` on (b"" when it is missing)."""
+        with self._lock:
+            try:
+                with self._sftp_client().open(path, "rb") as handle:
+                    handle.seek(offset)
+                    return handle.read(limit)
+            except FileNotFoundError:
+                return b""
 
     def remove(self, path: str) -> None:
         with self._lock:

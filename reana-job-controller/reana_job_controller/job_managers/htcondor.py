@@ -40,6 +40,7 @@ from reana_job_controller.job_managers.batch_transport import BatchCommandError
 from reana_job_controller.job_managers.htcondor_submit import (
     QUERY_ATTRIBUTES,
     WRAPPER,
+    check_environment,
     memory_megabytes,
     runtime_commands,
     state_for,
@@ -106,6 +107,7 @@ class HTCondorJobManager(PolledBatchJobManager):
     def check_request(self, request: dict) -> None:
         runtime_commands(request.get("htcondor_max_runtime"))
         memory_megabytes(request.get("kubernetes_memory_limit"))
+        check_environment(request.get("env_vars") or {})
 
     # --- files of a job -----------------------------------------------------------------------
     def _path(self, job_id: str, suffix: str) -> str:

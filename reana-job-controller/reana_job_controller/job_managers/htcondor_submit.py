@@ -66,9 +66,19 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "''").replace('"', '""') + "'"
 
 
+def check_environment(env: dict) -> None:
+    """Refuse what HTCondor's ``environment`` command cannot carry (names, line breaks)."""
+    for name, value in (env or {}).items():
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(name)):
+            raise ValueError(f"environment variable name {name!r} cannot be given to HTCondor")
+        if "\n" in str(value) or "\r" in str(value):
+            raise ValueError(f"environment variable {name} has a line break, which HTCondor's "
+                             "environment command cannot carry")
+
+
 def environment_value(env: dict[str, str]) -> str:
-    items = [f"{name}={_quote(str(value))}" for name, value in sorted(env.items())
-             if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) and "\n" not in str(value)]
+    check_environment(env)
+    items = [f"{name}={_quote(str(value))}" for name, value in sorted(env.items())]
     return '"' + " ".join(items) + '"'
 
 

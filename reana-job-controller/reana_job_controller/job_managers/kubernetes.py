@@ -248,11 +248,20 @@ class KubernetesJobManager(JobManager):
 
     def logs(self, job: JobRecord) -> str:
         """Output of every container of the job's pod (waiting reasons for unstarted ones)."""
+        data = self._pod_output(job)
+        return (job.logs or "") if data is None else data.decode(errors="replace")
+
+    def output_since(self, job: JobRecord, offset: int, limit: int) -> bytes:
+        """The pod log from ``offset`` (the pod log API has no byte offset: read and cut)."""
+        return (self._pod_output(job) or b"")[offset:offset + limit]
+
+    def _pod_output(self, job: JobRecord) -> bytes | None:
+        """The pod log of the job (containers one after the other), None without a pod."""
         with self._cache_lock:
             pods = [p for p in self._pods.values()
                     if (p["metadata"].get("labels") or {}).get("job-name") == _job_name(job)]
         if not pods:
-            return job.logs or ""
+            return None
         core = api.core_v1()
         pod = pods[0]
         names = [c["name"] for c in (pod["spec"].get("initContainers") or [])
@@ -260,15 +269,27 @@ class KubernetesJobManager(JobManager):
         parts = []
         for name in names:
             try:
-                text = core.read_namespaced_pod_log(pod["metadata"]["name"], self.namespace,
-                                                    container=name, _preload_content=False)
-                text = text.data.decode(errors="replace")
+                data = core.read_namespaced_pod_log(pod["metadata"]["name"], self.namespace,
+                                                    container=name, _preload_content=False).data
             except Exception as error:  # noqa: BLE001 - a waiting container has no log
                 if getattr(error, "status", None) not in (400, 404):
                     raise
-                text = ""
-            parts.append(text if len(names) == 1 else f"--- {name} ---\n{text}")
-        return "".join(parts)
+                data = b""
+            parts.append(data if len(names) == 1 else f"--- {name} ---\n".encode() + data)
+        return b"".join(parts)
+
+    def environment(self, job: JobRecord) -> dict:
+        """The pod's node and the image id its kubelet reports (a digest on real clusters)."""
+        with self._cache_lock:
+            pods = [p for p in self._pods.values()
+                    if (p["metadata"].get("labels") or {}).get("job-name") == _job_name(job)]
+        found = {"node": None, "runtime": "kubernetes pod", "image_digest": None}
+        if pods:
+            pod = pods[0]
+            found["node"] = (pod.get("spec") or {}).get("nodeName")
+            for status in (pod.get("status") or {}).get("containerStatuses") or []:
+                found["image_digest"] = status.get("imageID") or found["image_digest"]
+        return found
 
     def stop(self, backend_job_id: str) -> None:
         _delete_job(self.namespace, backend_job_id)

@@ -2,8 +2,9 @@
 
 A job runs in its own session (so stop kills the whole tree) with a clean
 environment: a few host variables, the job's ``env_vars``, ``REANA_WORKSPACE``,
-``REANA_WORKFLOW_UUID`` and the user's secrets. Output goes to
-``<run_dir>/jobs/<job_id>.log``, readable while the job runs. A tiny bash
+``REANA_WORKFLOW_UUID`` and the user's secrets. Output goes straight to the job's
+live log file (:mod:`reana_commons.live_logs`, outside the workspace), read by the
+logs answers while the job runs. A tiny bash
 wrapper (or bubblewrap's JSON status) writes the exit status to ``<job_id>.exit`` so
 a restarted job controller, which is no longer the parent, still learns how the job
 ended. Jobs are isolated by :mod:`~reana_job_controller.job_managers.sandbox`: a
@@ -20,6 +21,7 @@ import json
 import os
 import select
 import signal
+import socket
 import subprocess
 import threading
 from collections.abc import Callable, Sequence
@@ -27,6 +29,7 @@ from pathlib import Path
 
 import psutil
 from reana_commons.config import get_config
+from reana_commons.live_logs import create_live_log, live_log_path, remove_live_log
 from reana_db.enums import JobStatus
 
 from reana_job_controller.job_managers.base import BackendState, JobManager, JobRecord
@@ -105,6 +108,30 @@ def _group_members(pgid: int) -> list[psutil.Process]:
     return members
 
 
+def _runtime_version(runtime: str) -> str:
+    """``podman 4.3.1``: the container runtime and its version (just its name if unknown)."""
+    try:
+        version = subprocess.run([runtime, "--version"], capture_output=True, text=True,
+                                 timeout=30, check=False).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return runtime
+    return f"{runtime} {version[-1]}" if version else runtime
+
+
+def _image_digest(runtime: str, image: str) -> str | None:
+    """The local image's digest (its id when the runtime records no digest), or None."""
+    try:
+        found = subprocess.run([runtime, "image", "inspect", "--format",
+                                "{{.Digest}} {{.Id}}", image], capture_output=True, text=True,
+                               timeout=30, check=False).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for value in found:
+        if value.startswith("sha256:") and value.strip("sha256:0"):
+            return value
+    return f"sha256:{found[-1]}" if found and len(found[-1]) == 64 else None
+
+
 def _exit_code(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
@@ -167,6 +194,7 @@ class LocalJobManager(JobManager):
     pushes_completion = True
     logs_while_running = True
     survives_restart = True
+    writes_live_log = True
 
     def __init__(self, context):
         super().__init__(context)
@@ -180,12 +208,14 @@ class LocalJobManager(JobManager):
         self._sandbox: Sandbox | None = None
         self._reaper: _Reaper | None = None
         self._adopted: set[str] = set()
+        self._images: dict[str, tuple[str, str | None]] = {}
+        """Image → (runtime and version, digest), asked once per image (provenance)."""
         self._pending_kills: dict[str, threading.Timer] = {}
         """Stopped jobs whose SIGKILL after the grace period is still to come."""
 
     # --- paths ---------------------------------------------------------------------------
     def log_path(self, job_id: str) -> Path:
-        return self.jobs_dir / f"{job_id}.log"
+        return live_log_path(self.context.workflow_uuid, job_id)
 
     def exit_path(self, job_id: str) -> Path:
         return self.jobs_dir / f"{job_id}.exit"
@@ -234,7 +264,7 @@ class LocalJobManager(JobManager):
                 banner += (f"[reana] this run's file secrets are in {SECRETS_VARIABLE}="
                            f"{env[SECRETS_VARIABLE]} (not /etc/reana/secrets: no sandbox)\n")
         try:
-            with open(self.log_path(job.id), "wb") as log:
+            with os.fdopen(create_live_log(self.context.workflow_uuid, job.id), "wb") as log:
                 if banner:
                     log.write(banner.encode())
                     log.flush()
@@ -267,6 +297,20 @@ class LocalJobManager(JobManager):
                 argv += ["-e", name]  # value taken from the runtime's own environment
         inner = f'ulimit -v {limit_kib} 2>/dev/null; {job.cmd}' if limit_kib else job.cmd
         return [*argv, job.docker_img, "bash", "-c", inner]
+
+    def environment(self, job: JobRecord) -> dict:
+        """The host, and the container runtime with the image's digest, or the sandbox."""
+        if not self.container_runtime:
+            sandbox = self._sandbox.describe() if self._sandbox is not None else "host"
+            return {"node": socket.gethostname(), "runtime": sandbox}
+        with self._lock:
+            known = self._images.get(job.docker_img)
+        if known is None:
+            known = (_runtime_version(self.container_runtime),
+                     _image_digest(self.container_runtime, job.docker_img))
+            with self._lock:
+                self._images[job.docker_img] = known
+        return {"node": socket.gethostname(), "runtime": known[0], "image_digest": known[1]}
 
     def follow(self, job: JobRecord) -> None:
         with self._lock:
@@ -408,8 +452,8 @@ class LocalJobManager(JobManager):
         with self._lock:
             self._procs.pop(job.backend_job_id or "", None)
         self._adopted.discard(job.backend_job_id or "")
-        for path in (self.log_path(job.id), self.exit_path(job.id)):
-            try:
-                path.unlink()
-            except FileNotFoundError:
-                pass
+        remove_live_log(self.context.workflow_uuid, job.id)
+        try:
+            self.exit_path(job.id).unlink()
+        except FileNotFoundError:
+            pass

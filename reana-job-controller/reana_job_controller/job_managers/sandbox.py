@@ -185,6 +185,12 @@ class Sandbox:
             env[SECRETS_VARIABLE] = self.secrets_path
         return env
 
+    def describe(self) -> str:
+        """How host jobs run, in a few words (provenance's ``runtime``)."""
+        if not self.enabled:
+            return "host (no isolation; image not used)"
+        return "host in a bubblewrap sandbox (image not used)"
+
     def banner(self, image: str) -> str:
         """The first line of a host job's log: how it is isolated."""
         if not self.enabled:

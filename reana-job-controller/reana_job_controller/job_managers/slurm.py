@@ -86,6 +86,22 @@ class SlurmJobManager(PolledBatchJobManager):
     def cancel(self, batch_id: str) -> None:
         self.transport.run(["scancel", batch_id])
 
+    def environment(self, job: JobRecord) -> dict:
+        """The node(s) Slurm ran the job on (``sacct``) and how the step ran on them."""
+        nodes = None
+        if job.backend_job_id:
+            output = self.transport.run(["sacct", "-X", "-n", "-P", "-o", "JobID,NodeList",
+                                         "-j", job.backend_job_id], check=False)
+            for line in output.splitlines():
+                fields = line.split("|")
+                if len(fields) == 2 and fields[0].strip() == job.backend_job_id:
+                    nodes = fields[1].strip() or None
+        runtime = "slurm"
+        log = (job.logs or "").splitlines()  # stored just before (JobManager.complete)
+        if log and log[0].startswith("[reana]"):
+            runtime = f"slurm: {log[0].removeprefix('[reana]').strip()}"
+        return {"node": nodes, "runtime": runtime[:255]}
+
     def _query_squeue(self, ids: list[str]) -> dict[str, tuple[str, int | None]]:
         output = self.transport.run(
             ["squeue", "-h", "--states=all", "-j", ",".join(ids), "-O", SQUEUE_FORMAT],

@@ -96,14 +96,17 @@ def _is_json(upstream) -> bool:
     return upstream.headers.get("Content-Type", "").startswith("application/json")
 
 
-SELF_AUTHENTICATED = ("wes",)
-"""Blueprint groups that authenticate their own requests (WES: also HTTP Basic)."""
-
-
 def _authenticate_request():
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    if view is None or request.blueprints[-1:] and request.blueprints[-1] in SELF_AUTHENTICATED:
+    if view is None:
         return None
+    group = request.blueprints[-1] if request.blueprints else None
+    if group == "metrics":  # Prometheus' scrape: no token
+        return None
+    if group == "wes":  # also HTTP Basic; its own anonymous endpoint
+        from reana_server.api.wes import authenticate_wes
+
+        return authenticate_wes()
     op = get_operation(view)
     if op is not None and op.anonymous or request.endpoint in PUBLIC_ENDPOINTS:
         return None
@@ -118,10 +121,19 @@ def _remove_session(_exc=None):
 
 def register_api(app: Flask) -> None:
     """Register every blueprint, authentication and session teardown."""
-    from reana_server.api import gitlab, launch, meta, secrets, wes, workflows, workspace
+    from reana_server.api import (
+        gitlab,
+        launch,
+        meta,
+        provenance,
+        secrets,
+        wes,
+        workflows,
+        workspace,
+    )
 
     get_engine()
     app.before_request(_authenticate_request)
     app.teardown_appcontext(_remove_session)
-    for module in (meta, workflows, workspace, secrets, launch, gitlab, wes):
+    for module in (meta, workflows, workspace, secrets, launch, gitlab, wes, provenance):
         app.register_blueprint(module.blueprint)

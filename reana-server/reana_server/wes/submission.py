@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from reana_server import submission
 from reana_server.errors import ServerError
+from reana_server.metrics import submission_refused
 from reana_server.wes.attachments import Attachments
 from reana_server.wes.run_requests import WesRunRequest as Request
 from reana_server.wes.run_requests import reana_run
@@ -25,9 +26,13 @@ def submit(session: Session, user: User, quota_used_up: bool, request: Request,
     workflow controller); ``discard(workflow)`` deletes a run whose attachments could
     not all be stored, so no half-filled run is left behind.
     """
-    run = reana_run(request, attachments)
-    workflow = create_run(session, user, run.name, run.specification, get_config(),
-                          quota_used_up)
+    try:
+        run = reana_run(request, attachments)
+        workflow = create_run(session, user, run.name, run.specification, get_config(),
+                              quota_used_up)
+    except Exception as error:  # refused before it could be started: counted here
+        submission_refused(error)
+        raise
     session.add(WesRunRequest(workflow_id=workflow.id_, request=request.stored()))
     session.commit()
     try:

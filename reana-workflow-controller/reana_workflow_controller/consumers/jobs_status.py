@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 
+from reana_commons import metrics
 from reana_commons.config import get_config
 from reana_commons.log_redaction import configure_logging
 from reana_commons.messaging import BaseConsumer, ack_all, jobs_status_queue, settle
 from reana_db.database import new_session
+from reana_db.models import Job
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from reana_workflow_controller.consumers.after_commit import AfterCommit
@@ -75,6 +79,9 @@ class JobStatusConsumer(BaseConsumer):
             ack_all([message for _, message in batch])
         except Exception as error:  # noqa: BLE001 - unacked messages come back; applying is idempotent
             log.warning("could not acknowledge %d jobs-status messages: %s", len(batch), error)
+        metrics.STATUS_MESSAGES.labels("applied").inc(len(batch))
+        for body, _ in batch:
+            metrics.observe_lag(body.get("sent_at"))
         self._cleanup(result)
         self.applied += len(batch)
         return len(batch)
@@ -95,6 +102,7 @@ class JobStatusConsumer(BaseConsumer):
             log.exception("database error; requeueing the jobs-status message")
             time.sleep(TRANSIENT_BACKOFF)
             settle(message, "requeue")
+            metrics.STATUS_MESSAGES.labels("requeued").inc()
             return 0
         except Exception:  # noqa: BLE001 - requeued (redelivered) or, when poison, dropped
             count = self.failures.get(key, 0) + 1
@@ -102,18 +110,25 @@ class JobStatusConsumer(BaseConsumer):
             if count >= MAX_FAILURES:
                 log.exception("dropping jobs-status message after %d failures: %r", count, body)
                 settle(message, "reject")
+                metrics.STATUS_MESSAGES.labels("dropped").inc()
             else:
+                metrics.STATUS_MESSAGES.labels("requeued").inc()
                 log.exception("jobs-status message failed; requeueing it")
                 settle(message, "requeue")
             return 0
         self.failures.pop(key, None)
         settle(message, "ack")
+        metrics.STATUS_MESSAGES.labels("applied").inc()
+        metrics.observe_lag(body.get("sent_at"))
         self._cleanup(result)
         self.applied += 1
         return 1
 
     def _cleanup(self, result: BatchResult) -> None:
         self.after_commit.submit(result.ended)
+        if result.ended_jobs:
+            record_job_durations(result.ended_jobs)
+        metrics.record_memory(METRICS_SERVICE)
 
     def after_drain(self, idle: bool) -> None:
         """Apply and acknowledge the batch the loop just took."""
@@ -135,6 +150,34 @@ class JobStatusConsumer(BaseConsumer):
     def close(self) -> None:
         """Finish the pending after-commit work."""
         self.after_commit.close()
+
+
+METRICS_SERVICE = "reana-job-status-consumer"
+
+
+def record_job_durations(ended: dict[str, str]) -> None:
+    """Observe the durations of jobs that just ended, by compute backend and outcome."""
+    ids = [uuid.UUID(job_id) for job_id in ended if _is_uuid(job_id)]
+    if not ids:
+        return
+    try:
+        with new_session() as session:
+            rows = session.execute(select(Job.id_, Job.compute_backend, Job.started_at,
+                                          Job.finished_at).where(Job.id_.in_(ids))).all()
+    except SQLAlchemyError as error:  # a metric is not worth failing the consumer for
+        log.warning("could not read ended jobs for metrics: %s", error)
+        return
+    for job_id, backend, started, finished in rows:
+        child = metrics.JOB_SECONDS.labels(backend or "unknown", ended[str(job_id)])
+        metrics.observe_since(child, started, finished)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def main() -> None:

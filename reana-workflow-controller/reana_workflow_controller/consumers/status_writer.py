@@ -16,6 +16,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 
+from reana_commons import metrics
 from reana_db.enums import RunStatus
 from reana_db.locking import lock_runs
 from reana_db.models import RunHandle, Workflow
@@ -57,6 +58,8 @@ class BatchResult:
     """What a batch changed: runs that reached a terminal status (to clean up)."""
 
     ended: list[EndedRun] = field(default_factory=list)
+    ended_jobs: dict[str, str] = field(default_factory=dict)
+    """Jobs this batch first reported finished or failed: id → outcome (for metrics)."""
 
 
 def apply_batch(session: Session, bodies: list[dict]) -> BatchResult:
@@ -109,6 +112,7 @@ def apply_batch(session: Session, bodies: list[dict]) -> BatchResult:
                     handle.handle if handle else None,
                 )
             )
+    result.ended_jobs = changes.ended_jobs
     changes.write(session)
     sequences.write(session)
     return result
@@ -201,6 +205,9 @@ def apply_one(
             return False
         changes.log(workflow, logs)
         set_workflow_status(session, workflow, new)
+        if new == RunStatus.running and old == RunStatus.pending:
+            metrics.observe_since(metrics.SCHEDULING_SECONDS.labels("pending_to_running"),
+                                  workflow.pending_at, workflow.run_started_at)
         ended = new != old and new in RunStatus.terminal()
     else:
         changes.log(workflow, logs)
@@ -222,6 +229,7 @@ class _Changes:
     def __init__(self):
         self.logs: dict[uuid.UUID, list[str]] = {}
         self.progresses: dict[uuid.UUID, tuple[Workflow, dict]] = {}
+        self.ended_jobs: dict[str, str] = {}
 
     def log(self, workflow: Workflow, text: str | None) -> None:
         chunk = log_chunk(text)
@@ -233,6 +241,13 @@ class _Changes:
         if entry is None:
             entry = (workflow, _load_progress(workflow.job_progress))
             self.progresses[workflow.id_] = entry
+        for outcome in ("finished", "failed"):
+            known = entry[1].get(outcome) or {}
+            incoming = progress.get(outcome)
+            if isinstance(incoming, dict):
+                self.ended_jobs.update((str(job_id), outcome)
+                                       for job_id in incoming.get("job_ids") or []
+                                       if job_id is not None and job_id not in known)
         _merge(entry[1], progress)
 
     def write(self, session: Session) -> None:

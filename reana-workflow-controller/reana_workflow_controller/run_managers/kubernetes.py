@@ -10,17 +10,21 @@ the run's jobs and stores their logs. :meth:`problem` tells the reconciler why
 a run is dead: its Job failed or vanished, a container ended, or its pod
 cannot start (image pull, unschedulable for too long); :meth:`end_cause` tells
 the status writer that the Job (or its pod) was deleted under a failing run.
+The job controller also mounts the run's live-log folder (ADR 0026), created
+here before the Job, where it writes the output of running jobs.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import shlex
 import time
 
 from reana_commons.config import get_config, job_controller_settings
 from reana_commons.k8s import api, objects
+from reana_commons.live_logs import make_run_live_dir, run_live_dir
 from reana_commons.service_auth import TOKEN_VARIABLE, run_token
 from reana_commons.workflow_types import UnknownWorkflowType, workflow_type
 from reana_db.models import Workflow
@@ -65,10 +69,11 @@ class KubernetesRunManager(RunManager):
             begin_attempt(1)
         config = get_config()
         try:
+            _live_log_folder(workflow, config)
             manifest = self.manifest(workflow)
             api.batch_v1().create_namespaced_job(config.runtime_kubernetes_namespace, manifest,
                                                  _preload_content=False)
-        except (objects.ManifestError, api.KubernetesUnavailable) as error:
+        except (objects.ManifestError, api.KubernetesUnavailable, OSError) as error:
             raise RunManagerError(str(error)) from error
         except Exception as error:  # noqa: BLE001 - the API's refusal, with its reason
             raise RunManagerError(f"Kubernetes refused the run's Job: "
@@ -121,7 +126,7 @@ class KubernetesRunManager(RunManager):
                 "path": "/shutdown", "port": port,
                 "httpHeaders": [{"name": "Authorization", "value": f"Bearer {token}"}]}}},
             "env": common + _job_controller_env(config),
-            "volumeMounts": mounts,
+            "volumeMounts": [*mounts, objects.workspace_mount(run_live_dir(run_id, config))],
             "securityContext": security,
         }
         pod_spec = {
@@ -309,6 +314,13 @@ def _common_env(workflow: Workflow) -> list[dict]:
         "name": "REANA_SECRET_KEY",
         "valueFrom": {"secretKeyRef": {"name": config.secrets_name, "key": "REANA_SECRET_KEY"}},
     }]
+
+
+def _live_log_folder(workflow: Workflow, config) -> None:
+    """The run's live-log folder, writable by the job controller's user (runAsUser)."""
+    folder = make_run_live_dir(workflow.id_, config)
+    if os.geteuid() == 0:
+        os.chown(folder, config.workflow_runtime_user_uid, config.workflow_runtime_user_gid)
 
 
 def _job_controller_env(config) -> list[dict]:

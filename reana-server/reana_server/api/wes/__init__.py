@@ -34,8 +34,9 @@ def error_response(message: str, status: int):
     return response
 
 
-@blueprint.before_request
-def _authenticate():
+def authenticate_wes() -> None:
+    """Who calls (the app's authentication hook asks this for WES endpoints): the token
+    as Bearer, ``?access_token=`` or the HTTP Basic password; service-info needs none."""
     token = token_from(request.args.get("access_token"), request.headers.get("Authorization"),
                        basic=True)
     if request.endpoint in ANONYMOUS:
@@ -56,6 +57,10 @@ def _domain(error: REANAError):
 
 @blueprint.errorhandler(HTTPException)
 def _http(error: HTTPException):
+    if error.code == 429 and hasattr(error, "limit"):  # Flask-Limiter's, with Retry-After
+        from reana_server.rate_limits import too_many
+
+        return too_many(error)
     return error_response(error.description or error.name, error.code or 500)
 
 

@@ -1,0 +1,41 @@
+"""Workspace fingerprints: file states, changed files, declared inputs, safe digests."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+from reana_commons.workspace import fingerprints
+
+
+def test_scan_changed_and_digests(tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "a.txt").write_text("a")
+    (tmp_path / "b.txt").write_text("b")
+    (tmp_path / "link").symlink_to("/etc/passwd")
+    os.mkfifo(tmp_path / "fifo")
+    before = fingerprints.scan(tmp_path)
+    assert set(before) == {"d/a.txt", "b.txt"}  # no link followed, no FIFO
+    (tmp_path / "d" / "a.txt").write_text("aa")
+    (tmp_path / "c.txt").write_text("c")
+    after = fingerprints.scan(tmp_path)
+    assert fingerprints.changed(before, after) == ["c.txt", "d/a.txt"]
+    digests = fingerprints.digests(tmp_path, ["c.txt", "link", "fifo", "gone"])
+    assert digests == [{"path": "c.txt", "sha256": hashlib.sha256(b"c").hexdigest(), "size": 1}]
+    assert fingerprints.sha256_of(tmp_path, "link") is None
+
+
+def test_declared_inputs_are_the_workspace_files_a_command_names(tmp_path):
+    for name in ("code/fit.py", "data/x.csv", "results/old.json", "a b.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    state = fingerprints.scan(tmp_path)
+    command = (f"cd {tmp_path} && mkdir -p results && (python3 code/fit.py --in=data/x.csv;"
+               f" cat {tmp_path}/results/old.json)>results/new.json && cat ../etc/passwd")
+    assert fingerprints.declared_inputs(tmp_path, command, state) == [
+        "code/fit.py", "data/x.csv", "results/old.json"]
+    assert fingerprints.declared_inputs(tmp_path, "cat 'a b.txt' /etc/passwd", state) == [
+        "a b.txt"]
+    # an engine's list wins over the command
+    assert fingerprints.declared_inputs(tmp_path, "cat data/x.csv", state,
+                                        named=["code/fit.py", "nope"]) == ["code/fit.py"]
