@@ -15,7 +15,8 @@ ENGINES_VENV := .venv-engines
 # interrupted or failed install is completed by the next `make install`, `make test`, `make demo`).
 INSTALLED := $(VENV)/.reana-installed
 
-.PHONY: install test lint up down demo bench slurm-up slurm-down htcondor-up htcondor-down clean
+.PHONY: install test lint up down demo bench slurm-up slurm-down htcondor-up htcondor-down clean \
+        cwl-conformance cwl-conformance-cwltool
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
@@ -65,6 +66,16 @@ demo:
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/run.py
+
+# The CWL v1.2 conformance suite (../shared/reference/cwl-v1.2, or CWL_CONFORMANCE_SUITE) run by
+# the stock cwltest through reana-cwl-runner on a platform of its own (own REANA_HOME and ports);
+# result in benchmarks/results/cwl-conformance.json. CWL_CONFORMANCE_ARGS: e.g. "-j 2 -n 1-40".
+# cwl-conformance-cwltool: the same cwltest run with cwltool --no-container (the reference count).
+cwl-conformance: $(INSTALLED)
+	$(BIN)/python scripts/cwl_conformance.py $(CWL_CONFORMANCE_ARGS)
+
+cwl-conformance-cwltool: $(INSTALLED)
+	$(BIN)/python scripts/cwl_conformance.py --tool cwltool $(CWL_CONFORMANCE_ARGS)
 
 # A real single-node Slurm (munge, slurmdbd on MariaDB, slurmctld, slurmd) plus the sshd of its
 # SSH mode, configured from deploy/slurm/; needs root. Both are idempotent.

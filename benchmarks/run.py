@@ -24,6 +24,7 @@ BENCHMARKS = [
     "htcondor_status_lag.py",
     "snakemake_overhead.py",
     "cwl_job_overhead.py",
+    "cwl_conformance.py",
     "provenance_overhead.py",
 ]
 

@@ -29,6 +29,7 @@ HEAVY = {
     "reana_db",
     "sqlalchemy",
     "logging",
+    "cwltool",  # only reana-cwl-runner imports it
 }
 SNIPPET = """
 import json, sys

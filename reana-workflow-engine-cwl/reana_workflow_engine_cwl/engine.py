@@ -23,6 +23,8 @@ from reana_workflow_engine_cwl.progress import JobProgress
 
 LOGGER_NAME = "reana-workflow-engine-cwl"
 UNSUPPORTED_EXIT = 33
+UNSUPPORTED_REASON = "Workflow failed: it uses a CWL feature this platform does not support."
+"""The run's failure reason when cwltool exits 33; reana-cwl-runner exits 33 when it sees it."""
 FINAL_OUTPUT = "FinalOutput{}FinalOutput"
 """How the final output object appears in the run's logs (REANA's CWL engine's marker)."""
 
@@ -88,7 +90,7 @@ def run_workflow(run) -> bool:
         run.reporter.finished()
         return True
     if code == UNSUPPORTED_EXIT:
-        reason = "Workflow failed: it uses a CWL feature this platform does not support."
+        reason = UNSUPPORTED_REASON
     else:
         reason = "Workflow failed: cwltool reports it did not succeed (see the lines above)."
     run.fail(reason)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, jsonify, request
 from reana_commons.api_clients import WorkflowControllerClient
+from reana_commons.request_context import bind_user
 from reana_db.database import db_session, get_engine
 from reana_db.models import User
 
@@ -112,6 +113,7 @@ def _authenticate_request():
         return None
     token = token_from(request.args.get("access_token"), request.headers.get("Authorization"))
     g.reana_user, g.reana_quota_used_up = authenticate(db_session(), token)
+    bind_user(g.reana_user.id_)
     return None
 
 
