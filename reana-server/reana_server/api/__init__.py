@@ -8,8 +8,8 @@ from reana_commons.request_context import bind_user
 from reana_db.database import db_session, get_engine
 from reana_db.models import User
 
-from reana_server.api.operations import get_operation
 from reana_server.auth import authenticate, token_from
+from reana_server.operations import get_operation
 
 PUBLIC_ENDPOINTS = ("meta.swagger_json", "meta.api_page")
 """Endpoints outside the spec that need no token: the specification and its page."""
@@ -71,6 +71,25 @@ def forward(upstream, success_codes: tuple[int, ...] = (200,)):
         body = {"message": str(body)}
     response = jsonify(body)
     response.status_code = status
+    return response
+
+
+CHUNK = 1024 * 1024
+PASSED_HEADERS = ("Content-Type", "Content-Disposition", "Content-Length", "Last-Modified")
+
+
+def stream(upstream):
+    """Stream the workflow controller's 200 answer through (its file headers kept);
+    any other answer as :func:`forward` does."""
+    if upstream.status_code != 200:
+        try:
+            return forward(upstream)
+        finally:
+            upstream.close()
+    headers = {k: upstream.headers[k] for k in PASSED_HEADERS if k in upstream.headers}
+    response = current_app.response_class(upstream.iter_content(CHUNK), status=200,
+                                          headers=headers)
+    response.call_on_close(upstream.close)
     return response
 
 
