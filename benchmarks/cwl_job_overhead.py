@@ -16,9 +16,7 @@ RabbitMQ when reachable, else the embedded profile. Prints one JSON line.
 
 from __future__ import annotations
 
-import base64
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -27,7 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from job_overhead import bare_spawn_ms, configure  # noqa: E402
+from job_overhead import bare_spawn_ms, isolated_services, run_engine  # noqa: E402
+from reana_testing.engine import b64json  # noqa: E402
 
 STEPS = 100
 TARGET_MARGIN_MS = 10.0
@@ -59,38 +58,20 @@ def chain(steps: int) -> dict:
     return {"cwlVersion": "v1.2", "$graph": [main, tool]}
 
 
-def _b64(value) -> str:
-    return base64.b64encode(json.dumps(value).encode()).decode()
-
-
 def platform_seconds(home: Path, steps: int) -> float:
     """Wall time of one run of the chain through the engine and a job controller."""
     from reana_db.database import new_session
     from reana_db.users import create_user
-    from reana_testing.job_controller import JobControllerProcess, create_workflow
+    from reana_testing.job_controller import create_workflow
 
     session = new_session()
     user, _token = create_user(session, f"cwl-bench-{steps}@example.org")
     session.commit()
     workflow = create_workflow(session, user, home / "shared", name=f"cwl{steps}")
     session.close()
-    job_controller = JobControllerProcess(workflow.id_, workflow.workspace_path,
-                                          home / "run" / str(workflow.id_), extra_args=())
-    job_controller.start()
-    try:
-        env = dict(os.environ, REANA_JOB_CONTROLLER_URL=job_controller.url,
-                   REANA_JOB_CONTROLLER_TOKEN=job_controller.token)
-        started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-c", ENGINE_MAIN, "--workflow-uuid", str(workflow.id_),
-             "--workflow-workspace", workflow.workspace_path,
-             "--workflow-json", _b64(chain(steps)), "--workflow-parameters", _b64({"n": 0}),
-             "--operational-options", _b64({})],
-            env=env, check=True, capture_output=True, timeout=900,
-        )
-        return time.perf_counter() - started
-    finally:
-        job_controller.kill()
+    return run_engine(home, workflow, ENGINE_MAIN, "--workflow-json", b64json(chain(steps)),
+                      "--workflow-parameters", b64json({"n": 0}), "--operational-options",
+                      b64json({}))
 
 
 def cwltool_seconds(folder: Path, steps: int) -> float:
@@ -137,20 +118,9 @@ def measure(home: Path) -> dict:
 
 
 def main() -> int:
-    with tempfile.TemporaryDirectory(prefix="reana-cwl-bench-") as tmp:
-        home = Path(tmp)
-        database, broker, pg_uri = configure(home)
-        try:
-            result = measure(home)
-        finally:
-            from reana_db.database import reset_engine
-            from reana_testing import pytest_plugin as services
-
-            reset_engine()
-            if pg_uri:
-                services.drop_postgres_database(pg_uri)
-            if broker == "rabbitmq":
-                services.delete_rabbitmq_queues(os.environ["REANA_QUEUE_PREFIX"])
+    with tempfile.TemporaryDirectory(prefix="reana-cwl-bench-") as tmp, \
+            isolated_services(Path(tmp)) as (database, broker):
+        result = measure(Path(tmp))
     result.update({"cwl_job_overhead_database": database, "cwl_job_overhead_broker": broker})
     print(json.dumps(result))
     return 0

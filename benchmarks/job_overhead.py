@@ -21,6 +21,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -55,6 +57,61 @@ def configure(home: Path) -> tuple[str, str, str | None]:
     return database, broker, pg_uri
 
 
+@contextmanager
+def isolated_services(home: Path) -> Iterator[tuple[str, str]]:
+    """This process configured for an isolated platform under ``home`` (:func:`configure`);
+    yields (database, broker); its PostgreSQL database and RabbitMQ queues are removed after."""
+    database, broker, pg_uri = configure(home)
+    try:
+        yield database, broker
+    finally:
+        from reana_commons.messaging import close_shared_connections
+        from reana_db.database import reset_engine
+        from reana_testing import pytest_plugin as services
+
+        close_shared_connections()
+        reset_engine()
+        if pg_uri:
+            services.drop_postgres_database(pg_uri)
+        if broker == "rabbitmq":
+            services.delete_rabbitmq_queues(os.environ["REANA_QUEUE_PREFIX"])
+
+
+def bench_user(email: str):
+    """The schema created and a user: ``(session, user)`` (the caller closes the session)."""
+    from reana_db.database import get_engine, new_session
+    from reana_db.models import Base
+    from reana_db.users import create_user
+
+    Base.metadata.create_all(get_engine())
+    session = new_session()
+    user, _token = create_user(session, email)
+    session.commit()
+    return session, user
+
+
+def run_engine(home: Path, workflow, engine_main: str, *args: str, timeout: float = 900) -> float:
+    """Seconds an engine process (``python -c engine_main``) takes to run ``workflow`` to its
+    end through a job controller of its own; ``args`` follow its uuid and workspace."""
+    from reana_testing.engine import EnginePlatform
+    from reana_testing.job_controller import JobControllerProcess
+
+    job_controller = JobControllerProcess(workflow.id_, workflow.workspace_path,
+                                          home / "run" / str(workflow.id_), extra_args=())
+    job_controller.start()
+    engine = EnginePlatform(workflow, job_controller)
+    engine.engine_main = engine_main
+    try:
+        started = time.perf_counter()
+        process = engine.start_process(*args)
+        out, err = process.communicate(timeout=timeout)
+        if process.returncode != 0:
+            raise RuntimeError(f"the engine failed ({process.returncode}): {err[-2000:]}")
+        return time.perf_counter() - started
+    finally:
+        job_controller.kill()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, default=200)
@@ -63,20 +120,9 @@ def main() -> int:
                         help="REANA_LOCAL_JOB_ISOLATION of the jobs (default: as configured)")
     args = parser.parse_args()
     os.environ["REANA_LOCAL_JOB_ISOLATION"] = args.isolation
-    with tempfile.TemporaryDirectory(prefix="reana-bench-") as tmp:
-        home = Path(tmp)
-        database, broker, pg_uri = configure(home)
-        try:
-            result = measure(home, args.jobs)
-        finally:
-            from reana_db.database import reset_engine
-            from reana_testing import pytest_plugin as services
-
-            reset_engine()
-            if pg_uri:
-                services.drop_postgres_database(pg_uri)
-            if broker == "rabbitmq":
-                services.delete_rabbitmq_queues(os.environ["REANA_QUEUE_PREFIX"])
+    with tempfile.TemporaryDirectory(prefix="reana-bench-") as tmp, \
+            isolated_services(Path(tmp)) as (database, broker):
+        result = measure(Path(tmp), args.jobs)
     result.update({"job_overhead_database": database, "job_overhead_broker": broker,
                    "job_overhead_isolation": args.isolation})
     print(json.dumps(result))
@@ -88,16 +134,10 @@ def measure(home: Path, count: int) -> dict:
     from reana_commons.engine.job_controller_client import JobControllerClient
     from reana_commons.engine.reporter import RunReporter
     from reana_commons.messaging import close_shared_connections, publish_workflow_status
-    from reana_db.database import get_engine, new_session
-    from reana_db.models import Base
-    from reana_db.users import create_user
     from reana_testing.job_controller import JobControllerProcess, create_workflow
     from reana_workflow_engine_serial.engine import run_serial
 
-    Base.metadata.create_all(get_engine())
-    session = new_session()
-    user, _token = create_user(session, "bench@example.org")
-    session.commit()
+    session, user = bench_user("bench@example.org")
     workflow = create_workflow(session, user, home / "shared", name="bench")
     session.close()
     job_controller = JobControllerProcess(workflow.id_, workflow.workspace_path,

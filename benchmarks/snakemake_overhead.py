@@ -20,9 +20,7 @@ reachable, else the embedded profile. Prints one JSON line.
 from __future__ import annotations
 
 import argparse
-import base64
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -31,7 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from job_overhead import configure
+from job_overhead import bench_user, isolated_services, run_engine
+from reana_testing.engine import b64json
 
 ENGINE = "from reana_workflow_engine_snakemake.cli import run_snakemake_workflow as r; r()"
 
@@ -75,10 +74,6 @@ def fresh_workspace(root: Path, rules: int) -> Path:
     return workspace
 
 
-def _b64(value) -> str:
-    return base64.b64encode(json.dumps(value).encode()).decode()
-
-
 def local_cycles(root: Path, rules: int) -> list[float]:
     """Job cycles of ``snakemake --cores 1`` on a fresh workspace."""
     workspace = fresh_workspace(root, rules)
@@ -90,24 +85,13 @@ def local_cycles(root: Path, rules: int) -> list[float]:
 
 def platform_cycles(root: Path, rules: int, session, user) -> list[float]:
     """Job cycles of the engine process running the chain through a job controller."""
-    from reana_testing.job_controller import JobControllerProcess, create_workflow
+    from reana_testing.job_controller import create_workflow
 
     workflow = create_workflow(session, user, root / "shared", name=f"smk{rules}")
     workspace = Path(workflow.workspace_path)
     (workspace / "Snakefile").write_text(chain_snakefile(rules))
-    job_controller = JobControllerProcess(workflow.id_, workflow.workspace_path,
-                                          root / "run" / str(workflow.id_), extra_args=())
-    job_controller.start()
-    try:
-        env = dict(os.environ, REANA_JOB_CONTROLLER_URL=job_controller.url,
-                   REANA_JOB_CONTROLLER_TOKEN=job_controller.token)
-        subprocess.run(
-            [sys.executable, "-c", ENGINE, "--workflow-uuid", str(workflow.id_),
-             "--workflow-workspace", str(workspace), "--workflow-file", "Snakefile",
-             "--workflow-parameters", _b64({}), "--operational-options", _b64({})],
-            env=env, check=True, capture_output=True)
-    finally:
-        job_controller.kill()
+    run_engine(root, workflow, ENGINE, "--workflow-file", "Snakefile",
+               "--workflow-parameters", b64json({}), "--operational-options", b64json({}))
     return cycles_ms(workspace, rules)
 
 
@@ -115,36 +99,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rules", type=int, default=100)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="reana-bench-smk-") as tmp:
-        root = Path(tmp)
-        database, broker, pg_uri = configure(root)
-        try:
-            result = measure(root, args.rules)
-        finally:
-            from reana_commons.messaging import close_shared_connections
-            from reana_db.database import reset_engine
-            from reana_testing import pytest_plugin as services
-
-            close_shared_connections()
-            reset_engine()
-            if pg_uri:
-                services.drop_postgres_database(pg_uri)
-            if broker == "rabbitmq":
-                services.delete_rabbitmq_queues(os.environ["REANA_QUEUE_PREFIX"])
+    with tempfile.TemporaryDirectory(prefix="reana-bench-smk-") as tmp, \
+            isolated_services(Path(tmp)) as (database, broker):
+        result = measure(Path(tmp), args.rules)
     result.update({"snakemake_overhead_database": database, "snakemake_overhead_broker": broker})
     print(json.dumps(result))
     return 0
 
 
 def measure(root: Path, rules: int) -> dict:
-    from reana_db.database import get_engine, new_session
-    from reana_db.models import Base
-    from reana_db.users import create_user
-
-    Base.metadata.create_all(get_engine())
-    session = new_session()
-    user, _token = create_user(session, "bench-snakemake@example.org")
-    session.commit()
+    session, user = bench_user("bench-snakemake@example.org")
     try:
         bare_before = bare_job_ms(50, root)
         local = statistics.median(local_cycles(root, rules))

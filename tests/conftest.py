@@ -22,12 +22,14 @@ from pathlib import Path
 import psutil
 import pytest
 import requests
+from k8s_double.pytest_plugin import k8s_cluster, reana_on_k8s  # noqa: F401 - fixtures
 from reana_testing.pytest_plugin import (
     RABBITMQ_URL,
     SHARED_DIR,
+    apply_env,
     create_postgres_database,
     delete_rabbitmq_queues,
-    drop_postgres_database,
+    release_postgres_database,
     require_service,
 )
 
@@ -86,9 +88,9 @@ class LivePlatform:
     cleanup: list = field(default_factory=list)
 
     def api(self, method: str, path: str, **kwargs) -> requests.Response:
-        """Call the public REST API with the admin token."""
+        """Call the public REST API, with the admin token unless ``params`` names another."""
         params = dict(kwargs.pop("params", {}) or {})
-        params["access_token"] = self.token
+        params.setdefault("access_token", self.token)
         return requests.request(method, self.url + path, params=params, timeout=60, **kwargs)
 
     def client(self, client_python: Path, *args, cwd=None, check=True, timeout=300):
@@ -210,15 +212,14 @@ def serial_spec(*commands: str) -> dict:
     }
 
 
-def start_platform(home: Path, profile: str, extra: dict | None = None) -> LivePlatform:
-    """Start the whole platform like `make up`, on free ports (``profile``: embedded|services)."""
-    server_port, controller_port = free_port(), free_port()
+def platform_env(home: Path) -> dict:
+    """The environment `make up` gets for an isolated platform: ``home`` and free ports."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REANA_", "RABBIT_MQ"))}
     env.update(
         {
             "REANA_HOME": str(home),
-            "REANA_SERVER_PORT": str(server_port),
-            "REANA_WORKFLOW_CONTROLLER_PORT": str(controller_port),
+            "REANA_SERVER_PORT": str(free_port()),
+            "REANA_WORKFLOW_CONTROLLER_PORT": str(free_port()),
             "REANA_RECONCILE_GRACE": "2",
             "REANA_RECONCILE_INTERVAL": "0.5",
             # Demo steps run tools installed into the platform's venv (requirements-demos.txt,
@@ -227,6 +228,12 @@ def start_platform(home: Path, profile: str, extra: dict | None = None) -> LiveP
                                                                sys.base_prefix)),
         }
     )
+    return env
+
+
+def start_platform(home: Path, profile: str, extra: dict | None = None) -> LivePlatform:
+    """Start the whole platform like `make up`, on free ports (``profile``: embedded|services)."""
+    env = platform_env(home)
     cleanup = []
     if profile == "services":
         require_service("RabbitMQ", RABBITMQ_URL, 5672)
@@ -242,7 +249,7 @@ def start_platform(home: Path, profile: str, extra: dict | None = None) -> LiveP
                 "SQLALCHEMY_MAX_OVERFLOW": "8",
             }
         )
-        cleanup.append(lambda: drop_postgres_database(database))
+        cleanup.append(lambda: release_postgres_database(database))
         cleanup.append(lambda: delete_rabbitmq_queues(prefix))
     env.update(extra or {})
     result = subprocess.run(
@@ -281,3 +288,97 @@ def live_platform(request, tmp_path_factory):
     platform = start_platform(tmp_path_factory.mktemp("live") / "reana-home", request.param)
     yield platform
     stop_platform(platform)
+
+
+# -- runs on Kubernetes (the double): tests/test_k8s_e2e.py, tests/test_engines_k8s_e2e.py ----
+
+SQLITE = pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
+"""A test of the Kubernetes runtime on SQLite only (the database is not what it tests)."""
+
+
+@pytest.fixture
+def reconcile_grace():
+    """Seconds the reconciler waits before failing a dead run (a test may parametrize it)."""
+    return "1"
+
+
+@pytest.fixture
+def k8s_platform(monkeypatch, reana_on_k8s, tmp_path, reconcile_grace):  # noqa: F811
+    """The Kubernetes double plus a job-status consumer (with its reconciler) as a real
+    process; runs are started in the test with ``reana_workflow_controller.runs.start_run``."""
+    from reana_commons.messaging import get_connection, jobs_status_queue
+
+    apply_env(monkeypatch, {"REANA_RECONCILE_INTERVAL": "0.3",
+                            "REANA_RECONCILE_GRACE": reconcile_grace,
+                            "REANA_KUBERNETES_JOBS_UNSCHEDULABLE_TIMEOUT": "1"})
+    # The status queue is declared before the consumer and engines race to (the embedded
+    # transport can fail one of two simultaneous declarations with a UNIQUE violation).
+    with get_connection() as connection:
+        jobs_status_queue()(connection.default_channel).declare()
+    log = open(tmp_path / "consumer.log", "wb")  # noqa: SIM115 - closed below
+    command = os.path.join(os.path.dirname(sys.executable), "reana-workflow-controller")
+    env = dict(os.environ, PYTHONPATH=reana_on_k8s.host_env["PYTHONPATH"])  # as in its image
+    consumer = subprocess.Popen([command, "consume"], env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+    reana_on_k8s.consumer_log = tmp_path / "consumer.log"
+    yield reana_on_k8s
+    consumer.terminate()
+    consumer.wait(30)
+    log.close()
+
+
+def wait_run_status(db, workflow, statuses, seconds=90):
+    """The run (from the database) once its status is one of ``statuses``."""
+    from reana_db.enums import RunStatus
+    from reana_db.models import Workflow
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        db.expire_all()
+        run = db.get(Workflow, workflow.id_)
+        if RunStatus(run.status) in statuses:
+            return run
+        time.sleep(0.1)
+    raise AssertionError(f"run still {RunStatus(run.status).name}: {run.logs}")
+
+
+def jobs_of(db, workflow):
+    """The run's job rows, oldest first."""
+    from reana_db.models import Job
+
+    db.expire_all()
+    return db.query(Job).filter_by(workflow_uuid=workflow.id_).order_by(Job.created).all()
+
+
+def new_run_row(db, user, name: str, type_: str, spec: dict, files: dict[str, str]):
+    """A run row of ``user`` with a workspace holding ``files`` (relative path: text)."""
+    from reana_commons.config import get_config
+    from reana_db.models import Workflow
+
+    workflow = Workflow(name=name, owner_id=user.id_, type_=type_, run_number_major=1,
+                        reana_specification=spec)
+    db.add(workflow)
+    db.flush()
+    path = get_config().shared_volume_path / "users" / str(user.id_) / "workflows" / str(
+        workflow.id_)
+    path.mkdir(parents=True)
+    for relative, text in files.items():
+        (path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (path / relative).write_text(text)
+    workflow.workspace_path = str(path)
+    db.commit()
+    return workflow
+
+
+def yadage_stage(name: str, dependency: str, parameters: dict, process: dict, image: str,
+                 resources: list | None = None) -> dict:
+    """A single-step yadage stage publishing its ``outputfile`` parameter (``image``: name:tag)."""
+    image, _, tag = image.rpartition(":")
+    environment = {"environment_type": "docker-encapsulated", "image": image, "imagetag": tag}
+    if resources:
+        environment["resources"] = resources
+    publisher = {"publisher_type": "frompar-pub", "outputmap": {"outputfile": "outputfile"}}
+    return {"name": name, "dependencies": [dependency],
+            "scheduler": {"scheduler_type": "singlestep-stage", "parameters": parameters,
+                          "step": {"process": process, "publisher": publisher,
+                                   "environment": environment}}}

@@ -39,7 +39,7 @@ SLOW_STEP = (f'seq 1 {BURST}; '  # many lines at once, then a line a second ("$$
              f'for i in $$(seq 1 {TICKS}); do echo "tick $$i $$(date +%s.%N)"; sleep 1; done; '
              'echo done')
 TICK = re.compile(r"tick (\d+) (\d+\.\d+)")
-POLL_SECONDS = 0.25
+POLL_SECONDS = 0.4
 MAX_LAG = 3.5
 """Seconds a tick may be seen after it was printed: the target is 2 s (local: ~0.3 s,
 Slurm and Kubernetes: ``REANA_LIVE_LOG_INTERVAL`` 0.5 s + one read), with margin for a
@@ -202,7 +202,11 @@ def _lags(seen: dict[int, tuple[float, float, str]]) -> list[float]:
 @pytest.mark.parametrize("backend", list(BACKENDS))
 def test_a_running_step_is_read_at_most_two_seconds_behind(observed, platform, backend):
     seen = observed["seen"][backend]
-    assert sorted(seen) == list(range(1, TICKS + 1)), seen
+    if sorted(seen) != list(range(1, TICKS + 1)):
+        body = platform.api("GET", f"/api/workflows/{observed['runs'][backend]}/logs").json()
+        logs = json.loads(body["logs"])
+        raise AssertionError(f"{backend}: ticks seen {seen}; engine logs:\n"
+                             f"{logs['workflow_logs']}\njobs: {logs['job_logs']}")
     lags = _lags(seen)
     print(f"{backend}: lag per tick {lags} s")
     # Seen while the step ran, not at its end.
@@ -223,14 +227,14 @@ def test_the_database_is_written_per_job_not_per_line(observed, platform):
 
     with _database(platform).connect() as connection:
         writes = connection.execute(sqlalchemy.text(
-            "SELECT job.workflow_uuid, count(*), max(log_bytes) FROM job_write_probe "
-            "JOIN job ON job.id_ = job_write_probe.job_id GROUP BY job.workflow_uuid")).all()
-    by_run = {str(run): (count, size) for run, count, size in writes}
+            "SELECT job.workflow_uuid, job.id_, count(*), max(log_bytes) FROM job_write_probe "
+            "JOIN job ON job.id_ = job_write_probe.job_id GROUP BY job.workflow_uuid, job.id_"
+        )).all()
     for backend, run_id in observed["runs"].items():
-        count, size = by_run[run_id]
-        print(f"{backend}: {count} writes of the job row, {size} bytes of log")
-        assert size > BURST * 3  # the whole log was stored...
-        assert count <= 4, f"{backend}: the job row was written {count} times"  # ...at once
+        jobs = [(count, size) for run, _, count, size in writes if str(run) == run_id]
+        print(f"{backend}: writes of each job row, bytes of its log: {jobs}")
+        assert max(size for _, size in jobs) > BURST * 3  # the whole log was stored...
+        assert all(count <= 4 for count, _ in jobs), f"{backend}: {jobs}"  # ...at once
 
 
 def test_logs_follow_streams_new_lines_with_the_step_name(observed):

@@ -2,7 +2,8 @@
 
 One embedded platform for the module, driven as an operator does: `make down | tail` with a
 foreign process sharing its REANA_HOME and a run running, `make up` again, `make demo` on the
-platform `make up` started, and `make up` with a port taken.
+platform `make up` started, `make demo` with no platform running (it starts and stops its own),
+and `make up` with a port taken.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ import psutil
 import pytest
 import requests
 
-from tests.conftest import ROOT, free_port, serial_spec, start_platform, stop_platform
+from tests.conftest import (
+    ROOT,
+    free_port,
+    platform_env,
+    serial_spec,
+    start_platform,
+    stop_platform,
+)
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +59,44 @@ def _supervisord_pid(platform) -> int:
     return int((platform.home / "supervisord.pid").read_text())
 
 
+def _of_home(home: Path) -> list[psutil.Process]:
+    """The live processes whose environment names ``home`` as their REANA_HOME."""
+    found = []
+    for process in psutil.process_iter(["pid"]):
+        try:
+            if (process.environ().get("REANA_HOME") == str(home)
+                    and process.status() != psutil.STATUS_ZOMBIE):
+                found.append(process)
+        except (psutil.Error, OSError):
+            continue
+    return found
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        # SO_REUSEADDR: connections left in TIME_WAIT do not count, only a listener does.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+            sock.listen()
+        except OSError:
+            return False
+    return True
+
+
+def _check_demo_output(text: str, output: Path, home: Path) -> None:
+    """What a newcomer must see: the real figure in the folder it names, the workspace, how
+    to look again, the text plot once."""
+    figure = output / "fit" / "results" / "plot.png"
+    assert f"The figure: {figure}" in text
+    assert figure.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") and figure.stat().st_size > 1000
+    workspace = text.split("The run's workspace on the platform: ")[1].splitlines()[0]
+    assert Path(workspace).is_relative_to(home / "shared")
+    assert os.path.isfile(os.path.join(workspace, "results", "plot.png"))
+    assert "reana-client ls -w fit." in text and "reana-client download -w fit." in text
+    assert text.count("<- peak") == 1, "the text plot is shown more than once"
+
+
 def test_up_with_a_taken_port_fails_at_once_naming_it(tmp_path):
     holder = socket.socket()
     holder.bind(("127.0.0.1", 0))
@@ -71,6 +117,33 @@ def test_up_with_a_taken_port_fails_at_once_naming_it(tmp_path):
     assert len(errors) == 1, result.stderr
     assert f"port {port} (REANA_SERVER_PORT)" in errors[0] and "in use" in errors[0]
     assert not (tmp_path / "home" / "supervisord.pid").exists()
+
+
+def test_demo_without_a_platform_starts_its_own_runs_the_example_and_stops_it(tmp_path):
+    home = tmp_path / "reana-home"
+    output = tmp_path / "demo-output"
+    env = dict(platform_env(home), REANA_DEMO_OUTPUT=str(output), REANA_DEMO_NAME="fit")
+    ports = [int(env["REANA_SERVER_PORT"]), int(env["REANA_WORKFLOW_CONTROLLER_PORT"])]
+    try:
+        demo = subprocess.run(["make", "-s", "-C", str(ROOT), "demo"], env=env,
+                              capture_output=True, text=True, timeout=300)
+    finally:
+        left = _of_home(home)
+        for process in left:  # never leave a stray platform behind a failed test
+            process.kill()
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    text = demo.stdout
+    assert "already running" not in text
+    assert "demo finished" in text and "REANA is down." in text
+    _check_demo_output(text, output, home)
+    # Its platform's data stay in REANA_HOME, and the way back to it is named.
+    assert f"# the demo stops the platform; its runs stay in {home}" in text
+    assert f"source {home}/env" in text
+    # The platform it started is stopped: no supervisord, service or run process of that home.
+    assert not left, [(p.pid, p.cmdline()) for p in left]
+    assert not (home / "supervisord.pid").exists() or not psutil.pid_exists(
+        int((home / "supervisord.pid").read_text() or 0))
+    assert all(_port_free(port) for port in ports), ports
 
 
 def test_down_stops_only_the_platform_and_up_fails_its_runs_with_the_reason(platform):
@@ -129,14 +202,6 @@ def test_demo_uses_the_running_platform_and_leaves_it_and_its_runs_running(platf
     # Still the same platform, and the other run still runs.
     assert psutil.pid_exists(daemon) and _supervisord_pid(platform) == daemon
     assert platform.status(run_id)["status"] == "running"
-    # What was computed and where: the real figure in the folder it names, the workspace.
-    figure = output / "fit" / "results" / "plot.png"
-    assert f"The figure: {figure}" in text
-    assert figure.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") and figure.stat().st_size > 1000
-    workspace = text.split("The run's workspace on the platform: ")[1].splitlines()[0]
-    assert Path(workspace).is_relative_to(platform.home / "shared")
-    assert os.path.isfile(os.path.join(workspace, "results", "plot.png"))
-    assert "reana-client ls -w fit." in text and "reana-client download -w fit." in text
+    _check_demo_output(text, output, platform.home)
     assert "make up " not in text  # nothing to restart: the platform stays up
-    assert text.count("<- peak") == 1, "the text plot is shown more than once"
     platform.api("POST", f"/api/workflows/{run_id}/stop")

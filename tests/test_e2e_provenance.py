@@ -209,6 +209,9 @@ def test_cwl_run_exports_a_valid_provenance_run_crate(platform, client_python, t
     assert "outputs/greetings.txt" in archive.namelist()
     jobs = [a for a in _typed(metadata, "CreateAction") if a["@id"].startswith("#job-")]
     assert len(jobs) == 1 and jobs[0]["result"]
+    # the engine declares the step's File inputs: their digests are the job's inputs
+    assert {"@id": "code/helloworld.py"} in jobs[0]["object"], jobs[0]
+    assert {"@id": "data/names.txt"} in jobs[0]["object"], jobs[0]
 
 
 def _provenance(platform, name) -> list[dict]:

@@ -20,6 +20,8 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
+from tests.conftest import serial_spec
+
 pytestmark = [pytest.mark.slow]
 
 VICTIM_DATA = b"the first user's private data\n"
@@ -53,17 +55,7 @@ def attack_spec(secret_key: str, victim_file: str) -> dict:
         f"ln {victim_file} stolen.txt || echo 'cannot see the victim'; "
         "ln -s / to_root; mkfifo pipe; mkdir -p out; echo mine > out/own.txt"
     )
-    return {
-        "version": "0.9.0",
-        "inputs": {"parameters": {}},
-        "workflow": {
-            "type": "serial",
-            "specification": {
-                "steps": [{"name": "attack", "environment": "docker.io/library/bash:5.2",
-                           "commands": [command]}]
-            },
-        },
-    }
+    return serial_spec(command)
 
 
 @pytest.fixture(scope="module")

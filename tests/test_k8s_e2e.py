@@ -10,92 +10,29 @@ the Kubernetes 1.30 OpenAPI schemas (the fixture fails the test otherwise).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from k8s_double.pytest_plugin import k8s_cluster, reana_on_k8s  # noqa: F401 - fixtures
-from reana_commons.config import get_config
 from reana_db.enums import JobStatus, RunStatus
-from reana_db.models import Job, Workflow
+from reana_db.models import Workflow
 from reana_testing.pytest_plugin import apply_env
 from reana_workflow_controller import runs
 
+from tests.conftest import SQLITE, jobs_of, new_run_row, wait_run_status
+
 pytestmark = pytest.mark.slow
-SQLITE = pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
 IMAGE = "docker.io/library/python:3.11"
-
-
-@pytest.fixture
-def reconcile_grace():
-    """Seconds the reconciler waits before failing a dead run (a test may parametrize it)."""
-    return "1"
-
-
-@pytest.fixture
-def platform(monkeypatch, reana_on_k8s, tmp_path, reconcile_grace):  # noqa: F811
-    """The double plus a job-status consumer (with its reconciler) as a real process."""
-    apply_env(monkeypatch, {"REANA_RECONCILE_INTERVAL": "0.3",
-                            "REANA_RECONCILE_GRACE": reconcile_grace,
-                            "REANA_KUBERNETES_JOBS_UNSCHEDULABLE_TIMEOUT": "1"})
-    _declare_queues()
-    log = open(tmp_path / "consumer.log", "wb")  # noqa: SIM115 - closed below
-    command = os.path.join(os.path.dirname(sys.executable), "reana-workflow-controller")
-    env = dict(os.environ, PYTHONPATH=reana_on_k8s.host_env["PYTHONPATH"])  # as in its image
-    consumer = subprocess.Popen([command, "consume"], env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
-    reana_on_k8s.consumer_log = tmp_path / "consumer.log"
-    yield reana_on_k8s
-    consumer.terminate()
-    consumer.wait(30)
-    log.close()
-
-
-def _declare_queues():
-    """Declare the status queue before the consumer and engines race to (the embedded
-    transport can fail one of two simultaneous declarations with a UNIQUE violation)."""
-    from reana_commons.messaging import get_connection, jobs_status_queue
-
-    with get_connection() as connection:
-        jobs_status_queue()(connection.default_channel).declare()
 
 
 def make_run(db, user, steps, name="k8s"):
     spec = {"version": "0.9.0", "inputs": {"parameters": {"greeting": "hello"}},
             "workflow": {"type": "serial", "specification": {"steps": steps}}}
-    workflow = Workflow(name=name, owner_id=user.id_, type_="serial", run_number_major=1,
-                        reana_specification=spec)
-    db.add(workflow)
-    db.flush()
-    path = get_config().shared_volume_path / "users" / str(user.id_) / "workflows" / str(
-        workflow.id_)
-    path.mkdir(parents=True)
-    workflow.workspace_path = str(path)
-    db.commit()
-    return workflow
+    return new_run_row(db, user, name, "serial", spec, {})
 
 
 def step(name, *commands, **fields):
     return {"name": name, "environment": IMAGE, "commands": list(commands), **fields}
-
-
-def wait_status(db, workflow, statuses, seconds=90):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        db.expire_all()
-        run = db.get(Workflow, workflow.id_)
-        if RunStatus(run.status) in statuses:
-            return run
-        time.sleep(0.1)
-    raise AssertionError(f"run still {RunStatus(run.status).name}: {run.logs}")
-
-
-def jobs_of(db, workflow):
-    db.expire_all()
-    return db.query(Job).filter_by(workflow_uuid=workflow.id_).order_by(Job.created).all()
 
 
 def batch_jobs(cluster):
@@ -104,8 +41,8 @@ def batch_jobs(cluster):
 
 
 @SQLITE
-def test_serial_run_end_to_end(db, user, platform):
-    _serial_run(db, user, platform)
+def test_serial_run_end_to_end(db, user, k8s_platform):
+    _serial_run(db, user, k8s_platform)
 
 
 @pytest.fixture
@@ -118,17 +55,17 @@ def rabbitmq_env(monkeypatch, reana_env, broker):
 @pytest.mark.rabbitmq
 @pytest.mark.parametrize("database_uri", ["postgresql"], indirect=True)
 @pytest.mark.parametrize("broker", ["rabbitmq"], indirect=True)
-def test_serial_run_on_postgresql_and_rabbitmq(rabbitmq_env, db, user, platform):
-    _serial_run(db, user, platform)
+def test_serial_run_on_postgresql_and_rabbitmq(rabbitmq_env, db, user, k8s_platform):
+    _serial_run(db, user, k8s_platform)
 
 
-def _serial_run(db, user, platform):
+def _serial_run(db, user, k8s_platform):
     workflow = make_run(db, user, [
         step("first", "echo ${greeting} > a.txt", "echo first-out"),
         step("second", "cat a.txt > b.txt && echo second-out", kubernetes_memory_limit="512Mi"),
     ])
     runs.start_run(db, workflow, {"greeting": "bonjour"}, {})
-    run = wait_status(db, workflow, {RunStatus.finished, RunStatus.failed})
+    run = wait_run_status(db, workflow, {RunStatus.finished, RunStatus.failed})
     assert RunStatus(run.status) == RunStatus.finished, run.logs
     workspace = Path(workflow.workspace_path)
     assert (workspace / "b.txt").read_text() == "bonjour\n"
@@ -143,7 +80,7 @@ def _serial_run(db, user, platform):
         time.sleep(0.2)
         db.expire_all()
         jobs = jobs_of(db, workflow)
-    sent = platform.sent("Job")
+    sent = k8s_platform.sent("Job")
     assert [j["metadata"]["name"] for j in sent][0] == f"reana-run-batch-{workflow.id_}"
     assert len(sent) == 4 and len({j["metadata"]["name"] for j in sent}) == 4
     batch = sent[0]["spec"]["template"]["spec"]
@@ -151,15 +88,15 @@ def _serial_run(db, user, platform):
     assert sent[3]["spec"]["template"]["spec"]["containers"][0]["resources"] == {
         "limits": {"memory": "512Mi"}}
     deadline = time.monotonic() + 60
-    while platform.store.list("jobs", "default")[0]:  # consumer cleanup deletes the batch Job
-        assert time.monotonic() < deadline, platform.store.list("jobs", "default")[0]
+    while k8s_platform.store.list("jobs", "default")[0]:  # consumer cleanup deletes the batch Job
+        assert time.monotonic() < deadline, k8s_platform.store.list("jobs", "default")[0]
         time.sleep(0.1)
 
 
-def _failed_run(db, user, platform, steps):
+def _failed_run(db, user, k8s_platform, steps):
     workflow = make_run(db, user, steps)
     runs.start_run(db, workflow, {}, {})
-    run = wait_status(db, workflow, {RunStatus.finished, RunStatus.failed, RunStatus.stopped})
+    run = wait_run_status(db, workflow, {RunStatus.finished, RunStatus.failed, RunStatus.stopped})
     assert RunStatus(run.status) == RunStatus.failed, run.logs
     jobs = jobs_of(db, workflow)
     assert JobStatus(jobs[-1].status) == JobStatus.failed
@@ -167,41 +104,41 @@ def _failed_run(db, user, platform, steps):
 
 
 @SQLITE
-def test_oom_killed_step_fails_the_run(db, user, platform):
-    run, job = _failed_run(db, user, platform, [step(
+def test_oom_killed_step_fails_the_run(db, user, k8s_platform):
+    run, job = _failed_run(db, user, k8s_platform, [step(
         "hungry", "python3 -c 'x = bytearray(400 * 2**20); import time; time.sleep(30)'",
         kubernetes_memory_limit="64Mi")])
     assert "OOMKilled" in job.logs and job.exit_code == 137
 
 
 @SQLITE
-def test_image_pull_error_fails_the_run(db, user, platform):
-    run, job = _failed_run(db, user, platform, [
+def test_image_pull_error_fails_the_run(db, user, k8s_platform):
+    run, job = _failed_run(db, user, k8s_platform, [
         {"name": "bad-image", "environment": "unpullable.example/analysis:1",
          "commands": ["true"]}])
     assert "ErrImagePull" in job.logs or "ImagePullBackOff" in job.logs
 
 
 @SQLITE
-def test_deadline_exceeded_fails_the_run(db, user, platform):
-    run, job = _failed_run(db, user, platform, [step("slow", "sleep 60",
+def test_deadline_exceeded_fails_the_run(db, user, k8s_platform):
+    run, job = _failed_run(db, user, k8s_platform, [step("slow", "sleep 60",
                                                     kubernetes_job_timeout=1)])
     assert "DeadlineExceeded" in job.logs and "time limit" in job.logs
 
 
 @SQLITE
-def test_unschedulable_step_fails_the_run(db, user, platform, monkeypatch):
+def test_unschedulable_step_fails_the_run(db, user, k8s_platform, monkeypatch):
     apply_env(monkeypatch, {"REANA_RUNTIME_JOBS_KUBERNETES_NODE_LABEL": "gpu=yes"})
-    run, job = _failed_run(db, user, platform, [step("gpu", "true")])
+    run, job = _failed_run(db, user, k8s_platform, [step("gpu", "true")])
     assert "could not be scheduled" in job.logs and "didn't match" in job.logs
 
 
 @SQLITE
-def test_unschedulable_batch_pod_is_failed_by_the_reconciler(db, user, platform, monkeypatch):
+def test_unschedulable_batch_pod_is_failed_by_the_reconciler(db, user, k8s_platform, monkeypatch):
     apply_env(monkeypatch, {"REANA_RUNTIME_BATCH_KUBERNETES_NODE_LABEL": "pool=batch"})
     workflow = make_run(db, user, [step("never", "true")])
     runs.start_run(db, workflow, {}, {})
-    run = wait_status(db, workflow, {RunStatus.failed, RunStatus.finished}, seconds=30)
+    run = wait_run_status(db, workflow, {RunStatus.failed, RunStatus.finished}, seconds=30)
     assert RunStatus(run.status) == RunStatus.failed
     assert "could not be scheduled" in run.logs and "reconciler" in run.logs
 
@@ -209,7 +146,7 @@ def test_unschedulable_batch_pod_is_failed_by_the_reconciler(db, user, platform,
 @SQLITE
 @pytest.mark.parametrize("reconcile_grace", ["1", "600"], ids=["either-first",
                                                               "engine-report-first"])
-def test_job_deleted_under_a_running_run(db, user, platform):
+def test_job_deleted_under_a_running_run(db, user, k8s_platform):
     from reana_commons.k8s import api
 
     workflow = make_run(db, user, [step("long", "echo started; sleep 120")])
@@ -220,7 +157,7 @@ def test_job_deleted_under_a_running_run(db, user, platform):
         time.sleep(0.1)
     api.batch_v1().delete_namespaced_job(f"reana-run-batch-{workflow.id_}", "default",
                                          propagation_policy="Background")
-    run = wait_status(db, workflow, {RunStatus.failed, RunStatus.finished, RunStatus.stopped},
+    run = wait_run_status(db, workflow, {RunStatus.failed, RunStatus.finished, RunStatus.stopped},
                       seconds=60)
     assert RunStatus(run.status) == RunStatus.failed
     # The engine, terminated, only knows that (REANA's "Workflow exited unexpectedly."); the
@@ -244,13 +181,13 @@ def test_job_deleted_under_a_running_run(db, user, platform):
     assert JobStatus(job.status) == JobStatus.stopped  # the preStop hook stopped it
     assert "the job controller was shut down" in job.logs
     deadline = time.monotonic() + 30
-    while platform.store.list("pods", "default")[0]:
+    while k8s_platform.store.list("pods", "default")[0]:
         assert time.monotonic() < deadline, "pods left behind"
         time.sleep(0.1)
 
 
 @SQLITE
-def test_stop_a_running_run(db, user, platform):
+def test_stop_a_running_run(db, user, k8s_platform):
     workflow = make_run(db, user, [step("long", "sleep 120")])
     runs.start_run(db, workflow, {}, {})
     deadline = time.monotonic() + 60
@@ -259,7 +196,7 @@ def test_stop_a_running_run(db, user, platform):
         time.sleep(0.1)
     runs.stop_run(db, workflow)
     assert RunStatus(workflow.status) == RunStatus.stopped
-    assert not batch_jobs(platform)
+    assert not batch_jobs(k8s_platform)
     deadline = time.monotonic() + 30
     while JobStatus(jobs_of(db, workflow)[0].status) != JobStatus.stopped:
         assert time.monotonic() < deadline
@@ -280,7 +217,7 @@ def test_stop_a_running_run(db, user, platform):
 
 @SQLITE
 @pytest.mark.parametrize("reconcile_grace", ["1"])
-def test_a_dead_engine_container_fails_a_pending_run(db, user, platform, monkeypatch):
+def test_a_dead_engine_container_fails_a_pending_run(db, user, k8s_platform, monkeypatch):
     """The engine dies before its first report (killed, a missing console script): its job
     controller still serves the pod, which stays Running. The kubelet reports the engine
     container's end at once and the reconciler fails the run (it stayed pending for ever
@@ -292,14 +229,14 @@ def test_a_dead_engine_container_fails_a_pending_run(db, user, platform, monkeyp
     workflow = make_run(db, user, [step("never", "true")])
     runs.start_run(db, workflow, {}, {})
     started = time.monotonic()
-    run = wait_status(db, workflow, {RunStatus.failed, RunStatus.finished, RunStatus.running},
-                      seconds=30)
+    run = wait_run_status(db, workflow,
+                          {RunStatus.failed, RunStatus.finished, RunStatus.running}, seconds=30)
     assert RunStatus(run.status) == RunStatus.failed, run.logs
     assert "its workflow-engine container ended (Error, exit code 137)" in run.logs, run.logs
     assert "reconciler" in run.logs
     assert time.monotonic() - started < 30
     assert not jobs_of(db, workflow)
     deadline = time.monotonic() + 30
-    while batch_jobs(platform):  # the reconciler deleted the Job: its job controller ended
-        assert time.monotonic() < deadline, batch_jobs(platform)
+    while batch_jobs(k8s_platform):  # the reconciler deleted the Job: its job controller ended
+        assert time.monotonic() < deadline, batch_jobs(k8s_platform)
         time.sleep(0.1)

@@ -6,6 +6,10 @@ gunicorn workers: their answers add up every worker's values (and the scheduler'
 consumer's) through ``PROMETHEUS_MULTIPROC_DIR``, so repeated scrapes, whichever worker
 answers, agree.
 
+Structured logs: the platform logs JSON lines; every line of every service's log parses, and
+the request id of an API call shows in the workflow controller's lines about it (also for a
+start, through the scheduler).
+
 Rate limits: a user with a low limit of their own (``REANA_RATELIMIT_USERS``) sends many
 requests at once to both workers; exactly the limit passes (the windows are shared in the
 database), the rest get 429 with ``Retry-After``, and after it the user is served again.
@@ -33,7 +37,8 @@ LIMITED, LIMIT, WINDOW = "limited@example.org", 30, 10
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
     live = start_platform(tmp_path_factory.mktemp("ops") / "reana-home", "embedded", extra={
-        "REANA_RATELIMIT_USERS": json.dumps({LIMITED: f"{LIMIT} per {WINDOW} second"})})
+        "REANA_RATELIMIT_USERS": json.dumps({LIMITED: f"{LIMIT} per {WINDOW} second"}),
+        "REANA_LOG_FORMAT": "json"})
     yield live
     stop_platform(live)
 
@@ -164,3 +169,58 @@ def test_the_rate_limit_holds_across_two_workers_and_recovers(platform):
     time.sleep(max(int(r) for r, _ in refused))
     assert call(0)[0] == 200
     assert math.isfinite(float(retry))
+
+
+SERVICE_LOGS = ("server", "controller", "scheduler", "consumer")
+
+
+def json_lines(path) -> list[dict]:
+    found = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        try:
+            body = json.loads(line)
+        except ValueError:
+            raise AssertionError(f"{path.name}:{number} is not JSON: {line[:300]}") from None
+        assert {"time", "level", "service", "logger", "message"} <= set(body), body
+        found.append(body)
+    return found
+
+
+def test_json_logs_carry_the_request_id_into_the_controller(platform):
+    run_id = platform.submit(serial_spec("echo logged"), "logged")
+    status = requests.get(f"{platform.url}/api/workflows/{run_id}/status",
+                          params={"access_token": platform.token},
+                          headers={"X-Request-ID": "from-the-caller-42"}, timeout=30)
+    assert status.headers["X-Request-ID"] == "from-the-caller-42"
+    started = requests.post(f"{platform.url}/api/workflows/{run_id}/start",
+                            params={"access_token": platform.token}, json={}, timeout=30)
+    assert started.status_code == 403  # already started: its own id all the same
+    assert len(started.headers["X-Request-ID"]) == 32
+    assert platform.wait_status(run_id, seconds=120)["status"] == "finished"
+    logs = platform.home / "logs"
+    lines = {name: json_lines(logs / f"{name}.log") for name in SERVICE_LOGS}
+    services = {name: {line["service"] for line in found} for name, found in lines.items()}
+    assert "reana-workflow-controller" in services["controller"]
+    assert services["scheduler"] == {"reana-scheduler"}
+    # A status call: the server's id, passed on, is in the controller's line about it.
+    controller = [line for line in lines["controller"]
+                  if line.get("request_id") == "from-the-caller-42"]
+    assert controller and controller[0]["run_id"] == run_id and controller[0]["user_id"]
+    assert any(line.get("request_id") == "from-the-caller-42" for line in lines["server"])
+    # The start went through the scheduler: its request id is in both of their lines.
+    scheduled = [line for line in lines["scheduler"] if line.get("run_id") == run_id]
+    assert scheduled, lines["scheduler"][-5:]
+    start_id = scheduled[0]["request_id"]
+    assert any(line.get("request_id") == start_id and "/status" in line["message"]
+               for line in lines["controller"])
+    assert any(line.get("request_id") == start_id for line in lines["server"])
+    # The run's job controller logs JSON with its run id.
+    run_logs = list(platform.home.rglob("job-controller.log"))
+    own = [line for path in run_logs for line in json_lines(path) if line["run_id"] == run_id]
+    assert own and {line["service"] for line in own} == {"reana-job-controller"}
+    ended = [line for line in own if line["message"].startswith("job ") and "ended" in
+             line["message"]]
+    assert ended and all(line.get("job_id") for line in ended)
+    assert {line["job_id"] for line in ended} == set(
+        platform.api("GET", f"/api/workflows/{run_id}/status").json()["progress"]["finished"]
+        ["job_ids"])

@@ -1,30 +1,33 @@
-"""Serial runs whose steps go to the real test Slurm, end to end through reana-client 0.9.6.
+"""Steps that go to the real test Slurm, end to end through reana-client 0.9.6.
 
 Two live platforms (``scripts/up.sh``): one submitting with ``sbatch`` on this host
 (PostgreSQL + RabbitMQ profile), one reaching the login node 127.0.0.1:2222 over
 SSH with the user's own secrets and staging the workspace over SFTP (embedded
-profile). Steps use REANA's backend name ``slurmcern``; steps without one run on
-the default ``local`` backend. Needs ``make slurm-up`` (skipped with the reason
-otherwise, failing in CI).
+profile). Serial steps use REANA's backend name ``slurmcern``; a yadage stage, a
+CWL step (the ``reana`` hint) and a Snakemake rule (``resources:``) ask for it in
+their engine's way; steps without one run on the default ``local`` backend.
+Needs ``make slurm-up`` (skipped with the reason otherwise, failing in CI).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
-import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-from reana_testing.slurm import require_slurm, require_ssh_login
+from reana_testing.slurm import require_slurm, require_ssh_login, slurm_jobs, slurm_states
 
-from tests.conftest import start_platform, stop_platform
+from tests.conftest import start_platform, stop_platform, yadage_stage
 
 # generous limits: the first test also starts the platform, and CI machines may be loaded
 pytestmark = [pytest.mark.slow, pytest.mark.slurm, pytest.mark.timeout(900)]
 RUN_SECONDS = 300
+UBUNTU = "docker.io/library/ubuntu:20.04"
 
 PLATFORM_ENV = {
     "REANA_COMPUTE_BACKENDS": '["local","slurm","slurmcern"]',
@@ -70,7 +73,7 @@ def _analysis(tmp_path: Path, steps: list[dict], outputs: list[str]) -> Path:
 
 
 def _step(name: str, command: str, slurm: bool = True, **extra) -> dict:
-    step = {"name": name, "environment": "docker.io/library/ubuntu:20.04",
+    step = {"name": name, "environment": UBUNTU,
             "commands": [command], **extra}
     if slurm:
         step["compute_backend"] = "slurmcern"
@@ -79,33 +82,6 @@ def _step(name: str, command: str, slurm: bool = True, **extra) -> dict:
 
 def _unique(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:6]}"
-
-
-def _slurm_jobs(job_name: str) -> list[tuple[str, str]]:
-    """``(job id, state)`` of the Slurm jobs named ``reana-<job_name>``.
-
-    slurmctld's view first (squeue keeps ended jobs for MinJobAge), accounting (sacct, written
-    asynchronously by slurmdbd) for older ones.
-    """
-    name = f"reana-{job_name}"
-    out = subprocess.run(["squeue", "-h", "--states=all", "-n", name, "-O", "JobID:|,State"],
-                         capture_output=True, text=True, timeout=30, check=False).stdout
-    if not out.strip():
-        out = subprocess.run(["sacct", "-X", "-n", "-P", "-o", "JobID,State", "--name", name,
-                              "-S", "now-1hour"],
-                             capture_output=True, text=True, timeout=30, check=False).stdout
-    rows = [line.split("|") for line in out.splitlines() if "|" in line]
-    return [(row[0].strip(), row[1].split()[0]) for row in rows]  # "CANCELLED by 0" -> CANCELLED
-
-
-def _states(job_name: str, expected: list[str], seconds: float = 60) -> list[str]:
-    """The Slurm states of ``job_name``'s jobs, waiting a little for ``expected``."""
-    deadline = time.monotonic() + seconds
-    while True:
-        states = [state for _, state in _slurm_jobs(job_name)]
-        if states == expected or time.monotonic() > deadline:
-            return states
-        time.sleep(0.2)
 
 
 def _job_logs(platform, workflow: str) -> dict:
@@ -133,7 +109,7 @@ def test_serial_run_on_slurm_finishes_with_outputs(slurm_platform, client_python
     assert (out / "results" / "sorted.txt").read_text() == "1\n2\n3\n"
     assert (out / "results" / "total.txt").read_text() == "6\n"
     for step in (sort, total):
-        assert _states(step, ["COMPLETED"]) == ["COMPLETED"], step
+        assert slurm_states(step, ["COMPLETED"]) == ["COMPLETED"], step
     logs = _job_logs(slurm_platform, name)
     assert len(logs) == 2
     for job in logs.values():
@@ -153,9 +129,9 @@ def test_run_mixing_local_and_slurm_steps(slurm_platform, client_python, tmp_pat
     name = _unique("mixed")
     body = _run(slurm_platform, client_python, folder, name)
     assert body["status"] == "finished", body
-    assert _states(second, ["COMPLETED"]) == ["COMPLETED"]
-    slurm_id = _slurm_jobs(second)[0][0]
-    assert _slurm_jobs(first) == [] and _slurm_jobs(third) == []
+    assert slurm_states(second, ["COMPLETED"]) == ["COMPLETED"]
+    slurm_id = slurm_jobs(second)[0][0]
+    assert slurm_jobs(first) == [] and slurm_jobs(third) == []
     out = tmp_path / "out"
     slurm_platform.client(client_python, "download", "-w", name, "-o", str(out), cwd=folder)
     assert (out / "results" / "c.txt").read_text().strip() == "2"
@@ -177,8 +153,8 @@ def test_failing_slurm_step_fails_the_run_with_its_exit_code(slurm_platform, cli
     name = _unique("failing")
     body = _run(slurm_platform, client_python, folder, name)
     assert body["status"] == "failed", body
-    assert _states(broken, ["FAILED"]) == ["FAILED"]
-    assert _slurm_jobs(never) == []
+    assert slurm_states(broken, ["FAILED"]) == ["FAILED"]
+    assert slurm_jobs(never) == []
     (job,) = _job_logs(slurm_platform, name).values()
     assert job["status"] == "failed"
     assert "about-to-fail" in job["logs"]
@@ -191,12 +167,12 @@ def test_stop_cancels_the_slurm_jobs(slurm_platform, client_python, tmp_path):
     name = _unique("stopme")
     slurm_platform.client(client_python, "run", "-w", name, cwd=folder)
     deadline = time.monotonic() + RUN_SECONDS
-    while [state for _, state in _slurm_jobs(sleeper)] != ["RUNNING"]:
-        assert time.monotonic() < deadline, _slurm_jobs(sleeper)
+    while [state for _, state in slurm_jobs(sleeper)] != ["RUNNING"]:
+        assert time.monotonic() < deadline, slurm_jobs(sleeper)
         time.sleep(0.2)
     slurm_platform.client(client_python, "stop", "-w", name, "--force", cwd=folder)
     assert slurm_platform.wait_status(name, seconds=RUN_SECONDS)["status"] == "stopped"
-    assert _states(sleeper, ["CANCELLED"]) == ["CANCELLED"]
+    assert slurm_states(sleeper, ["CANCELLED"]) == ["CANCELLED"]
 
 
 def test_ssh_mode_run_with_staging_mixing_local_and_slurm(ssh_platform, client_python,
@@ -221,7 +197,7 @@ def test_ssh_mode_run_with_staging_mixing_local_and_slurm(ssh_platform, client_p
                             "results/rev.txt", "-o", str(out), cwd=folder)
         assert (out / "results" / "who.txt").read_text().strip() == login.user
         assert (out / "results" / "rev.txt").read_text() == "3\n2\n1\n"
-        assert _states(second, ["COMPLETED"]) == ["COMPLETED"]
+        assert slurm_states(second, ["COMPLETED"]) == ["COMPLETED"]
 
         failing = _analysis(tmp_path, [_step(broken, "exit 4")], [])
         failed_name = _unique("sshfail")
@@ -232,44 +208,24 @@ def test_ssh_mode_run_with_staging_mixing_local_and_slurm(ssh_platform, client_p
         shutil.rmtree(Path(login.home) / "reana", ignore_errors=True)
 
 
-YADAGE_STAGE = """\
-  - name: {name}
-    dependencies: [{dependency}]
-    scheduler:
-      scheduler_type: singlestep-stage
-      parameters:
-        inputfile: {{step: {dependency}, output: {output}}}
-        outputfile: "{{workdir}}/out.txt"
-      step:
-        process:
-          process_type: string-interpolated-cmd
-          cmd: '{command}'
-        publisher:
-          publisher_type: frompar-pub
-          outputmap:
-            outputfile: outputfile
-        environment:
-          environment_type: docker-encapsulated
-          image: docker.io/library/ubuntu
-          imagetag: "20.04"
-{resources}"""
-
-
 def test_yadage_stage_with_compute_backend_slurmcern(slurm_platform, client_python, tmp_path):
     """A yadage stage's ``environment.resources`` sends its job to Slurm; the others stay local."""
     local, remote = _unique("ysort"), _unique("yslurm")
-    stages = YADAGE_STAGE.format(
-        name=local, dependency="init", output="numbers", resources="",
-        command='sort -n "{inputfile}" > "{outputfile}"',
-    ) + YADAGE_STAGE.format(
-        name=remote, dependency=local, output="outputfile",
-        command='(cat "{inputfile}"; echo slurm-$SLURM_JOB_ID) > "{outputfile}"',
-        resources="          resources:\n            - compute_backend: slurmcern\n"
-                  "            - slurm_time: \"10\"\n")
+    command = {"process_type": "string-interpolated-cmd"}
+    stages = [
+        yadage_stage(local, "init", {"inputfile": {"step": "init", "output": "numbers"},
+                                     "outputfile": "{workdir}/out.txt"},
+                     dict(command, cmd='sort -n "{inputfile}" > "{outputfile}"'), UBUNTU),
+        yadage_stage(remote, local, {"inputfile": {"step": local, "output": "outputfile"},
+                                     "outputfile": "{workdir}/out.txt"},
+                     dict(command, cmd='(cat "{inputfile}"; echo slurm-$SLURM_JOB_ID) > '
+                                       '"{outputfile}"'),
+                     UBUNTU, [{"compute_backend": "slurmcern"}, {"slurm_time": "10"}]),
+    ]
     folder = tmp_path / "yadage-slurm"
     (folder / "data").mkdir(parents=True)
     (folder / "data" / "numbers.txt").write_text("3\n1\n2\n")
-    (folder / "workflow.yaml").write_text("stages:\n" + stages)
+    (folder / "workflow.yaml").write_text(json.dumps({"stages": stages}))  # JSON is YAML
     (folder / "reana.yaml").write_text(json.dumps({
         "version": "0.9.0",
         "inputs": {"files": ["data/numbers.txt", "workflow.yaml"],
@@ -280,12 +236,161 @@ def test_yadage_stage_with_compute_backend_slurmcern(slurm_platform, client_pyth
     name = _unique("yadageslurm")
     body = _run(slurm_platform, client_python, folder, name)
     assert body["status"] == "finished", _job_logs(slurm_platform, name)
-    assert _states(remote, ["COMPLETED"]) == ["COMPLETED"]
-    assert _slurm_jobs(local) == []
-    slurm_id = _slurm_jobs(remote)[0][0]
+    assert slurm_states(remote, ["COMPLETED"]) == ["COMPLETED"]
+    assert slurm_jobs(local) == []
+    slurm_id = slurm_jobs(remote)[0][0]
     out = tmp_path / "out"
     slurm_platform.client(client_python, "download", "-w", name, "-o", str(out), cwd=folder)
     assert (out / remote / "out.txt").read_text() == f"1\n2\n3\nslurm-{slurm_id}\n"
     backends = {job["job_name"]: job["compute_backend"]
                 for job in _job_logs(slurm_platform, name).values()}
     assert backends[remote].lower().startswith("slurm") and backends[local] == "local"
+
+
+# -- CWL and Snakemake steps on Slurm (yadage: above) ------------------------
+
+CWL_WORKFLOW = """\
+cwlVersion: v1.2
+class: Workflow
+$namespaces: {reana: http://reana.io}
+inputs:
+  numbers: File
+outputs:
+  total: {type: File, outputSource: add/out}
+steps:
+  {sort}:
+    hints:
+      reana: {compute_backend: slurmcern, slurm_partition: short, slurm_time: "10"}
+    run: sort.cwl
+    in: {numbers: numbers}
+    out: [out]
+  add:
+    run: add.cwl
+    in: {sorted: {sort}/out}
+    out: [out]
+"""
+
+CWL_SORT = """\
+cwlVersion: v1.2
+class: CommandLineTool
+requirements:
+  DockerRequirement: {dockerPull: docker.io/library/ubuntu:24.04}
+  ShellCommandRequirement: {}
+inputs:
+  numbers: File
+arguments:
+  - {valueFrom: 'sort -n $(inputs.numbers.path) > sorted.txt; echo slurm-job=$SLURM_JOB_ID >&2',
+     shellQuote: false}
+outputs:
+  out: {type: File, outputBinding: {glob: sorted.txt}}
+"""
+
+CWL_ADD = """\
+cwlVersion: v1.2
+class: CommandLineTool
+requirements:
+  ShellCommandRequirement: {}
+inputs:
+  sorted: File
+arguments:
+  - {valueFrom: 'paste -sd+ $(inputs.sorted.path) | bc > total.txt', shellQuote: false}
+outputs:
+  out: {type: File, outputBinding: {glob: total.txt}}
+"""
+
+CWL_REANA_YAML = """\
+version: 0.9.0
+inputs:
+  files: [data/numbers.txt]
+  directories: [workflow]
+  parameters:
+    input: workflow/job.yml
+workflow:
+  type: cwl
+  file: workflow/main.cwl
+outputs:
+  files: [outputs/total.txt]
+"""
+
+
+def test_a_cwl_step_with_the_slurmcern_hint_runs_on_slurm(slurm_platform, client_python,
+                                                          tmp_path, monkeypatch):
+    """reana-client 0.9.6 packs CWL workflows with the `cwltool` it finds on PATH."""
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    sort = _unique("sort_")
+    folder = tmp_path / "analysis"
+    (folder / "data").mkdir(parents=True)
+    (folder / "workflow").mkdir()
+    (folder / "data/numbers.txt").write_text("3\n1\n2\n")
+    (folder / "workflow/main.cwl").write_text(CWL_WORKFLOW.replace("{sort}", sort))
+    (folder / "workflow/sort.cwl").write_text(CWL_SORT)
+    (folder / "workflow/add.cwl").write_text(CWL_ADD)
+    (folder / "workflow/job.yml").write_text("numbers: {class: File, path: data/numbers.txt}\n")
+    (folder / "reana.yaml").write_text(CWL_REANA_YAML)
+    name = _unique("cwlslurm")
+    body = _run(slurm_platform, client_python, folder, name)
+    assert body["status"] == "finished", _job_logs(slurm_platform, name)
+    out = tmp_path / "out"
+    slurm_platform.client(client_python, "download", "-w", name, "outputs/total.txt",
+                          "-o", str(out), cwd=folder)
+    assert (out / "outputs/total.txt").read_text() == "6\n"
+    assert slurm_states(sort, ["COMPLETED"]) == ["COMPLETED"]
+    jobs = {job["job_name"]: job for job in _job_logs(slurm_platform, name).values()}
+    assert jobs[sort]["compute_backend"].lower().startswith("slurm")
+    assert "slurm-job=" in jobs[sort]["logs"]
+    assert jobs["add"]["compute_backend"].lower() == "local"
+
+
+SNAKEFILE = """\
+rule all:
+    input: "results/total.txt"
+
+rule {sort}:
+    input: "data/numbers.txt"
+    output: "results/sorted.txt"
+    container: "docker://docker.io/library/ubuntu:24.04"
+    resources:
+        compute_backend="slurmcern",
+        slurm_partition="short",
+        slurm_time="10"
+    shell: "sort -n {{input}} > {{output}}; echo slurm-job=$SLURM_JOB_ID >&2"
+
+rule {total}:
+    input: "results/sorted.txt"
+    output: "results/total.txt"
+    shell: "paste -sd+ {{input}} | bc > {{output}}"
+"""
+
+SNAKEMAKE_REANA_YAML = """\
+version: 0.9.0
+inputs:
+  files: [Snakefile, data/numbers.txt]
+workflow:
+  type: snakemake
+  file: Snakefile
+outputs:
+  files: [results/total.txt]
+"""
+
+
+def test_a_snakemake_rule_with_compute_backend_slurmcern_runs_on_slurm(slurm_platform,
+                                                                        client_python, tmp_path):
+    sort, total = _unique("sort_"), _unique("total_")
+    folder = tmp_path / "analysis"
+    (folder / "data").mkdir(parents=True)
+    (folder / "data/numbers.txt").write_text("3\n1\n2\n")
+    (folder / "Snakefile").write_text(SNAKEFILE.format(sort=sort, total=total))
+    (folder / "reana.yaml").write_text(SNAKEMAKE_REANA_YAML)
+    name = _unique("smkslurm")
+    body = _run(slurm_platform, client_python, folder, name)
+    assert body["status"] == "finished", _job_logs(slurm_platform, name)
+    out = tmp_path / "out"
+    slurm_platform.client(client_python, "download", "-w", name, "-o", str(out), cwd=folder)
+    assert (out / "results/total.txt").read_text() == "6\n"
+    assert slurm_states(sort, ["COMPLETED"]) == ["COMPLETED"]
+    assert slurm_states(total, [], seconds=0) == []
+    jobs = {job["job_name"]: job for job in _job_logs(slurm_platform, name).values()}
+    assert jobs[sort]["compute_backend"].lower().startswith("slurm")
+    assert jobs[sort]["logs"].startswith("[reana] running directly on node")
+    assert "slurm-job=" in jobs[sort]["logs"]
+    assert jobs[total]["compute_backend"].lower() == "local"

@@ -23,6 +23,7 @@ from urllib3.util.retry import Retry
 from reana_commons.config import get_config
 from reana_commons.errors import REANAError
 from reana_commons.service_auth import bearer, service_credential
+from reana_commons.structured_logs import REQUEST_ID, REQUEST_ID_HEADER
 
 DEFAULT_TIMEOUT = 120.0
 """Seconds to wait for the controller (connect and each read)."""
@@ -112,6 +113,9 @@ class WorkflowControllerClient:
             query[key] = ("true" if value else "false") if isinstance(value, bool) else value
         kwargs.setdefault("timeout", self.timeout)
         kwargs["headers"] = {**self.headers, **(kwargs.get("headers") or {})}
+        request_id = REQUEST_ID.get()
+        if request_id:  # the API call's id follows it into the controller's log
+            kwargs["headers"][REQUEST_ID_HEADER] = request_id
         try:
             return self.session.request(method, self.base_url + path, params=query, **kwargs)
         except requests.RequestException as error:

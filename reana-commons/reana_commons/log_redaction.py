@@ -61,10 +61,31 @@ def redact_handlers(logger: logging.Logger) -> None:
             handler.setFormatter(RedactingFormatter(handler.formatter))
 
 
-def configure_logging(level: str | int = "INFO", fmt: str | None = None, stream=None) -> None:
-    """``logging.basicConfig`` whose output is redacted (call once at process start)."""
-    options = {"level": level, "stream": stream or sys.stderr}
-    if fmt:
-        options["format"] = fmt
+SERVICE = "reana"
+"""This process's service name in structured logs (set by :func:`configure_logging`)."""
+
+
+def configure_logging(level: str | int = "INFO", fmt: str | None = None, stream=None,
+                      service: str | None = None, context: dict | None = None) -> None:
+    """``logging.basicConfig`` whose output is redacted (call once at process start).
+
+    With ``REANA_LOG_FORMAT=json`` every line is one JSON object naming ``service``
+    (:mod:`reana_commons.structured_logs`; ``context``: fields of every line, such as a
+    job controller's ``run_id``), and Python warnings are logged too; ``fmt`` is then unused.
+    """
+    global SERVICE
+    from reana_commons.structured_logs import JsonFormatter, json_logs
+
+    SERVICE = service or SERVICE
+    options = {"level": level}
+    if json_logs():
+        handler = logging.StreamHandler(stream or sys.stderr)
+        handler.setFormatter(JsonFormatter(SERVICE, context))
+        options["handlers"] = [handler]
+        logging.captureWarnings(True)
+    else:
+        options["stream"] = stream or sys.stderr
+        if fmt:
+            options["format"] = fmt
     logging.basicConfig(**options)
     redact_handlers(logging.getLogger())

@@ -86,6 +86,10 @@ def serve_gunicorn(app_factory: Callable, settings: dict) -> None:
     from gunicorn.glogging import Logger
 
     from reana_commons.log_redaction import redact_handlers
+    from reana_commons.structured_logs import JsonFormatter, json_logs
+
+    if json_logs():  # each app logs its requests with their request id (request_context)
+        settings = {k: v for k, v in settings.items() if k != "accesslog"}
 
     limit_malloc_arenas()
 
@@ -94,6 +98,12 @@ def serve_gunicorn(app_factory: Callable, settings: dict) -> None:
 
         def setup(self, cfg):
             super().setup(cfg)
+            if json_logs():
+                from reana_commons import log_redaction
+
+                for logger in (self.error_log, self.access_log):
+                    for handler in logger.handlers:
+                        handler.setFormatter(JsonFormatter(log_redaction.SERVICE))
             redact_handlers(self.error_log)
             redact_handlers(self.access_log)
 

@@ -39,3 +39,29 @@ def test_declared_inputs_are_the_workspace_files_a_command_names(tmp_path):
     # an engine's list wins over the command
     assert fingerprints.declared_inputs(tmp_path, "cat data/x.csv", state,
                                         named=["code/fit.py", "nope"]) == ["code/fit.py"]
+
+
+def test_no_symbolic_link_is_followed_on_the_way(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret").write_text("s")
+    workspace = tmp_path / "ws"
+    (workspace / "real").mkdir(parents=True)
+    (workspace / "real" / "f").write_text("f")
+    (workspace / "swapped").symlink_to(outside)
+    assert fingerprints.sha256_of(workspace, "swapped/secret") is None
+    assert fingerprints.sha256_of(workspace, "../outside/secret") is None
+    assert fingerprints.sha256_of(workspace, "real/f") == (hashlib.sha256(b"f").hexdigest(), 1)
+    assert [d["path"] for d in fingerprints.digests(workspace, ["real/f", "swapped/secret"])] == [
+        "real/f"]
+
+
+def test_a_link_to_a_workspace_file_declares_that_file(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "names.txt").write_text("x")
+    (tmp_path / "cwl" / "tmp" / "stg1").mkdir(parents=True)
+    (tmp_path / "cwl" / "tmp" / "stg1" / "names.txt").symlink_to(tmp_path / "data" / "names.txt")
+    (tmp_path / "cwl" / "tmp" / "stg1" / "passwd").symlink_to("/etc/passwd")
+    state = fingerprints.scan(tmp_path)
+    named = [str(tmp_path / "cwl/tmp/stg1/names.txt"), str(tmp_path / "cwl/tmp/stg1/passwd")]
+    assert fingerprints.declared_inputs(tmp_path, "", state, named) == ["data/names.txt"]

@@ -58,6 +58,8 @@ def test_publish_consume_ack(mq):
     messaging.publish_workflow_status("wf-1", 1, logs="step 1\n", message=progress)
     consumer = Recorder()
     assert consumer.drain(timeout=2, limit=1) == 1
+    sent_at = consumer.bodies[0].pop("sent_at")  # the consumer's lag metric (ADR 0027)
+    assert abs(time.time() - sent_at) < 60
     assert consumer.bodies == [
         {
             "workflow_uuid": "wf-1",

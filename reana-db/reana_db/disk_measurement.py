@@ -2,7 +2,7 @@
 
 Walking a workspace takes as long as it has files, and the status writer holds
 locks (the runs' rows, the owner's quota row) until it commits. So
-:func:`reana_db.quota.update_on_termination` only *requests* a measurement
+:mod:`reana_db.status` only *requests* a measurement when a run ends
 (:func:`request`); once the session commits, the runs are measured in a
 background thread of this process, each outside any transaction, and the result
 is written in a short transaction of its own: the run's row locked, then the
@@ -19,11 +19,16 @@ import os
 import threading
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from datetime import datetime
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, defer
 
+from reana_db import quota
+from reana_db.database import new_session
 from reana_db.enums import RunStatus
+from reana_db.locking import lock_runs
+from reana_db.models import Workflow, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +91,6 @@ def _measure_logged(run_id: uuid.UUID) -> int | None:
 def measure(run_id: uuid.UUID) -> int | None:
     """Walk the run's workspace (no transaction open), then record it; the bytes, or None
     when the run is gone or deleted."""
-    # Imported here: quota imports this module.
-    from reana_db import quota
-    from reana_db.database import new_session
-    from reana_db.locking import lock_runs
-    from reana_db.models import Workflow, utcnow
-
     with new_session() as session:
         row = session.execute(
             select(Workflow.status, Workflow.workspace_path).where(Workflow.id_ == run_id)
@@ -101,12 +100,31 @@ def measure(run_id: uuid.UUID) -> int | None:
     started = utcnow()
     value = quota.directory_size(quota.absolute_workspace(row.workspace_path))
     with new_session() as session:
-        unread = (defer(getattr(Workflow, column)) for column in UNREAD)
-        workflow = lock_runs(session, [run_id], *unread).get(run_id)
-        if workflow is None or RunStatus(workflow.status) == RunStatus.deleted:
+        if record(session, run_id, value, measured_since=started) is None:
             return None
-        if quota.disk_recorded_since(session, run_id, started):
-            return None  # a retention rule or an upload recorded a fresher size meanwhile
-        quota.account_workspace_disk(session, workflow, value)
         session.commit()
     return value
+
+
+def record(
+    session: Session, run_id: uuid.UUID, value: int, measured_since: datetime | None = None
+) -> Workflow | None:
+    """Record ``value`` bytes as the run's workspace disk, in the writers' one lock order.
+
+    Every writer of a run's disk locks, in this order: the run's row
+    (:func:`reana_db.locking.lock_runs`), its owner's disk total, then the usage
+    rows of the runs sharing the workspace (:func:`reana_db.quota.account_workspace_disk`)
+    — as the status writer does — so two of them wait for each other instead
+    of deadlocking (a retention rule applied while the run's disk is measured).
+    Nothing is recorded (``None``) for a run that is gone or deleted (deletion
+    wins), nor when a size was recorded after ``measured_since`` (the walk that
+    began then is staler). Returns the locked run otherwise; the caller commits.
+    """
+    unread = (defer(getattr(Workflow, column)) for column in UNREAD)
+    workflow = lock_runs(session, [run_id], *unread).get(run_id)
+    if workflow is None or RunStatus(workflow.status) == RunStatus.deleted:
+        return None
+    if measured_since is not None and quota.disk_recorded_since(session, run_id, measured_since):
+        return None  # a retention rule or an upload recorded a fresher size meanwhile
+    quota.account_workspace_disk(session, workflow, value)
+    return workflow

@@ -5,6 +5,13 @@ the same run at the same moment. Each loads the run with its row locked
 (PostgreSQL ``SELECT ... FOR UPDATE``) or, on SQLite, after taking the
 database's write lock (``BEGIN IMMEDIATE``), so it decides on the latest
 committed status and nobody commits in between.
+
+Lock order. Every writer that locks several of these takes them in this order,
+so two writers wait for each other instead of deadlocking: the runs' rows (by
+id), their retention rules, the owners' quota totals (``user_resource``), then
+the runs' usage rows (``workflow_resource``). The status writer, the disk
+measurement, retention rules, uploads and the quota updater all do
+(``reana-db/tests/test_retention.py`` runs two of them against each other).
 """
 
 from __future__ import annotations

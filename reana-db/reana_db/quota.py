@@ -28,7 +28,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from reana_db import disk_measurement
 from reana_db.enums import QuotaHealth, ResourceType, RunStatus
 from reana_db.models import Resource, User, UserResource, Workflow, WorkflowResource, utcnow
 from reana_db.units import human_readable_bytes, human_readable_milliseconds
@@ -224,8 +223,14 @@ def update_user_disk(session: Session, user_id: uuid.UUID) -> int:
 
 
 def refresh_disk_usage(session: Session, workflow: Workflow) -> int:
-    """Measure the run's workspace again and update its owner's disk; returns the bytes."""
-    value = update_workspace_disk(session, workflow)
+    """Measure the run's workspace again and update its owner's disk; returns the bytes.
+
+    The walk comes first; then the owner's total is locked before the usage rows
+    are written (the disk writers' one lock order, :func:`reana_db.disk_measurement.record`).
+    """
+    value = directory_size(workspace_path_of(workflow))
+    _locked_user_resource(session, workflow.owner_id, _resource(session, ResourceType.disk))
+    _store_workspace_disk(session, workflow, value)
     update_user_disk(session, workflow.owner_id)
     return value
 
@@ -241,6 +246,8 @@ def add_disk_usage(
     if not force and "disk" not in get_config().workflow_termination_quota_update_policy:
         return -1
     resource = _resource(session, ResourceType.disk)
+    # The owner's total first, then the usage rows: every disk writer's lock order.
+    _locked_user_resource(session, workflow.owner_id, resource)
     siblings = _workspace_siblings(session, workflow)
     current = session.scalar(
         select(func.coalesce(func.max(WorkflowResource.quota_used), 0)).where(
@@ -256,11 +263,12 @@ def add_disk_usage(
     return workflow_usage_of(session, workflow, ResourceType.disk)
 
 
-def update_on_termination(session: Session, workflow: Workflow, status: RunStatus) -> None:
+def update_on_termination(session: Session, workflow: Workflow, status: RunStatus) -> bool:
     """Account an ended run, as the termination policy says (called by the status machine).
 
-    finished / failed / stopped → CPU now, disk once the transaction commits
-    (:mod:`reana_db.disk_measurement`: the workspace is walked outside every
+    finished / failed / stopped → CPU now, and ``True``: the disk is to be
+    measured once the transaction commits (the caller asks
+    :mod:`reana_db.disk_measurement`: the workspace is walked outside every
     lock); deleted → the run's workspace counts 0, always, for every run sharing
     it: deleting a run removes its workspace (the caller may do so after
     committing the status). Call :func:`refresh_disk_usage` to measure again if
@@ -275,7 +283,7 @@ def update_on_termination(session: Session, workflow: Workflow, status: RunStatu
     policy = get_config().workflow_termination_quota_update_policy
     if status == RunStatus.deleted:
         account_workspace_disk(session, workflow, 0)
-        return
+        return False
     if "cpu" in policy:
         resource = _resource(session, ResourceType.cpu)
         total = _locked_user_resource(session, workflow.owner_id, resource)
@@ -284,8 +292,7 @@ def update_on_termination(session: Session, workflow: Workflow, status: RunStatu
         _add_to_total(
             session, total, new - old, lambda: update_user_cpu(session, workflow.owner_id)
         )
-    if "disk" in policy:
-        disk_measurement.request(session, workflow.id_)
+    return "disk" in policy
 
 
 def account_workspace_disk(session: Session, workflow: Workflow, value: int) -> None:
@@ -332,6 +339,17 @@ def _locked_user_resource(
         with_for_update=True,
         populate_existing=True,
     )
+
+
+def _lock_all_totals(session: Session) -> None:
+    """Every user's totals, locked until commit (one order: user, then resource)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return  # its first write takes the database's lock
+    session.execute(
+        select(UserResource.user_id)
+        .order_by(UserResource.user_id, UserResource.resource_id)
+        .with_for_update()
+    ).all()
 
 
 def _stored_usage(session: Session, workflow_ids: list[uuid.UUID], resource: Resource) -> int:
@@ -397,6 +415,8 @@ def update_all_usage(session: Session) -> int:
                         workflow_id=row.id_, resource_id=resources[type_].id_, quota_used=value
                     )
                 )
+    with session.no_autoflush:  # the totals before the usage rows: the writers' lock order
+        _lock_all_totals(session)
     session.flush()
     for user_id in session.scalars(select(User.id_)).all():
         update_user_cpu(session, user_id)

@@ -24,7 +24,9 @@ from reana_commons.workspace.patterns import compile_pattern, iter_matches
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
+from reana_db import disk_measurement, quota
 from reana_db.enums import WorkspaceRetentionRuleStatus as RuleStatus
+from reana_db.locking import lock_run
 from reana_db.models import Workflow, WorkspaceRetentionRule, utcnow
 
 log = logging.getLogger(__name__)
@@ -234,13 +236,16 @@ def apply_due_rules(
 
     Commits after each step, as this is the edge of a periodic job: a rule is
     visibly ``pending`` while its files are deleted, so restarts are refused.
+    The files are deleted and the workspace walked outside any transaction;
+    then the rule is marked ``applied`` and the size recorded in one short
+    transaction that takes its locks in the order every disk writer does (the
+    run, its owner's total, the usage rows: :func:`reana_db.disk_measurement.record`).
     """
-    from reana_db import quota
-
     deleter = deleter or delete_matching_files
     applied = []
     for rule in due_rules(session, now):
         workflow = rule.workflow
+        run_id, rule_id = workflow.id_, rule.id_
         rule.status = RuleStatus.pending
         session.commit()
         try:
@@ -248,14 +253,16 @@ def apply_due_rules(
             if workspace is not None:
                 keep = declared_inputs_outputs(workflow.reana_specification)
                 deleter(workspace, rule.workspace_files, keep)
+                size = quota.directory_size(workspace)
+                session.commit()  # ends the read transaction that loaded the rule
+                disk_measurement.record(session, run_id, size)
+            else:
+                lock_run(session, run_id)
             rule.status = RuleStatus.applied
-            if workspace is not None:
-                quota.update_workspace_disk(session, workflow)
-                quota.update_user_disk(session, workflow.owner_id)
             session.commit()
             applied.append(rule)
         except Exception:
-            log.exception("Could not apply retention rule %s of %s", rule.id_, workflow.id_)
+            log.exception("Could not apply retention rule %s of %s", rule_id, run_id)
             session.rollback()
             rule.status = RuleStatus.active
             session.commit()

@@ -125,11 +125,12 @@ def append_logs_in_database(session: Session, chunks: dict[uuid.UUID, str]) -> N
 
 def _on_terminal(session: Session, workflow: Workflow, new: RunStatus, now: datetime) -> None:
     # Imported here: quota and retention import models and this module imports them back.
-    from reana_db import quota, retention
+    from reana_db import disk_measurement, quota, retention
 
     if new in (S.finished, S.failed):
         retention.activate_rules(session, workflow, now=now)
-    quota.update_on_termination(session, workflow, new)
+    if quota.update_on_termination(session, workflow, new):
+        disk_measurement.request(session, workflow.id_)
 
 
 def abandon_jobs(session: Session, run_id: uuid.UUID, reason: str) -> int:

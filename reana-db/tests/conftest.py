@@ -10,7 +10,6 @@ from reana_commons.config import get_config
 from reana_db.enums import RunStatus
 from reana_db.models import Workflow
 from reana_db.run_numbers import next_run_number
-from reana_db.users import create_user
 
 
 @pytest.fixture
@@ -49,15 +48,6 @@ def make_workflow(db):
         return workflow
 
     return make
-
-
-@pytest.fixture
-def other_user(db):
-    """A second user, to check nobody sees another's data."""
-    created, token = create_user(db, "john@example.org", full_name="John Doe")
-    db.commit()
-    created.test_token = token
-    return created
 
 
 @pytest.fixture

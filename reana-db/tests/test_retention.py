@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from reana_commons.config import load_config
 from reana_db import quota, retention
-from reana_db.enums import RunStatus
+from reana_db.enums import ResourceType, RunStatus
 from reana_db.enums import WorkspaceRetentionRuleStatus as R
 from reana_db.status import set_workflow_status
 
@@ -173,3 +173,58 @@ def test_deleting_never_leaves_the_workspace(tmp_path):
     assert list(workspace.iterdir()) == []
     with pytest.raises(retention.InvalidRetentionRule):
         retention.delete_matching_files(workspace, "../outside/*", set())
+
+
+
+def test_retention_and_disk_measurement_never_deadlock(db, user, make_workflow, write_file):
+    """A retention rule applied while the run's disk is measured (after any status commit,
+    in the background): both write the run's disk and its owner's total, so they must take
+    their locks in one order (run, owner's total, the run's usage rows), or PostgreSQL
+    kills one of them as a deadlock. Many rounds, both started together each time."""
+    import threading
+    from datetime import timedelta
+
+    from reana_db.database import new_session
+    from reana_db.disk_measurement import measure, wait_for_measurements
+
+    rounds, day = 20, datetime(2026, 1, 1)  # 9 of 30 rounds deadlocked before the fix
+    runs = []
+    for i in range(rounds):
+        workflow = make_workflow(user, f"w{i}")
+        for relative in ("keep.txt", "tmp/a.bin", "tmp/b/c.bin"):
+            write_file(workflow, relative, 10)
+        retention.add_rules(db, workflow, {"workspace": {"retention_days": {"tmp/**": 0}}})
+        _finish(db, workflow, now=day + timedelta(days=i))  # due on day i + 1, not before
+        runs.append(workflow)
+    db.commit()
+    wait_for_measurements()
+    errors, applied = [], []
+    for i, workflow in enumerate(runs):
+        barrier = threading.Barrier(2)
+
+        def measuring(run_id=workflow.id_, barrier=barrier):
+            try:
+                barrier.wait(10)
+                measure(run_id)
+            except Exception as error:  # noqa: BLE001 - asserted below
+                errors.append(error)
+
+        def applying(now=day + timedelta(days=i + 1), barrier=barrier):
+            with new_session() as session:
+                try:
+                    barrier.wait(10)
+                    applied.extend(r.workflow_id for r in retention.apply_due_rules(session, now))
+                except Exception as error:  # noqa: BLE001 - asserted below
+                    errors.append(error)
+
+        threads = [threading.Thread(target=measuring), threading.Thread(target=applying)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert errors == []
+    assert applied == [w.id_ for w in runs]  # none went back to active after a failure
+    db.expire_all()
+    for workflow in runs:
+        assert quota.workflow_usage_of(db, workflow, ResourceType.disk) == 10
+    assert quota.get_user_quota(db, user)["disk"]["usage"]["raw"] == 10 * rounds

@@ -45,6 +45,8 @@ def cli(workflow_uuid, workspace, host, port, url_file, resync_interval):
         get_config().log_level,
         "%(asctime)s | %(name)s | %(threadName)s | %(levelname)s | %(message)s",
         stream=sys.stderr,
+        service="reana-job-controller",
+        context={"run_id": workflow_uuid},
     )
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     # The run manager gives the run token; one started by hand derives it from the key.

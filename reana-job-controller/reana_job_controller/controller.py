@@ -158,11 +158,12 @@ class JobController:
             if start is not None and self._served_from_cache(job, start):
                 return job
             self.manager(backend).launch(self.store, job)
+            log.info("job %s submitted to %s", job.id, backend, extra={"job_id": job.id})
         except Exception as error:
             self.provenance.forget(job.id)
             with self._cond:
                 self._live.pop(job.id, None)
-            log.exception("submission of job %s failed", job.id)
+            log.exception("submission of job %s failed", job.id, extra={"job_id": job.id})
             raise BackendError(f"Could not submit the job to {backend}: {error}") from error
         finally:
             with self._cond:
@@ -257,6 +258,8 @@ class JobController:
 
     # --- end of jobs -----------------------------------------------------------------------
     def _mark_ended(self, job: JobRecord) -> None:
+        log.info("job %s ended: %s (exit code %s)", job.id, job.status.name, job.exit_code,
+                 extra={"job_id": job.id})
         with self._cond:
             self._ended[job.id] = replace(job, logs="", spec={})
             self._live.pop(job.id, None)
@@ -279,7 +282,7 @@ class JobController:
             if job is not None:
                 self._complete(self.manager(job.compute_backend), job, state)
         except Exception:  # noqa: BLE001 - the monitor's resync will retry
-            log.exception("could not store the end of job %s", job_id)
+            log.exception("could not store the end of job %s", job_id, extra={"job_id": job_id})
 
     def stop_job(self, job_id: str) -> None:
         """Stop a job and keep its logs (nothing happens to an ended job)."""

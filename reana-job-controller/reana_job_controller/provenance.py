@@ -102,20 +102,22 @@ class ProvenanceRecorder:
     def _digests(self, paths, states: dict, scanned_ns: int) -> list[dict]:
         """``[{"path", "sha256", "size"}]`` of ``paths``, from memory when unchanged."""
         found = []
-        for path in sorted(set(paths)):
-            state = states.get(path)
-            with self._lock:
-                known = self._known.get(path)
-            if state is not None and known is not None and known[0] == state:
-                found.append({"path": path, "sha256": known[1], "size": state[0]})
-                continue
-            result = fingerprints.sha256_of(self.workspace, path)
-            if result is None:
-                continue
-            found.append({"path": path, "sha256": result[0], "size": result[1]})
-            if state is not None and state[1] < scanned_ns - RACY_NS and state[0] == result[1]:
+        with fingerprints.TreeReader(self.workspace) as reader:
+            for path in sorted(set(paths)):
+                state = states.get(path)
                 with self._lock:
-                    self._known[path] = (state, result[0])
+                    known = self._known.get(path)
+                if state is not None and known is not None and known[0] == state:
+                    found.append({"path": path, "sha256": known[1], "size": state[0]})
+                    continue
+                result = reader.sha256(path)
+                if result is None:
+                    continue
+                found.append({"path": path, "sha256": result[0], "size": result[1]})
+                if (state is not None and state[1] < scanned_ns - RACY_NS
+                        and state[0] == result[1]):
+                    with self._lock:
+                        self._known[path] = (state, result[0])
         return found
 
     def forget(self, job_id: str) -> None:

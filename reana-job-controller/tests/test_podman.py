@@ -110,3 +110,30 @@ def test_the_container_is_hardened(podman_env, workflow, job_controller, jc, job
         assert (workspace / "uid.txt").read_text().strip() == "65530"
     assert (workspace / "nics.txt").read_text().strip() == "1"  # lo only
     assert (workspace / "caps.txt").read_text().split() == ["CapEff:", "0000000000000000"]
+
+
+def test_a_container_s_output_is_live(podman_env, workflow, job_controller, jc, job_fields):
+    """Live logs (ADR 0026): podman's output goes straight into the job's live log file,
+    which the logs answers read while the job runs."""
+    import re
+    import time
+
+    from reana_commons.live_logs import read_live_log
+
+    cmd = 'for i in 1 2 3 4 5; do echo "tick $i $(date +%s)"; sleep 1; done'
+    job_id = jc.submit(cmd, **dict(job_fields, docker_img=IMAGE))
+    seen: dict[int, tuple[float, int, str]] = {}
+    deadline = time.monotonic() + 120
+    while len(seen) < 5 and time.monotonic() < deadline:
+        live = read_live_log(workflow.id_, job_id)
+        now, status = time.time(), jc.get(job_id)["status"]
+        for number, printed in re.findall(r"tick (\d) (\d+)", live.text if live else ""):
+            seen.setdefault(int(number), (now, int(printed), status))
+        time.sleep(0.2)
+    assert sorted(seen) == [1, 2, 3, 4, 5], seen
+    assert sum(status == "running" for _, _, status in seen.values()) >= 3, seen
+    lags = [at - printed for at, printed, _ in seen.values()]
+    assert max(lags) <= 3.5, lags  # whole seconds printed: up to 1 s of the lag is rounding
+    assert jc.wait(job_id, timeout=60)["status"] == "finished"
+    assert "tick 5" in jc.logs(job_id)
+    assert read_live_log(workflow.id_, job_id) is None  # the database has it now

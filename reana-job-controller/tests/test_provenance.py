@@ -132,3 +132,30 @@ def test_cache_off_by_default_runs_every_job(db, user, reana_env, reana_home, jc
         assert not _record(db, job["job_id"]).cached
     finally:
         process.kill()
+
+
+def test_cache_restores_only_within_the_disk_quota(db, user, reana_env, reana_home, jc,
+                                                    job_fields, workflow):
+    from reana_commons.engine.job_controller_client import JobControllerClient
+    from reana_db.quota import set_quota_limit
+
+    (Path(workflow.workspace_path) / "in.txt").write_text("abc\n")
+    cmd = "cd $REANA_WORKSPACE && head -c 5000 /dev/urandom > big.bin && cat in.txt"
+    first = _run(jc, cmd, job_fields)
+    assert first["status"] == "finished"
+    set_quota_limit(db, user, "disk", 1000)  # less than the 5,000 bytes to restore
+    db.commit()
+    run, process = _second_run(db, user, reana_env, reana_home, {"CACHE": "on"})
+    try:
+        client = JobControllerClient(process.url, token=process.token)
+        (Path(run.workspace_path) / "in.txt").write_text("abc\n")
+        job = _run(client, cmd, {**job_fields, "workflow_uuid": str(run.id_),
+                                 "workflow_workspace": run.workspace_path})
+        assert not _record(db, job["job_id"]).cached  # ran instead of restoring
+        set_quota_limit(db, user, "disk", 0)  # unlimited again: now it is served
+        db.commit()
+        hit = _run(client, cmd, {**job_fields, "workflow_uuid": str(run.id_),
+                                 "workflow_workspace": run.workspace_path})
+        assert _record(db, hit["job_id"]).cached
+    finally:
+        process.kill()

@@ -16,6 +16,7 @@ class FileNamePathConverter(PathConverter):
 def create_app(config: dict | None = None) -> Flask:
     """Build the API app; ``config`` overrides Flask settings (e.g. ``WORKFLOW_CONTROLLER_URL``)."""
     from reana_commons.metrics.flask import instrument
+    from reana_commons.request_context import install as install_request_context
 
     from reana_server.api import register_api
     from reana_server.errors import register_error_handlers
@@ -35,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.url_map.merge_slashes = False
     # A file name may hold any character, newlines included (``.`` would stop there).
     app.url_map.converters["path"] = FileNamePathConverter
+    install_request_context(app)
     instrument(app, "reana-server", run_collectors)
     register_error_handlers(app)
     register_api(app)

@@ -269,7 +269,7 @@ def quota_set(email, user_id, resource, limit):
 @click.option("--threads", default=8, show_default=True, type=int, help="Threads per worker.")
 def server(host, port, workers, threads):
     """Serve the public REST API with gunicorn (database migrated first)."""
-    configure_logging(get_config().log_level)
+    configure_logging(get_config().log_level, service="reana-server")
     migrate_in_child()
     serve(host, port, workers, threads)
 

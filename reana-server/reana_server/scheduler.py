@@ -31,6 +31,7 @@ from reana_commons.api_clients import WorkflowControllerClient, WorkflowControll
 from reana_commons.config import get_config
 from reana_commons.log_redaction import configure_logging
 from reana_commons.messaging import BaseConsumer, workflow_submission_queue
+from reana_commons.structured_logs import log_context
 from reana_db.database import new_session
 from reana_db.enums import RunStatus
 from reana_db.models import Workflow, utcnow
@@ -78,6 +79,8 @@ class Scheduler:
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="start")
         self.held: dict[uuid.UUID, list] = {}
         self.parameters: dict[uuid.UUID, dict] = {}
+        self.request_ids: dict[uuid.UUID, str] = {}
+        """The API call that queued a run (its start carries it to the workflow controller)."""
         self.retries: dict[uuid.UUID, int] = {}
         self.not_before: dict[uuid.UUID, float] = {}
         self.in_flight: dict[uuid.UUID, Future] = {}
@@ -99,6 +102,8 @@ class Scheduler:
         self.held.setdefault(run_id, []).append(message)
         if body.get("parameters") is not None:
             self.parameters[run_id] = body["parameters"]
+        if body.get("request_id"):
+            self.request_ids[run_id] = str(body["request_id"])
         retry_count = int(body.get("retry_count") or 0)
         self.retries[run_id] = max(self.retries.get(run_id, 0), retry_count)
         self._dirty = True
@@ -165,12 +170,17 @@ class Scheduler:
             }
         self.not_before.pop(run_id, None)
         source = "submission" if run_id in self.held else "database scan"
-        log.info("starting run %s of user %s (from its %s)", run_id, owner_id, source)
-        self.in_flight[run_id] = self.pool.submit(self._start, run_id, owner_id, parameters)
+        request_id = self.request_ids.get(run_id)
+        with log_context(request_id=request_id, run_id=run_id, user_id=owner_id):
+            log.info("starting run %s of user %s (from its %s)", run_id, owner_id, source)
+        self.in_flight[run_id] = self.pool.submit(self._start, run_id, owner_id, parameters,
+                                                  request_id)
 
-    def _start(self, run_id: uuid.UUID, owner_id: uuid.UUID, parameters: dict) -> StartOutcome:
+    def _start(self, run_id: uuid.UUID, owner_id: uuid.UUID, parameters: dict,
+               request_id: str | None = None) -> StartOutcome:
         try:
-            response = self.client.set_workflow_status(owner_id, run_id, "start", parameters)
+            with log_context(request_id=request_id, run_id=run_id, user_id=owner_id):
+                response = self.client.set_workflow_status(owner_id, run_id, "start", parameters)
         except WorkflowControllerUnavailable as error:
             return StartOutcome(run_id, None, str(error))
         try:
@@ -242,6 +252,7 @@ class Scheduler:
 
     def _forget(self, run_id: uuid.UUID, keep_messages: bool = False) -> None:
         self.parameters.pop(run_id, None)
+        self.request_ids.pop(run_id, None)
         self.retries.pop(run_id, None)
         self.not_before.pop(run_id, None)
         if not keep_messages:
@@ -330,6 +341,7 @@ def run(scheduler: Scheduler | None = None) -> None:
 
 def main() -> None:
     """Entry point of ``reana-scheduler``."""
-    configure_logging(get_config().log_level, "%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging(get_config().log_level, "%(asctime)s %(name)s %(levelname)s %(message)s",
+                      service="reana-scheduler")
     log.info("scheduler starting (max %d active runs)", get_config().max_concurrent_batch_workflows)
     run()

@@ -17,7 +17,7 @@ from marshmallow import Schema
 from marshmallow import fields as ma_fields
 from reana_commons.config import REANA_VERSION
 
-from reana_server.api.operations import Operation, get_operation
+from reana_server.operations import Operation, get_operation
 from reana_server.schemas import CsvList, Message
 
 DESCRIPTIONS = {

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from reana_testing.pytest_plugin import SHARED_DIR
+from reana_testing.pytest_plugin import SHARED_DIR, make_user
 
 REFERENCE = Path(os.environ.get("REANA_REFERENCE", str(SHARED_DIR / "reference" / "reana-0.9")))
 REANA_SPEC_PATH = REFERENCE / "spec" / "reana_server.json"
@@ -295,16 +295,6 @@ def live_server(app):
     """The public API served on a free port (URL)."""
     with ServerThread(app) as server:
         yield server.url
-
-
-def make_user(session, email: str):
-    """A user with an active token (``.test_token``)."""
-    from reana_db.users import create_user
-
-    created, token = create_user(session, email, full_name=email.split("@")[0].title())
-    session.commit()
-    created.test_token = token
-    return created
 
 
 @pytest.fixture

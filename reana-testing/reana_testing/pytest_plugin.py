@@ -4,7 +4,7 @@ The chain is: ``reana_home`` (an isolated ``REANA_HOME``) → ``database_uri`` /
 ``broker_url`` (SQLite or a fresh PostgreSQL database; the embedded kombu
 transport or RabbitMQ with per-test queue names) → ``reana_env`` (the
 environment applied and the configuration reloaded) → ``db`` (schema created,
-a session) → ``user``.
+a session) → ``user`` (and ``other_user``).
 
 Real services: PostgreSQL at ``REANA_TEST_POSTGRES`` (default
 ``postgresql+psycopg2://postgres@127.0.0.1:5432/postgres``) and RabbitMQ at
@@ -60,17 +60,53 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "htcondor: needs the HTCondor double (make htcondor-up)")
 
 
+_released_databases: list[str] = []
+"""Databases of this test session emptied for reuse (dropped when the session ends)."""
+
+
 def create_postgres_database() -> str:
-    """Create a fresh, uniquely named database; returns its SQLAlchemy URI."""
+    """A fresh, uniquely named, empty database; returns its SQLAlchemy URI.
+
+    Inside a test session, one that an earlier test released (emptied) when there is one:
+    creating and dropping a database each take a checkpoint-bound second or more.
+    """
     import sqlalchemy as sa
 
     require_service("PostgreSQL", POSTGRES_ADMIN_URI, 5432)
+    if _released_databases:
+        return _released_databases.pop()
     name = f"reana_test_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(POSTGRES_ADMIN_URI, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     return POSTGRES_ADMIN_URI.rsplit("/", 1)[0] + "/" + name
+
+
+def release_postgres_database(uri: str) -> None:
+    """Give a test's database back: its connections ended, everything in it removed (the
+    ``public`` schema dropped and made again, as in a new database), then reused by
+    :func:`create_postgres_database` in this session and dropped at its end."""
+    import sqlalchemy as sa
+
+    name = uri.rsplit("/", 1)[1]
+    admin = sa.create_engine(POSTGRES_ADMIN_URI, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+    admin.dispose()
+    engine = sa.create_engine(uri, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+            conn.execute(sa.text("GRANT ALL ON SCHEMA public TO public"))
+    except sa.exc.OperationalError:  # a straggler reconnected: not reusable
+        drop_postgres_database(uri)
+        return
+    finally:
+        engine.dispose()
+    _released_databases.append(uri)
 
 
 def drop_postgres_database(uri: str) -> None:
@@ -81,6 +117,12 @@ def drop_postgres_database(uri: str) -> None:
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Drop the databases released for reuse."""
+    while _released_databases:
+        drop_postgres_database(_released_databases.pop())
 
 
 def delete_rabbitmq_queues(prefix: str, bases=("workflow-submission", "jobs-status")) -> None:
@@ -94,6 +136,16 @@ def delete_rabbitmq_queues(prefix: str, bases=("workflow-submission", "jobs-stat
                 channel.queue_delete(prefix + base)
             except Exception:  # noqa: BLE001 - the queue may never have been declared
                 channel = conn.channel()
+
+
+DEPLOYMENT_PROFILES = pytest.mark.parametrize(("database_uri", "broker"), [
+    pytest.param("sqlite", "embedded", id="embedded"),
+    pytest.param("postgresql", "rabbitmq", id="services",
+                 marks=[pytest.mark.postgres, pytest.mark.rabbitmq]),
+], indirect=True)
+"""For tests that use both the database and the broker: the two deployment profiles
+(embedded: SQLite + the embedded broker; services: PostgreSQL + RabbitMQ) instead of the
+four crossings, as nothing couples one database to one broker and each is tested on both."""
 
 
 @pytest.fixture
@@ -115,7 +167,7 @@ def database_uri(request, reana_home):
     from reana_db.database import reset_engine
 
     reset_engine()
-    drop_postgres_database(uri)
+    release_postgres_database(uri)
 
 
 @pytest.fixture(params=["embedded", pytest.param("rabbitmq", marks=pytest.mark.rabbitmq)])
@@ -179,12 +231,24 @@ def db(reana_env):
     session.close()
 
 
+def make_user(session, email: str, full_name: str | None = None):
+    """A new user with an active access token (``.test_token`` holds its value), committed."""
+    from reana_db.users import create_user
+
+    created, token = create_user(session, email,
+                                 full_name=full_name or email.split("@")[0].title())
+    session.commit()
+    created.test_token = token
+    return created
+
+
 @pytest.fixture
 def user(db):
     """A user with an active access token (``user.test_token`` holds its value)."""
-    from reana_db.users import create_user
+    return make_user(db, "jane@example.org", "Jane Doe")
 
-    created, token = create_user(db, "jane@example.org", full_name="Jane Doe")
-    db.commit()
-    created.test_token = token
-    return created
+
+@pytest.fixture
+def other_user(db):
+    """A second user, to check that nobody sees another's runs, files or secrets."""
+    return make_user(db, "john@example.org", "John Doe")

@@ -107,3 +107,30 @@ def slurm_job_state(slurm_id: str) -> str:
     out = subprocess.run(["sacct", "-X", "-n", "-P", "-o", "State", "-j", slurm_id],
                          capture_output=True, text=True, timeout=10, check=False).stdout.strip()
     return out.split()[0] if out else ""
+
+
+def slurm_jobs(job_name: str) -> list[tuple[str, str]]:
+    """``(job id, state)`` of the Slurm jobs the platform named ``reana-<job_name>``.
+
+    slurmctld's view first (squeue keeps ended jobs for MinJobAge), accounting (sacct, written
+    asynchronously by slurmdbd) for older ones.
+    """
+    name = f"reana-{job_name}"
+    out = subprocess.run(["squeue", "-h", "--states=all", "-n", name, "-O", "JobID:|,State"],
+                         capture_output=True, text=True, timeout=30, check=False).stdout
+    if not out.strip():
+        out = subprocess.run(["sacct", "-X", "-n", "-P", "-o", "JobID,State", "--name", name,
+                              "-S", "now-1hour"],
+                             capture_output=True, text=True, timeout=30, check=False).stdout
+    rows = [line.split("|") for line in out.splitlines() if "|" in line]
+    return [(row[0].strip(), row[1].split()[0]) for row in rows]  # "CANCELLED by 0" -> CANCELLED
+
+
+def slurm_states(job_name: str, expected: list[str], seconds: float = 60) -> list[str]:
+    """The Slurm states of ``job_name``'s jobs, waiting a little for ``expected``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        states = [state for _, state in slurm_jobs(job_name)]
+        if states == expected or time.monotonic() > deadline:
+            return states
+        time.sleep(0.2)

@@ -6,6 +6,7 @@ from flask import Flask, request
 from reana_commons.config import get_config
 from reana_commons.log_redaction import configure_logging
 from reana_commons.metrics.flask import instrument
+from reana_commons.request_context import install as install_request_context
 from reana_commons.service_auth import refusal, service_credential
 from reana_db.database import db_session, get_engine
 from werkzeug.routing import PathConverter
@@ -40,6 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     # redirect to a merged path, and workspace paths may start with "/".
     app.url_map.merge_slashes = False
     app.url_map.converters["workspace_path"] = WorkspacePathConverter
+    install_request_context(app, user_argument="user")
     instrument(app, METRICS_SERVICE)
     register_error_handlers(app)
     register_blueprints(app)
@@ -76,7 +78,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def serve(host: str, port: int, workers: int = 2, threads: int = 4) -> None:
     """Serve the API: gunicorn with ``workers`` processes, or threaded werkzeug for ≤ 1."""
-    configure_logging(get_config().log_level)
+    configure_logging(get_config().log_level, service=METRICS_SERVICE)
     if workers <= 1:
         from werkzeug.serving import run_simple
 

@@ -126,16 +126,6 @@ def api(api_app):
 
 
 @pytest.fixture
-def other_user(db):
-    """A second user, to prove isolation."""
-    from reana_db.users import create_user
-
-    created, _ = create_user(db, "john@example.org", full_name="John Doe")
-    db.commit()
-    return created
-
-
-@pytest.fixture
 def make_workflow(api):
     """``make_workflow(user, name="helloworld", spec=None, **body)``: create a run (201)."""
 

@@ -10,7 +10,7 @@ from reana_commons.messaging import close_shared_connections, jobs_status_queue,
 from reana_db.enums import RunStatus
 from reana_db.models import RunHandle, Workflow
 from reana_db.status import set_workflow_status
-from reana_testing.pytest_plugin import apply_env
+from reana_testing.pytest_plugin import DEPLOYMENT_PROFILES, apply_env
 from reana_workflow_controller.consumers import jobs_status
 from reana_workflow_controller.consumers.jobs_status import JobStatusConsumer
 from reana_workflow_controller.consumers.status_writer import apply_batch
@@ -132,6 +132,7 @@ def run_consumer(consumer, until, seconds=10.0):
     consumer.loop(stop=lambda: until() or time.monotonic() > deadline, idle_timeout=0.05)
 
 
+@DEPLOYMENT_PROFILES
 def test_consumer_acks_after_commit_and_redelivers_on_failure(db, user, consumer_env, monkeypatch):
     run = make_run(db, user)
     for body in job_messages(run.id_):
@@ -165,6 +166,7 @@ def test_consumer_acks_after_commit_and_redelivers_on_failure(db, user, consumer
     assert again.drain(timeout=0.5) == 0
 
 
+@DEPLOYMENT_PROFILES
 def test_unacked_messages_survive_a_consumer_that_never_committed(db, user, consumer_env,
                                                                    monkeypatch):
     run = make_run(db, user)
@@ -197,6 +199,7 @@ jobs_status.JobStatusConsumer().loop()
 """
 
 
+@DEPLOYMENT_PROFILES
 def test_final_status_held_by_a_killed_consumer_reaches_the_next(db, user, consumer_env):
     """On both brokers: the embedded one redelivers only because the loop recovers."""
     import signal

@@ -232,11 +232,15 @@ def test_reconciler_names_a_deleted_job(db, user, reana_env, reana_on_k8s):  # n
     from reana_workflow_controller.reconciler import Reconciler
 
     workflow, handle = _started_run(db, user, reana_env, reana_on_k8s)
+    from reana_commons.metrics import RECONCILER_ACTIONS
+
     reconciler = Reconciler(grace=0, interval=1)
     assert reconciler.reconcile_once() == []
     api.batch_v1().delete_namespaced_job(handle["job_name"], "default",
                                          propagation_policy="Background")
+    counted = RECONCILER_ACTIONS.labels("runtime_gone")._value.get()
     assert reconciler.reconcile_once() == [workflow.id_]
+    assert RECONCILER_ACTIONS.labels("runtime_gone")._value.get() == counted + 1  # metrics
     db.expire_all()
     run = db.get(Workflow, workflow.id_)
     assert RunStatus(run.status) == RunStatus.failed

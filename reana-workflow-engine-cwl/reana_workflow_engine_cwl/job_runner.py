@@ -165,6 +165,25 @@ def job_spec(job: CommandLineJob, default_image: str = DEFAULT_IMAGE) -> JobSpec
     return JobSpec(str(image), hints, display)
 
 
+def input_files(job: CommandLineJob) -> list[str]:
+    """Paths of the File inputs of ``job`` (secondary files too): its declared inputs, whose
+    SHA-256 the job controller records (provenance) and compares (job cache)."""
+    found: set[str] = set()
+
+    def visit(value) -> None:
+        if isinstance(value, dict):
+            if value.get("class") == "File" and value.get("path"):
+                found.add(str(value["path"]))
+            for item in value.values():
+                visit(item)
+        elif isinstance(value, list):
+            for item in value:
+                visit(item)
+
+    visit(job.builder.job)
+    return sorted(found)
+
+
 def is_reana_hint(class_: str) -> bool:
     """Whether a hint's class is REANA's: ``reana`` (with ``$namespaces: {reana:
     http://reana.io}``), ``http://reana.io...``, or ``reana`` resolved against the
@@ -217,6 +236,7 @@ class JobSubmitter:
         spec = job_spec(job, self.default_image)
         fields = job_request(self.run_, image=spec.image, name=job.name,
                              command_for_display=spec.display, hints=spec.hints)
+        fields["input_files"] = input_files(job)
         job_id = self.run_.submit(script, **fields)
         self.progress.started(job_id)
         record = self.run_.wait(job_id, timeout=timelimit or None)

@@ -7,6 +7,7 @@ import time
 
 import pytest
 import requests
+from reana_testing.pytest_plugin import DEPLOYMENT_PROFILES
 
 SPEC = {
     "steps": [
@@ -25,6 +26,7 @@ def _progress(message, key):
     return ((message.get("message") or {}).get("progress") or {}).get(key)
 
 
+@DEPLOYMENT_PROFILES
 def test_runs_steps_in_order_and_publishes_progress(platform):
     code, err = platform.run_engine(SPEC, parameters={"greeting": "hello"})
     assert code == 0, err

@@ -7,30 +7,24 @@ and their own tests cover PostgreSQL and RabbitMQ).
 
 from __future__ import annotations
 
-import base64
-import json
 import os
-import subprocess
 import sys
-import textwrap
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from reana_testing.job_controller import JobControllerProcess, create_workflow
+from reana_testing.engine import (  # noqa: F401 - fixtures: the embedded profile only
+    EnginePlatform,
+    b64json,
+    embedded_broker_only,
+    platform_fixture,
+    sqlite_only,
+)
 from reana_testing.pytest_plugin import apply_env
 
-ENGINE = "from reana_workflow_engine_snakemake.cli import run_snakemake_workflow as r; r()"
 
-
-def b64json(value) -> str:
-    return base64.b64encode(json.dumps(value).encode()).decode()
-
-
-@dataclass
-class Platform:
-    workflow: object
-    job_controller: JobControllerProcess
+class Platform(EnginePlatform):
+    engine_main = "from reana_workflow_engine_snakemake.cli import run_snakemake_workflow as r; r()"
+    messages_timeout = 0.5
 
     @staticmethod
     def progress_of(message: dict, key: str):
@@ -46,28 +40,11 @@ class Platform:
     def logs(messages: list[dict]) -> str:
         return "".join(m.get("logs") or "" for m in messages)
 
-    @property
-    def workspace(self) -> Path:
-        return Path(self.workflow.workspace_path)
-
-    def write(self, name: str, text: str) -> Path:
-        path = self.workspace / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-        return path
-
     def start_engine(self, snakefile: str | None = "Snakefile", parameters: dict | None = None,
-                     options: dict | None = None, env: dict | None = None) -> subprocess.Popen:
-        env = dict(os.environ, REANA_JOB_CONTROLLER_URL=self.job_controller.url,
-                   REANA_JOB_CONTROLLER_TOKEN=self.job_controller.token, **(env or {}))
-        argv = [sys.executable, "-c", ENGINE, "--workflow-uuid", str(self.workflow.id_),
-                "--workflow-workspace", self.workflow.workspace_path]
-        if snakefile:
-            argv += ["--workflow-file", snakefile]
-        argv += ["--workflow-parameters", b64json(parameters or {}),
-                 "--operational-options", b64json(options or {})]
-        return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
+                     options: dict | None = None, env: dict | None = None):
+        args = ["--workflow-file", snakefile] if snakefile else []
+        return self.start_process(*args, "--workflow-parameters", b64json(parameters or {}),
+                                  "--operational-options", b64json(options or {}), env=env)
 
     def run_engine(self, snakefile="Snakefile", parameters=None, options=None, timeout=90,
                    env=None):
@@ -76,50 +53,9 @@ class Platform:
         _out, err = process.communicate(timeout=timeout)
         return process.returncode, err, self.messages()
 
-    def messages(self, timeout: float = 0.5) -> list[dict]:
-        """Every ``jobs-status`` message published since the last call, in order."""
-        from reana_commons.messaging import BaseConsumer, get_connection, jobs_status_queue
 
-        bodies: list[dict] = []
-
-        class Collector(BaseConsumer):
-            queue = staticmethod(jobs_status_queue)
-
-            def handle(self, body, message):
-                bodies.append(body)
-
-        connection = get_connection()
-        try:
-            Collector(connection=connection).drain(timeout=timeout)
-        finally:
-            connection.release()
-        return bodies
-
-    def jobs(self) -> dict:
-        import requests
-
-        return requests.get(self.job_controller.url + "/jobs", headers=self.job_controller.headers,
-                            timeout=5).json()["jobs"]
-
-
-@pytest.fixture
-def database_uri(reana_home):
-    yield f"sqlite:///{reana_home / 'reana.db'}"
-
-
-@pytest.fixture
-def platform(db, user, reana_env, monkeypatch, reana_home):
-    """A running workflow with its job controller; messaging on the embedded broker."""
-    apply_env(monkeypatch, {"RABBIT_MQ": f"sqla+sqlite:///{reana_home / 'broker.db'}"})
-    workflow = create_workflow(db, user, reana_env["SHARED_VOLUME_PATH"])
-    process = JobControllerProcess(workflow.id_, workflow.workspace_path,
-                                   reana_home / "run" / str(workflow.id_))
-    process.start()
-    yield Platform(workflow, process)
-    process.kill()
-    from reana_commons.messaging import close_shared_connections
-
-    close_shared_connections()
+platform = platform_fixture(Platform)
+"""A running workflow with its job controller; the engine started by the test."""
 
 
 @pytest.fixture

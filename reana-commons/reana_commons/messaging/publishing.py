@@ -21,6 +21,7 @@ from reana_commons.messaging.queues import (
     jobs_status_queue,
     workflow_submission_queue,
 )
+from reana_commons.structured_logs import REQUEST_ID
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,9 @@ def publish_workflow_submission(
         "min_job_memory": min_job_memory,
         "retry_count": retry_count,
     }
+    request_id = REQUEST_ID.get()
+    if request_id:  # the scheduler sends it on with the start (structured logs)
+        body["request_id"] = request_id
     publish(workflow_submission_queue(), body, priority=priority, confirm=True)
 
 

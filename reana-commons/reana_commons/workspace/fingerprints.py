@@ -74,41 +74,96 @@ def changed_since(after: dict[str, FileState], root: str | os.PathLike,
     return sorted(found)
 
 
-def sha256_of(root: str | os.PathLike, path: str) -> tuple[str, int] | None:
-    """``(hex digest, size)`` of the regular file ``root/path``, or None (gone, not regular).
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+MAX_OPEN_DIRECTORIES = 256
 
-    The file is opened without following a final symbolic link and checked on the open
-    descriptor, so a swapped entry is never read through.
+
+class TreeReader:
+    """Reads files below a root without following any symbolic link on the way.
+
+    Every directory is opened from its parent's descriptor with ``O_NOFOLLOW`` (a directory a
+    job swapped for a link fails), each once while the reader is open; the file itself is
+    opened the same way and checked to be regular on its descriptor. Cheaper than opening full
+    paths too: the kernel does not walk the workspace's path again for every file.
     """
-    try:
-        fd = os.open(os.path.join(os.fspath(root), path),
-                     os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
+
+    def __init__(self, root: str | os.PathLike):
+        self._root = os.open(os.fspath(root), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        self._dirs: dict[str, int] = {}
+
+    def __enter__(self) -> TreeReader:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for fd in self._dirs.values():
+            os.close(fd)
+        self._dirs.clear()
+        os.close(self._root)
+
+    def _directory(self, relative: str) -> int:
+        if not relative:
+            return self._root
+        fd = self._dirs.get(relative)
+        if fd is None:
+            parent, _, name = relative.rpartition("/")
+            parent_fd = self._directory(parent)
+            if len(self._dirs) >= MAX_OPEN_DIRECTORIES:
+                self.close_directories()
+                parent_fd = self._directory(parent)
+            fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+            self._dirs[relative] = fd
+        return fd
+
+    def close_directories(self) -> None:
+        for fd in self._dirs.values():
+            os.close(fd)
+        self._dirs.clear()
+
+    def sha256(self, path: str) -> tuple[str, int] | None:
+        """``(hex digest, size)`` of the regular file ``path``, or None (gone, not regular)."""
+        directory, _, name = path.rpartition("/")
+        if not name or name in (".", "..") or ".." in directory.split("/"):
             return None
-        digest = hashlib.sha256()
-        if info.st_size <= 1 << 20:
-            digest.update(os.read(fd, info.st_size + 1))
-        else:
+        try:
+            fd = os.open(name, _FILE_FLAGS, dir_fd=self._directory(directory))
+        except OSError:
+            return None
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                return None
+            if info.st_size <= 1 << 20:
+                return hashlib.sha256(os.read(fd, info.st_size + 1)).hexdigest(), info.st_size
             with os.fdopen(os.dup(fd), "rb") as stream:
-                digest = hashlib.file_digest(stream, "sha256")
-        return digest.hexdigest(), info.st_size
+                return hashlib.file_digest(stream, "sha256").hexdigest(), info.st_size
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+
+
+def sha256_of(root: str | os.PathLike, path: str) -> tuple[str, int] | None:
+    """``(hex digest, size)`` of the regular file ``root/path`` (no link followed), or None."""
+    try:
+        reader = TreeReader(root)
     except OSError:
         return None
-    finally:
-        os.close(fd)
+    with reader:
+        return reader.sha256(path)
 
 
 def digests(root: str | os.PathLike, paths: Iterable[str]) -> list[dict]:
     """``[{"path", "sha256", "size"}]`` of the files of ``paths`` still readable (sorted)."""
     found = []
-    for path in sorted(set(paths)):
-        result = sha256_of(root, path)
-        if result is not None:
-            found.append({"path": path, "sha256": result[0], "size": result[1]})
+    with TreeReader(root) as reader:
+        for path in sorted(set(paths)):
+            result = reader.sha256(path)
+            if result is not None:
+                found.append({"path": path, "sha256": result[0], "size": result[1]})
     return found
 
 
@@ -139,10 +194,11 @@ def declared_inputs(root: str | os.PathLike, command: str,
     """The workspace files a job declares: ``named`` by its engine, else named by its command.
 
     ``state`` is a :func:`scan` of ``root``: only regular files in it count, so nothing outside
-    the workspace (or behind a symbolic link) is ever read; absolute words inside the workspace
-    count as relative ones.
+    the workspace is ever read; absolute words inside the workspace count as relative ones,
+    and a link to a workspace file (cwltool stages inputs so) counts as that file.
     """
     root_text = os.fspath(Path(root))
+    real_root = ""
     files = set()
     for word in list(named) or _words(command):
         word = word.strip()
@@ -151,6 +207,12 @@ def declared_inputs(root: str | os.PathLike, command: str,
                 continue
             word = word[len(root_text) + 1:]
         normal = os.path.normpath(word) if word else ""
+        if normal not in state and "/" in normal and not normal.startswith(".."):
+            # a link to a workspace file (cwltool stages inputs as links): the file itself
+            real_root = real_root or os.path.realpath(root_text)
+            real = os.path.realpath(os.path.join(root_text, normal))
+            if real.startswith(real_root + "/"):
+                normal = real[len(real_root) + 1:]
         if normal in state:
             files.add(normal)
             if len(files) >= MAX_DECLARED_FILES:

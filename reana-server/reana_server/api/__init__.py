@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, jsonify, request
 from reana_commons.api_clients import WorkflowControllerClient
+from reana_commons.request_context import bind_user
 from reana_db.database import db_session, get_engine
 from reana_db.models import User
 
-from reana_server.api.operations import get_operation
 from reana_server.auth import authenticate, token_from
+from reana_server.operations import get_operation
 
 PUBLIC_ENDPOINTS = ("meta.swagger_json", "meta.api_page")
 """Endpoints outside the spec that need no token: the specification and its page."""
@@ -73,6 +74,25 @@ def forward(upstream, success_codes: tuple[int, ...] = (200,)):
     return response
 
 
+CHUNK = 1024 * 1024
+PASSED_HEADERS = ("Content-Type", "Content-Disposition", "Content-Length", "Last-Modified")
+
+
+def stream(upstream):
+    """Stream the workflow controller's 200 answer through (its file headers kept);
+    any other answer as :func:`forward` does."""
+    if upstream.status_code != 200:
+        try:
+            return forward(upstream)
+        finally:
+            upstream.close()
+    headers = {k: upstream.headers[k] for k in PASSED_HEADERS if k in upstream.headers}
+    response = current_app.response_class(upstream.iter_content(CHUNK), status=200,
+                                          headers=headers)
+    response.call_on_close(upstream.close)
+    return response
+
+
 def _is_json(upstream) -> bool:
     return upstream.headers.get("Content-Type", "").startswith("application/json")
 
@@ -93,6 +113,7 @@ def _authenticate_request():
         return None
     token = token_from(request.args.get("access_token"), request.headers.get("Authorization"))
     g.reana_user, g.reana_quota_used_up = authenticate(db_session(), token)
+    bind_user(g.reana_user.id_)
     return None
 
 

@@ -8,8 +8,8 @@ from flask import Blueprint, jsonify
 from reana_commons.config import get_config
 
 from reana_server import schemas
-from reana_server.api.operations import operation
 from reana_server.errors import Forbidden
+from reana_server.operations import operation
 from reana_server.schemas import Message
 
 blueprint = Blueprint("gitlab", __name__)

@@ -10,8 +10,8 @@ from reana_db.database import db_session
 
 from reana_server import engines, launch, schemas, submission
 from reana_server.api import controller, current_user, quota_used_up
-from reana_server.api.operations import operation
 from reana_server.errors import BadRequest
+from reana_server.operations import operation
 from reana_server.schemas import Message
 from reana_server.workflows import create_run, get_user_workflow
 

@@ -8,8 +8,8 @@ from reana_db.database import db_session
 
 from reana_server import cluster, engines, schemas, users
 from reana_server.api import controller, current_user
-from reana_server.api.operations import operation
 from reana_server.api_page import render as api_page_html
+from reana_server.operations import operation
 from reana_server.schemas import Message
 from reana_server.spec import build_spec
 

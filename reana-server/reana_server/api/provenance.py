@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint
 
-from reana_server.api import controller, current_user, forward
-from reana_server.api.operations import operation
-from reana_server.api.workspace import CHUNK, PASSED_HEADERS
+from reana_server.api import controller, current_user, forward, stream
+from reana_server.operations import operation
 from reana_server.provenance_schemas import RunProvenance
 from reana_server.schemas import Message
 
@@ -37,13 +36,4 @@ def get_workflow_provenance(workflow_id_or_name):
     produces=("application/zip", "application/json"),
 )
 def get_workflow_ro_crate(workflow_id_or_name):
-    upstream = controller().get_ro_crate(current_user().id_, workflow_id_or_name)
-    if upstream.status_code != 200:
-        try:
-            return forward(upstream)
-        finally:
-            upstream.close()
-    headers = {k: upstream.headers[k] for k in PASSED_HEADERS if k in upstream.headers}
-    response = Response(upstream.iter_content(CHUNK), status=200, headers=headers)
-    response.call_on_close(upstream.close)
-    return response
+    return stream(controller().get_ro_crate(current_user().id_, workflow_id_or_name))

@@ -8,7 +8,7 @@ from reana_db.database import db_session
 
 from reana_server import schemas, secrets
 from reana_server.api import current_user
-from reana_server.api.operations import operation
+from reana_server.operations import operation
 from reana_server.schemas import Message
 
 blueprint = Blueprint("secrets", __name__)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, jsonify
 from marshmallow import fields
 from reana_commons.config import get_config
 from reana_db.database import db_session
 from reana_db.enums import RunStatus
 
 from reana_server import engines, schemas, submission
-from reana_server.api import controller, current_user, forward, quota_used_up
-from reana_server.api.operations import operation
-from reana_server.api.workspace import CHUNK, PASSED_HEADERS
+from reana_server.api import controller, current_user, forward, quota_used_up, stream
 from reana_server.errors import BadRequest, NotFound, NotImplementedYet, ServerError
+from reana_server.operations import operation
 from reana_server.schemas import Message
 from reana_server.workflows import check_quota, create_run, get_user_workflow
 
@@ -168,16 +167,7 @@ def get_workflow_logs(workflow_id_or_name, args, body):
     produces=("text/plain", "application/json"),
 )
 def get_job_logs(workflow_id_or_name, job_id):
-    upstream = controller().get_job_log(_user_id(), workflow_id_or_name, job_id)
-    if upstream.status_code != 200:
-        try:
-            return forward(upstream)
-        finally:
-            upstream.close()
-    headers = {k: upstream.headers[k] for k in PASSED_HEADERS if k in upstream.headers}
-    response = Response(upstream.iter_content(CHUNK), status=200, headers=headers)
-    response.call_on_close(upstream.close)
-    return response
+    return stream(controller().get_job_log(_user_id(), workflow_id_or_name, job_id))
 
 
 @blueprint.get(W + "/specification")

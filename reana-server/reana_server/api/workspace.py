@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, request
 from reana_commons import workspace as ws
 from reana_db.database import db_session
 
 from reana_server import schemas
-from reana_server.api import controller, current_user, forward, quota_used_up
-from reana_server.api.operations import operation
+from reana_server.api import CHUNK, controller, current_user, forward, quota_used_up, stream
 from reana_server.errors import BadRequest, Forbidden
+from reana_server.operations import operation
 from reana_server.schemas import Message
 from reana_server.workflows import check_quota, get_user_workflow
 
@@ -17,8 +17,6 @@ blueprint = Blueprint("workspace", __name__)
 
 W = "/api/workflows/<workflow_id_or_name>"
 ERRORS = {400: Message, 403: Message, 404: Message, 500: Message}
-CHUNK = 1024 * 1024
-PASSED_HEADERS = ("Content-Type", "Content-Disposition", "Content-Length", "Last-Modified")
 
 
 class _SizedStream:
@@ -112,15 +110,7 @@ def download_file(workflow_id_or_name, file_name, args):
     upstream = controller().download_file(
         current_user().id_, workflow_id_or_name, relative, preview=args["preview"]
     )
-    if upstream.status_code != 200:
-        try:
-            return forward(upstream)
-        finally:
-            upstream.close()
-    headers = {k: upstream.headers[k] for k in PASSED_HEADERS if k in upstream.headers}
-    response = Response(upstream.iter_content(CHUNK), status=200, headers=headers)
-    response.call_on_close(upstream.close)
-    return response
+    return stream(upstream)
 
 
 @blueprint.delete(W + "/workspace/<path:file_name>")

@@ -30,6 +30,7 @@ import yaml
 from reana_server.errors import BadRequest
 from reana_server.wes import cwl_documents
 from reana_server.wes.attachments import Attachments
+from reana_server.wes.engine_versions import engine_versions
 
 SPEC_VERSION = "0.9.0"
 
@@ -180,8 +181,6 @@ def _workflow_file(type_, file: str, attachments: Attachments) -> Any:
 
 
 def _check_engine(request: WesRunRequest, type_: WesType, spec: dict) -> None:
-    from reana_server.wes.service_info import engine_versions
-
     engine = type_.engine or str(spec["workflow"].get("type"))
     if request.workflow_engine and request.workflow_engine != engine:
         raise BadRequest(f"workflow_engine {request.workflow_engine} cannot run this "

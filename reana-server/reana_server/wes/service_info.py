@@ -2,36 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-from importlib import metadata
-
 from reana_commons.config import REANA_VERSION
 
+from reana_server.wes.engine_versions import engine_versions
 from reana_server.wes.run_requests import WES_TYPES
 from reana_server.wes.states import STATES
 
 WES_VERSION = "1.1.0"
-ENGINE_PACKAGES = {
-    "serial": "reana-workflow-engine-serial",
-    "cwl": "cwltool",
-    "snakemake": "snakemake",
-    "yadage": "yadage",
-}
-"""The package whose version is an engine's version (serial: the platform's engine)."""
-
-
-@functools.cache
-def engine_versions() -> dict[str, list[str]]:
-    """Each engine's version, as far as this installation knows it (empty: not here)."""
-    versions = {}
-    for engine, package in ENGINE_PACKAGES.items():
-        try:
-            versions[engine] = [metadata.version(package)]
-        except metadata.PackageNotFoundError:
-            versions[engine] = [REANA_VERSION] if engine == "serial" else []
-    return versions
-
-
 def service_info(base_url: str, state_counts: dict[str, int]) -> dict:
     """The ``ServiceInfo`` of this platform; ``base_url`` is the public API's root."""
     return {

@@ -182,7 +182,8 @@ def _is_uuid(value: str) -> bool:
 
 def main() -> None:
     """Run the consumer and, in a thread, the reconciler until SIGTERM."""
-    configure_logging(get_config().log_level, "%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging(get_config().log_level, "%(asctime)s %(name)s %(levelname)s %(message)s",
+                      service=METRICS_SERVICE)
     consumer = JobStatusConsumer()
     reconciler = Reconciler(drained_at=lambda: consumer.drained_at)
     reconciler.start_thread()

@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from reana_commons import metrics
+from reana_commons.structured_logs import log_context
 from reana_db.enums import RunStatus
 from reana_db.locking import lock_runs
 from reana_db.models import RunHandle, Workflow
@@ -102,7 +103,9 @@ def apply_batch(session: Session, bodies: list[dict]) -> BatchResult:
             continue
         if sequences.already_applied(workflow.id_, body):
             continue
-        if apply_one(session, workflow, body, changes):
+        with log_context(run_id=workflow.id_):
+            ended = apply_one(session, workflow, body, changes)
+        if ended:
             result.ended.append(
                 EndedRun(
                     workflow.id_,

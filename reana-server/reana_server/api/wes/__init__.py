@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
 from reana_commons.errors import REANAError
+from reana_commons.request_context import bind_user
 from reana_db.database import db_session
 from werkzeug.exceptions import HTTPException
 
@@ -48,6 +49,7 @@ def authenticate_wes() -> None:
                 g.reana_user = None
         return
     g.reana_user, g.reana_quota_used_up = authenticate(db_session(), token)
+    bind_user(g.reana_user.id_)
 
 
 @blueprint.errorhandler(REANAError)

@@ -6,8 +6,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from reana_db.database import db_session
 from reana_db.enums import RunStatus
 
-from reana_server.api import controller
-from reana_server.api.workspace import CHUNK
+from reana_server.api import CHUNK, controller
 from reana_server.errors import BadRequest, Forbidden, ServerError
 from reana_server.wes import run_views
 from reana_server.wes.attachments import Attachment, Attachments, checked_name

@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, jsonify
 from reana_db.database import db_session
 
-from reana_server.api import controller
-from reana_server.api.workspace import CHUNK
+from reana_server.api import CHUNK, controller
 from reana_server.errors import BadRequest, NotFound
 from reana_server.wes import run_views
 
