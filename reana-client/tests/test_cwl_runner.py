@@ -1,7 +1,7 @@
 """reana-cwl-runner without a platform: bad input, the files it uploads, the output it prints.
 
 The runs themselves (create, upload, start, wait, download) are exercised against a
-live platform by tests/test_cwl_conformance_subset.py (stock cwltest over 49
+live platform by tests/test_cwl_conformance_subset.py (stock cwltest over 47
 conformance tests).
 """
 
