@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SSH_STATE = Path(os.environ.get("REANA_SLURM_SSH_STATE", "/var/lib/reana-slurm/ssh"))
 SSH_USER = os.environ.get("REANA_SLURM_SSH_USER", "reanaslurm")
 SSH_HOST, SSH_PORT = "127.0.0.1", 2222
