@@ -129,6 +129,7 @@ def register_api(app: Flask) -> None:
         meta,
         provenance,
         secrets,
+        sharing,
         wes,
         workflows,
         workspace,
@@ -137,5 +138,6 @@ def register_api(app: Flask) -> None:
     get_engine()
     app.before_request(_authenticate_request)
     app.teardown_appcontext(_remove_session)
-    for module in (meta, workflows, workspace, secrets, launch, gitlab, wes, provenance):
+    for module in (meta, workflows, workspace, secrets, sharing, launch, gitlab, wes,
+                   provenance):
         app.register_blueprint(module.blueprint)
