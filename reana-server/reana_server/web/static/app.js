@@ -113,12 +113,16 @@ async function render() {
   }
   const page = await load();
   if (current !== navigationId) return undefined;
-  clear(main);
+  // Each page draws into its own view: a slower, older page never draws over a newer one.
+  const view = h("div", { class: "view" });
+  clear(main, view);
   const match = path.match(pattern).slice(1).map(decodeURIComponent);
   try {
-    cleanup = (await page.render(main, ...match)) || null;
+    const stop = (await page.render(view, ...match)) || null;
+    if (current === navigationId) cleanup = stop;
+    else if (stop) stop();
   } catch (error) {
-    clear(main, h("div", { class: "error", role: "alert" }, error.message || String(error)));
+    if (current === navigationId) clear(view, h("div", { class: "error", role: "alert" }, error.message || String(error)));
   }
   return undefined;
 }

@@ -16,11 +16,11 @@ export function h(tag, attrs = {}, ...children) {
       node.setAttribute(key, value === true ? "" : value);
     }
   }
-  append(node, children);
+  append(node, ...children);
   return node;
 }
 
-export function append(node, children) {
+export function append(node, ...children) {
   for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
     node.append(child instanceof Node ? child : String(child));
@@ -30,7 +30,7 @@ export function append(node, children) {
 
 export function clear(node, ...children) {
   node.replaceChildren();
-  return append(node, children);
+  return append(node, ...children);
 }
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -40,7 +40,7 @@ export function svg(tag, attrs = {}, ...children) {
   for (const [key, value] of Object.entries(attrs)) {
     if (value !== undefined && value !== null) node.setAttribute(key, value);
   }
-  append(node, children);
+  append(node, ...children);
   return node;
 }
 

@@ -2,7 +2,7 @@
 
 import { post } from "../api.js";
 import { navigate, notice, setTitle } from "../app.js";
-import { h } from "../dom.js";
+import { append, h } from "../dom.js";
 
 export function render(main) {
   setTitle("Launch");
@@ -38,6 +38,6 @@ export function render(main) {
       button.textContent = "Launch";
     }
   });
-  main.append(h("h1", {}, "Launch on REANA"),
+  append(main, h("h1", {}, "Launch on REANA"),
     h("p", {}, "Fetch an analysis from a URL, create a run of it and start it."), form);
 }

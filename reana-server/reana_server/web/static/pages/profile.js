@@ -2,7 +2,7 @@
 
 import { put } from "../api.js";
 import { loadYou, setTitle, state } from "../app.js";
-import { clear, h, svg } from "../dom.js";
+import { append, clear, h, svg } from "../dom.js";
 
 function donut(used, limit, label) {
   const share = limit > 0 ? Math.min(used / limit, 1) : 0;
@@ -63,7 +63,7 @@ export function render(main) {
       h("p", { class: "muted" }, "Use it with reana-client: ", h("code", {}, "export REANA_ACCESS_TOKEN=…")));
   }
   drawToken();
-  main.append(h("h1", {}, "Your profile"),
+  append(main, h("h1", {}, "Your profile"),
     h("dl", { class: "facts" }, h("dt", {}, "Email"), h("dd", {}, you.email), h("dt", {}, "Name"), h("dd", {}, you.full_name || "–")),
     h("section", { "aria-labelledby": "token-title" }, h("h2", { id: "token-title" }, "Access token"), tokenBox),
     h("section", { "aria-labelledby": "quota-title" }, h("h2", { id: "quota-title" }, "Quota"),

@@ -2,7 +2,7 @@
 
 import { ApiError, get, post, put, workflowPath } from "../api.js";
 import { navigate, notice, setTitle } from "../app.js";
-import { clear, errorBox, h, progressBar, statusBadge } from "../dom.js";
+import { append, clear, errorBox, h, progressBar, statusBadge } from "../dom.js";
 import { duration, formatTime, runDuration, splitName, steps } from "../format.js";
 import { drawGraph } from "../graph.js";
 import { renderWorkspace } from "./workspace.js";
@@ -265,7 +265,7 @@ export async function render(main, id) {
 
   drawHead();
   drawOverview();
-  main.append(head,
+  append(main, head,
     h("div", { class: "columns" }, overviewBox,
       h("section", { "aria-labelledby": "graph-title" }, h("h2", { id: "graph-title" }, "Steps"), graphBox)),
     h("div", { class: "tabs", role: "tablist", "aria-label": "Run details" }, tabButtons),

@@ -2,7 +2,7 @@
 
 import { get } from "../api.js";
 import { setTitle, state } from "../app.js";
-import { clear, errorBox, h, progressBar, statusBadge } from "../dom.js";
+import { append, clear, errorBox, h, progressBar, statusBadge } from "../dom.js";
 import { ago, duration, formatTime, runDuration, runEnd, splitName, steps } from "../format.js";
 
 const STATUSES = ["created", "queued", "pending", "running", "finished", "failed", "stopped"];
@@ -118,7 +118,7 @@ export function render(main) {
   sort.addEventListener("change", () => { filters.sort = sort.value; filters.page = 1; load(); });
   deleted.addEventListener("change", () => { filters.deleted = deleted.checked; filters.page = 1; load(); });
 
-  main.append(
+  append(main, 
     h("div", { class: "page-head" }, h("h1", {}, "Your runs"), refreshed),
     h("div", { class: "filters", role: "search" },
       h("label", { for: "run-search", class: "sr-only" }, "Search runs by name"), search,

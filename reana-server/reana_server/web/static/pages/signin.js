@@ -2,7 +2,7 @@
 
 import { post, setCsrfToken } from "../api.js";
 import { loadYou, navigate, notice, setTitle, state } from "../app.js";
-import { h } from "../dom.js";
+import { append, h } from "../dom.js";
 
 function nextPath() {
   const next = new URLSearchParams(location.search).get("next") || "/";
@@ -34,18 +34,18 @@ function field(label, id, attrs) {
 export function render(main) {
   setTitle("Sign in");
   const tokenForm = h("form", { class: "card narrow", "aria-labelledby": "token-title" },
-    h("h2", { id: "token-title" }, "With your access token"),
-    field("Access token", "access-token", { type: "password", autocomplete: "current-password" }),
+    h("h2", { id: "token-title" }, "With a token"),
+    field("Access token", "access-token", { type: "password", autocomplete: "off" }),
     h("div", { class: "error", role: "alert", hidden: true }),
     h("button", { type: "submit", class: "primary" }, "Sign in"));
   tokenForm.addEventListener("submit", (event) => {
     event.preventDefault();
     signIn({ access_token: tokenForm.elements["access-token"].value.trim() }, tokenForm);
   });
-  main.append(h("h1", {}, "Sign in to REANA"), tokenForm);
+  append(main, h("h1", {}, "Sign in to REANA"), tokenForm);
   if (state.config.local_users) {
     const accountForm = h("form", { class: "card narrow", "aria-labelledby": "account-title" },
-      h("h2", { id: "account-title" }, "With your email and password"),
+      h("h2", { id: "account-title" }, "With email and password"),
       field("Email", "email", { type: "email", autocomplete: "username" }),
       field("Password", "password", { type: "password", autocomplete: "current-password" }),
       h("div", { class: "error", role: "alert", hidden: true }),
@@ -55,6 +55,6 @@ export function render(main) {
       event.preventDefault();
       signIn({ email: accountForm.elements.email.value, password: accountForm.elements.password.value }, accountForm);
     });
-    main.append(accountForm);
+    append(main, accountForm);
   }
 }

@@ -2,7 +2,7 @@
 
 import { post, setCsrfToken } from "../api.js";
 import { loadYou, navigate, setTitle, state } from "../app.js";
-import { h } from "../dom.js";
+import { append, h } from "../dom.js";
 
 function field(label, id, attrs) {
   return h("div", { class: "field" }, h("label", { for: id }, label), h("input", { id, name: id, ...attrs }));
@@ -11,7 +11,7 @@ function field(label, id, attrs) {
 export function render(main) {
   setTitle("Sign up");
   if (!state.config.local_users || state.config.hide_signup) {
-    main.append(h("h1", {}, "Sign up"), h("p", {}, "Sign-up is disabled on this server: ask its administrators for an account."));
+    append(main, h("h1", {}, "Sign up"), h("p", {}, "Sign-up is disabled on this server: ask its administrators for an account."));
     return;
   }
   const form = h("form", { class: "card narrow", "aria-labelledby": "signup-title" },
@@ -38,5 +38,5 @@ export function render(main) {
       error.hidden = false;
     }
   });
-  main.append(form);
+  append(main, form);
 }

@@ -2,7 +2,7 @@
 
 import { get } from "../api.js";
 import { setTitle } from "../app.js";
-import { h } from "../dom.js";
+import { append, h } from "../dom.js";
 
 const TITLES = { node: "Nodes", job: "Jobs", workflow: "Workflow slots", session: "Interactive sessions" };
 
@@ -17,5 +17,5 @@ export async function render(main) {
       entry.health && h("p", {}, `Health: ${entry.health}`),
       h("dl", { class: "facts" }, facts.map(([name, value]) => [h("dt", {}, name), h("dd", {}, String(value))])));
   });
-  main.append(h("h1", {}, "Cluster health"), h("div", { class: "cards" }, cards));
+  append(main, h("h1", {}, "Cluster health"), h("div", { class: "cards" }, cards));
 }
