@@ -166,7 +166,8 @@ EXTENSIONS = {("GET", re.compile(r"^/api/workflows/[^/]+/logs/[^/]+$")),
               # GA4GH WES: checked against the GA4GH spec (test_wes.py, test_wes_schemathesis.py)
               ("GET", re.compile(r"^/ga4gh/wes/v1/")), ("POST", re.compile(r"^/ga4gh/wes/v1/")),
               # the web UI: its pages and assets, sign-in, a run's graph and live events
-              ("GET", re.compile(r"^/(signin|signup|profile|status|launch|details/.+|ui/static/.+)?$")),
+              ("GET", re.compile(
+                  r"^/(signin|signup|profile|status|launch|details/.+|ui/static/.+)?$")),
               ("POST", re.compile(r"^/api/(login|register|logout)$")),
               ("GET", re.compile(r"^/api/workflows/[^/]+/(graph|events)$"))}
 

@@ -121,7 +121,8 @@ def test_register_then_password_sessions_need_a_granted_token(browser, db):
     browser.post("/api/logout", json={}, headers={"X-CSRF-Token": registered.get_json()[
         "csrf_token"]})
     wrong = browser.post("/api/login", json={"email": "ada@example.org", "password": "nope!!!!"})
-    assert wrong.status_code == 401 and wrong.get_json() == {"message": "Invalid email or password."}
+    assert wrong.status_code == 401
+    assert wrong.get_json() == {"message": "Invalid email or password."}
     unknown = browser.post("/api/login", json={"email": "bob@example.org", "password": "x" * 9})
     assert unknown.get_json() == wrong.get_json()
     _sign_in(browser, email="ADA@example.org", password="correct horse")
