@@ -1,4 +1,4 @@
-"""The web UI in a real browser (Debian's headless Chromium, driven by Playwright) on a live platform.
+"""The web UI in a real browser (Debian's headless Chromium, driven by Playwright), live platform.
 
 One platform (``scripts/up.sh``, embedded profile) and one browser for the module. The
 project's example (examples/resonance-fit) is run with the project's reana-client; a slow
@@ -18,7 +18,6 @@ import re
 import shutil
 import statistics
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
