@@ -67,6 +67,7 @@ SQLITE_ONLY_MODULES = {
     "test_trust_inputs.py",
     "test_wes.py",
     "test_wes_schemathesis.py",
+    "test_web_ui.py",
 }
 
 
@@ -163,7 +164,12 @@ EXTENSIONS = {("GET", re.compile(r"^/api/workflows/[^/]+/logs/[^/]+$")),
               ("GET", re.compile(r"^/metrics$")),
               ("GET", re.compile(r"^/api/workflows/[^/]+/(provenance|ro-crate)$")),
               # GA4GH WES: checked against the GA4GH spec (test_wes.py, test_wes_schemathesis.py)
-              ("GET", re.compile(r"^/ga4gh/wes/v1/")), ("POST", re.compile(r"^/ga4gh/wes/v1/"))}
+              ("GET", re.compile(r"^/ga4gh/wes/v1/")), ("POST", re.compile(r"^/ga4gh/wes/v1/")),
+              # the web UI: its pages and assets, sign-in, a run's graph and live events
+              ("GET", re.compile(
+                  r"^/(signin|signup|profile|status|launch|details/.+|ui/static/.+)?$")),
+              ("POST", re.compile(r"^/api/(login|register|logout)$")),
+              ("GET", re.compile(r"^/api/workflows/[^/]+/(graph|events)$"))}
 
 
 def _extension(method: str, path: str) -> bool:

@@ -9,7 +9,12 @@ import pytest
 
 ANONYMOUS = {("/api/ping", "GET"), ("/api/config", "GET"), ("/metrics", "GET"),
              ("/ga4gh/wes/v1/service-info", "GET"), ("/api/swagger.json", "GET"),
-             ("/api/docs", "GET")}
+             ("/api/docs", "GET"),
+             # the web UI: its pages (the browser asks /api), assets and sign-in
+             ("/", "GET"), ("/signin", "GET"), ("/signup", "GET"), ("/profile", "GET"),
+             ("/status", "GET"), ("/launch", "GET"), ("/details/<path:workflow_id>", "GET"),
+             ("/ui/static/<path:filename>", "GET"), ("/api/login", "POST"),
+             ("/api/register", "POST"), ("/api/logout", "POST")}
 
 
 def _rules(app):
