@@ -9,7 +9,10 @@ variable (a user's shell, or the ``tail`` that ``make down | tail`` pipes into, 
   controllers it forked (still its children, in sessions of their own);
 - each run's engine and job controller recorded by the run manager in
   ``$REANA_HOME/runs/<uuid>/handle.json`` (pid and start time, so a reused pid is not hit), the
-  processes below them, and the jobs tagged with that run's ``REANA_WORKFLOW_UUID``.
+  processes below them, and the jobs tagged with that run's ``REANA_WORKFLOW_UUID``;
+- each interactive session's Jupyter server recorded by the local session manager in
+  ``$REANA_HOME/sessions/<id>/handle.json`` (pid, start time, process group) and its socket
+  folder; the session is closed ("its Jupyter server ended") when the platform is up again.
 
 The tree is read before anything is signalled (once supervisord is gone, the zygote's children
 are reparented). Each run that was running gets a ``platform-stopped`` note in its run folder:
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sys
 from datetime import UTC, datetime
@@ -87,6 +91,29 @@ def runs() -> dict[str, tuple[Path, list[psutil.Process]]]:
     return found
 
 
+def sessions() -> list[tuple[Path, dict, list[psutil.Process]]]:
+    """Session records -> (record file, handle, the live processes of its process group)."""
+    found = []
+    for handle_file in (HOME / "sessions").glob("*/handle.json"):
+        try:
+            handle = json.loads(handle_file.read_text())
+        except (OSError, ValueError):
+            continue
+        if _recorded(handle) is None and not handle.get("pgid"):
+            continue
+        since = float(handle.get("create_time") or 0) - 1
+        members = []
+        for process in psutil.process_iter(["create_time"]):
+            try:
+                if os.getpgid(process.pid) == handle.get("pgid") and \
+                        process.info["create_time"] >= since:
+                    members.append(process)
+            except (OSError, psutil.Error):
+                continue
+        found.append((handle_file, handle, members))
+    return found
+
+
 def _tagged(run_ids: set[str]) -> list[psutil.Process]:
     """Jobs of those runs (their job controller tags them; one that died left them behind)."""
     if not run_ids:
@@ -123,6 +150,9 @@ def main() -> int:
         for process in processes:
             targets.update((p.pid, p) for p in _with_descendants(process))
     targets.update((p.pid, p) for p in _tagged(set(run_records)))
+    session_records = sessions()
+    for _file, _handle, processes in session_records:
+        targets.update((p.pid, p) for p in processes)
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     for folder, processes in run_records.values():
         if processes:
@@ -142,6 +172,11 @@ def main() -> int:
     _, alive = psutil.wait_procs(rest, timeout=RUN_GRACE)
     _signal(alive, signal.SIGKILL)
     psutil.wait_procs(alive, timeout=RUN_GRACE)
+    for handle_file, handle, _processes in session_records:
+        folder = str(handle.get("socket_dir") or "")
+        if os.path.basename(folder).startswith("reana-session-"):
+            shutil.rmtree(folder, ignore_errors=True)
+        handle_file.unlink(missing_ok=True)
     stopped_runs = sum(1 for _folder, processes in run_records.values() if processes)
     if stopped_runs:
         print(f"stopped {stopped_runs} running run(s); they will be failed with the reason "

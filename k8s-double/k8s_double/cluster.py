@@ -13,7 +13,8 @@ import yaml
 from k8s_double.kubelet import PodRunner
 from k8s_double.store import ApiError, Store, now
 
-KINDS = {"pods": ("v1", "Pod"), "secrets": ("v1", "Secret"), "jobs": ("batch/v1", "Job")}
+KINDS = {"pods": ("v1", "Pod"), "secrets": ("v1", "Secret"), "jobs": ("batch/v1", "Job"),
+         "services": ("v1", "Service"), "deployments": ("apps/v1", "Deployment")}
 HOST_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR")
 
 
@@ -105,6 +106,9 @@ class FakeCluster:
             return self._create_job(namespace, body)
         if resource == "pods":
             body = {**body, "status": {"phase": "Pending", "qosClass": "BestEffort"}}
+        if resource == "deployments":  # stored, its pods are not run (see the README)
+            body = {**body, "status": {"observedGeneration": 1,
+                                       "replicas": body["spec"].get("replicas", 1)}}
         created = self.store.create(resource, namespace, body)
         if resource == "pods":
             self._start_pod(namespace, created)

@@ -13,10 +13,13 @@ from k8s_double.cluster import KINDS, FakeCluster
 from k8s_double.store import ApiError
 
 _ROUTES = [
-    (re.compile(r"^/api/v1/namespaces/([^/]+)/(pods|secrets)$"), False),
+    (re.compile(r"^/api/v1/namespaces/([^/]+)/(pods|secrets|services)$"), False),
     (re.compile(r"^/apis/batch/v1/namespaces/([^/]+)/(jobs)$"), False),
-    (re.compile(r"^/api/v1/namespaces/([^/]+)/(pods|secrets)/([^/]+)(/log|/status)?$"), True),
+    (re.compile(r"^/apis/apps/v1/namespaces/([^/]+)/(deployments)$"), False),
+    (re.compile(r"^/api/v1/namespaces/([^/]+)/(pods|secrets|services)/([^/]+)(/log|/status)?$"),
+     True),
     (re.compile(r"^/apis/batch/v1/namespaces/([^/]+)/(jobs)/([^/]+)(/status)?$"), True),
+    (re.compile(r"^/apis/apps/v1/namespaces/([^/]+)/(deployments)/([^/]+)(/status)?$"), True),
 ]
 MAX_WATCH_SECONDS = 1800
 

@@ -273,3 +273,19 @@ class WorkflowControllerClient:
             user_id,
             {"include_inputs": bool(include_inputs), "include_outputs": bool(include_outputs)},
         )
+
+    # Interactive sessions -----------------------------------------------------
+
+    def open_session(self, user_id, workflow, session_type: str,
+                     image: str | None = None) -> requests.Response:
+        """``POST /api/workflows/<w>/open/<type>`` (body ``{"image"}`` when given)."""
+        return self.request(
+            "POST",
+            self._workflow(workflow, f"/open/{_segment(session_type)}"),
+            user_id,
+            json={"image": image} if image else {},
+        )
+
+    def close_session(self, user_id, workflow) -> requests.Response:
+        """``POST /api/workflows/<w>/close/``."""
+        return self.request("POST", self._workflow(workflow, "/close/"), user_id)

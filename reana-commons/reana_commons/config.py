@@ -240,7 +240,25 @@ class Config:
     session_cookie_secure: bool = False
     """Send the web UI's session cookie over HTTPS only (set it behind TLS)."""
     session_lifetime_hours: float = 12.0
+    interactive_session_max_inactivity_period: str = "forever"
+    """Days an interactive session may stay idle before it is closed (REANA's setting)."""
+    interactive_session_check_interval: float = 30.0
+    """Seconds between two passes of the session keeper (readiness, idleness, deaths)."""
+    interactive_session_image: str = "quay.io/jupyter/scipy-notebook:notebook-7.2.2"
+    """The Jupyter image of sessions on the Kubernetes runtime (REANA's default)."""
     extra: dict = field(default_factory=dict)
+
+    @property
+    def interactive_session_max_inactivity_seconds(self) -> float | None:
+        """The inactivity period in seconds, None for ``forever`` (or an unreadable value)."""
+        value = (self.interactive_session_max_inactivity_period or "forever").strip().lower()
+        if value in ("forever", "none", "0"):
+            return None
+        try:
+            days = float(value)
+        except ValueError:
+            return None
+        return days * 86400 if days > 0 else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -437,6 +455,13 @@ def load_config(environ=None) -> Config:
         hide_signup=_bool(environ, "REANA_HIDE_SIGNUP", False),
         session_cookie_secure=_bool(environ, "REANA_SESSION_COOKIE_SECURE", False),
         session_lifetime_hours=_float(environ, "REANA_SESSION_LIFETIME_HOURS", 12.0),
+        interactive_session_max_inactivity_period=_env(
+            environ, "REANA_INTERACTIVE_SESSION_MAX_INACTIVITY_PERIOD", "forever"),
+        interactive_session_check_interval=_float(
+            environ, "REANA_INTERACTIVE_SESSION_CHECK_INTERVAL", 30.0),
+        interactive_session_image=_env(
+            environ, "REANA_INTERACTIVE_SESSION_JUPYTER_IMAGE",
+            "quay.io/jupyter/scipy-notebook:notebook-7.2.2"),
         extra=_json(environ, "REANA_EXTRA_CONFIG", {}),
     )
 

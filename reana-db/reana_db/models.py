@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 models of REANA 0.9's tables, plus secrets, sharing and run handles.
+"""SQLAlchemy 2 models of REANA 0.9's tables, plus secrets, sharing, run and session handles.
 
 The same models run on PostgreSQL and SQLite: UUIDs use the portable ``Uuid``
 type, JSON the portable ``JSON`` type, and enums are stored by member *name*
@@ -370,6 +370,36 @@ class WorkflowSession(Base):
     session_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("interactive_session.id_", ondelete="CASCADE"), primary_key=True
     )
+
+
+class SessionHandle(Base):
+    """An interactive session's runtime side and its history (our addition).
+
+    REANA's ``interactive_session`` row (with its ``workflow_session`` link) exists
+    while the session is open and is deleted when it closes, as in REANA; this row
+    has the same id and stays: where the session runs (``runtime``, the session
+    manager's ``handle``: processes and socket, or Kubernetes objects), the secret
+    its Jupyter server accepts (encrypted with ``REANA_SECRET_KEY``, erased at close),
+    and when it started and closed, which the CPU quota counts like a job's wall time.
+    """
+
+    __tablename__ = "session_handle"
+    __table_args__ = (Index("ix_session_handle_workflow_id_closed_at", "workflow_id",
+                            "closed_at"),)
+
+    id_: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    workflow_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workflow.id_", ondelete="CASCADE"), nullable=False
+    )
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_.id_"), nullable=False)
+    type_: Mapped[InteractiveSessionType] = enum_column(InteractiveSessionType, nullable=False)
+    runtime: Mapped[str] = mapped_column(String(30), nullable=False)
+    handle: Mapped[dict | None] = mapped_column(JSON)
+    secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    image: Mapped[str | None] = mapped_column(String(256))
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    close_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class UserSecret(Timestamp, Base):

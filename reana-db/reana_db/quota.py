@@ -1,8 +1,9 @@
 """Quota accounting: CPU (run wall time in ms) and disk (workspace bytes).
 
 * CPU of a run = ``(run_finished_at or run_stopped_at) - run_started_at`` in
-  milliseconds (wall time, as REANA measures it); a user's CPU is the sum over
-  their runs.
+  milliseconds (wall time, as REANA measures it), plus the wall time of its closed
+  interactive sessions (:mod:`reana_db.sessions`), counted like a job's; a user's
+  CPU is the sum over their runs.
 * Disk of a run = the *apparent* size of the regular files of its workspace,
   walked with ``lstat`` (symlinks are never followed nor counted, hard links
   are counted once). We chose apparent bytes over ``du``'s allocated blocks so
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from reana_db.enums import QuotaHealth, ResourceType, RunStatus
 from reana_db.models import Resource, User, UserResource, Workflow, WorkflowResource, utcnow
+from reana_db.sessions import run_sessions_milliseconds, sessions_milliseconds
 from reana_db.units import human_readable_bytes, human_readable_milliseconds
 from reana_db.users import ensure_default_resources
 
@@ -157,8 +159,8 @@ def _user_resource(session: Session, user_id: uuid.UUID, resource: Resource) -> 
 
 
 def update_workflow_cpu(session: Session, workflow: Workflow) -> int:
-    """Store the run's CPU ms in ``workflow_resource``; returns it."""
-    value = workflow_cpu_milliseconds(workflow)
+    """Store the run's CPU ms (with its closed sessions') in ``workflow_resource``; returns it."""
+    value = workflow_cpu_milliseconds(workflow) + run_sessions_milliseconds(session, workflow.id_)
     _set_workflow_usage(session, workflow.id_, _resource(session, ResourceType.cpu), value)
     session.flush()
     return value
@@ -285,14 +287,23 @@ def update_on_termination(session: Session, workflow: Workflow, status: RunStatu
         account_workspace_disk(session, workflow, 0)
         return False
     if "cpu" in policy:
-        resource = _resource(session, ResourceType.cpu)
-        total = _locked_user_resource(session, workflow.owner_id, resource)
-        old = _stored_usage(session, [workflow.id_], resource)
-        new = update_workflow_cpu(session, workflow)
-        _add_to_total(
-            session, total, new - old, lambda: update_user_cpu(session, workflow.owner_id)
-        )
+        _account_cpu(session, workflow)
     return "disk" in policy
+
+
+def _account_cpu(session: Session, workflow: Workflow) -> None:
+    resource = _resource(session, ResourceType.cpu)
+    total = _locked_user_resource(session, workflow.owner_id, resource)
+    old = _stored_usage(session, [workflow.id_], resource)
+    new = update_workflow_cpu(session, workflow)
+    _add_to_total(session, total, new - old, lambda: update_user_cpu(session, workflow.owner_id))
+
+
+def account_session_cpu(session: Session, workflow: Workflow) -> None:
+    """Count a just closed interactive session of ``workflow`` in its CPU, as the termination
+    policy says for runs (``cpu``): the run's usage and its owner's total grow by it."""
+    if "cpu" in get_config().workflow_termination_quota_update_policy:
+        _account_cpu(session, workflow)
 
 
 def account_workspace_disk(session: Session, workflow: Workflow, value: int) -> None:
@@ -392,6 +403,7 @@ def update_all_usage(session: Session) -> int:
     existing = {
         (r.workflow_id, r.resource_id): r for r in session.scalars(select(WorkflowResource))
     }
+    session_ms = sessions_milliseconds(session)
     sizes: dict[Path, int] = {}
     for row in rows:
         path = absolute_workspace(row.workspace_path)
@@ -400,7 +412,7 @@ def update_all_usage(session: Session) -> int:
         values = {
             ResourceType.cpu: _wall_time_ms(
                 row.run_started_at, row.run_finished_at or row.run_stopped_at
-            ),
+            ) + session_ms.get(row.id_, 0),
             ResourceType.disk: 0
             if path is None or row.status == RunStatus.deleted
             else sizes[path],

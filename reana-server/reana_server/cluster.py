@@ -66,7 +66,8 @@ def cluster_info(config: Config, engines: dict[str, str] | None = None) -> dict:
         ),
         "maximum_interactive_session_inactivity_period": _item(
             "Maximum inactivity period in days before automatic closure of interactive sessions",
-            extra.get("interactive_session_max_inactivity_period"),
+            None if config.interactive_session_max_inactivity_seconds is None
+            else config.interactive_session_max_inactivity_period,
         ),
         "supported_workflow_engines": _item(
             "List of supported workflow engines",

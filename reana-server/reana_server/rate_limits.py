@@ -25,8 +25,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 SCHEME = "reana+db"
-UNLIMITED = frozenset({"metrics.metrics_view", "meta.ping"})
-"""Probes (Prometheus, liveness) are not limited."""
+UNLIMITED = frozenset({"metrics.metrics_view", "meta.ping", "session_proxy.proxy"})
+"""Probes (Prometheus, liveness) are not limited, nor an interactive session's traffic
+(a notebook page loads scores of files; only its owner reaches it)."""
 CLEANUP_EVERY = 1000
 """About one request in this many deletes the windows that ended a minute ago."""
 _TABLE = RateLimitWindow.__table__

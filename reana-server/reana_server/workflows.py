@@ -23,6 +23,11 @@ from reana_server.schemas import WorkflowSpecification
 _SPECIFICATION_SHAPE = WorkflowSpecification().fields["specification"].schema
 
 
+def read_only_message(workflow: Workflow) -> str:
+    """The refusal of a change to a run that is only shared with the user."""
+    return f"{workflow.full_name} is shared with you read-only: only its owner can change it."
+
+
 def get_user_workflow(
     session: Session, user: User, workflow_id_or_name: str, status_code: int = 403
 ) -> Workflow:
@@ -35,10 +40,19 @@ def get_user_workflow(
     except WorkflowNotFound:
         shared = find_shared_run(session, workflow_id_or_name, user.id_)
         if shared is not None:
-            raise Forbidden(
-                f"{shared.full_name} is shared with you read-only: only its owner can change it."
-            ) from None
+            raise Forbidden(read_only_message(shared)) from None
         raise WorkflowLookupError(workflow_id_or_name, status_code) from None
+
+
+def refuse_read_only(session: Session, user: User, workflow_id_or_name: str) -> None:
+    """403 when the run named is not the user's but only shared with them (a change the
+    workflow controller would refuse as unknown); otherwise nothing (it answers itself)."""
+    try:
+        get_workflow_by_uuid_or_name(session, workflow_id_or_name, user.id_)
+    except WorkflowNotFound:
+        shared = find_shared_run(session, workflow_id_or_name, user.id_)
+        if shared is not None:
+            raise Forbidden(read_only_message(shared)) from None
 
 
 def get_readable_workflow(

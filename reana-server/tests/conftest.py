@@ -56,6 +56,7 @@ HELLOWORLD_SPEC = {
 # Modules whose logic does not depend on the database engine run on SQLite only
 # (the suite's time budget); the PostgreSQL variants are skipped with this reason.
 SQLITE_ONLY_MODULES = {
+    "test_sessions.py",
     "test_workspace.py",
     "test_isolation.py",
     "test_secrets_launch.py",
@@ -167,6 +168,9 @@ EXTENSIONS = {("GET", re.compile(r"^/api/workflows/[^/]+/logs/[^/]+$")),
               ("POST", re.compile(r"^/api/workflows/[^/]+/(share|unshare)$")),
               ("GET", re.compile(r"^/api/workflows/[^/]+/share-status$")),
               ("GET", re.compile(r"^/api/users/(shared-with-you|you-shared-with)$")),
+              # an interactive session's Jupyter server, at its run's path
+              *((method, re.compile(r"^/[0-9a-fA-F-]{36}(/.*)?$"))
+                for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")),
               # GA4GH WES: checked against the GA4GH spec (test_wes.py, test_wes_schemathesis.py)
               ("GET", re.compile(r"^/ga4gh/wes/v1/")), ("POST", re.compile(r"^/ga4gh/wes/v1/")),
               # the web UI: its pages and assets, sign-in, a run's graph and live events
@@ -275,6 +279,9 @@ def controller_url(server_env):
 
     with ServerThread(create_controller({"TESTING": True})) as server:
         yield server.url
+    from reana_workflow_controller.session_managers.local import stop_recorded_sessions
+
+    stop_recorded_sessions()  # a test that opened a session and did not close it
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ def _rules(app):
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             path = re.sub(r"<any\((\w+)[^)]*\):\w+>", lambda m: m.group(1), rule.rule)
+            path = re.sub(r"<uuid:\w+>", "00000000-0000-4000-8000-000000000000", path)
             path = re.sub(r"<(?:[a-z]+:)?(\w+)>", lambda m: f"x{m.group(1)}", path)
             yield rule.rule, path, method
 

@@ -264,14 +264,6 @@ def test_retention_days_become_rules(client, auth, create_workflow, helloworld_s
     assert refused.status_code == 400
 
 
-def test_interactive_sessions_are_not_available(client, auth, workflow):
-    opened = client.post("/api/workflows/helloworld.1/open/jupyter", query_string=auth, json={})
-    assert opened.status_code == 404
-    assert "not available" in opened.get_json()["message"]
-    closed = client.post("/api/workflows/helloworld.1/close/", query_string=auth)
-    assert closed.status_code == 404
-
-
 def test_a_malformed_specification_is_refused_at_create(client, auth, helloworld_spec,
                                                         server_env):
     """Not stored as ``created`` to fail only at start (one owner of creation: reana-db)."""

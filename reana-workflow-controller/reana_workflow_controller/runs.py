@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from reana_workflow_controller.run_managers import RunManagerError, get_run_manager
+from reana_workflow_controller.sessions import close_sessions_of
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +179,8 @@ def delete_run(session: Session, workflow: Workflow, all_runs: bool) -> list[Wor
             workspaces.append(run.workspace_path)
         deleted.append(run)
     session.commit()
+    for run in deleted:  # their Jupyter servers end before their workspaces go
+        close_sessions_of(session, run, "its workflow was deleted")
     for path in workspaces:
         _remove_workspace(path)
     return deleted

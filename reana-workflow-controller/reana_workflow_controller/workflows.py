@@ -15,7 +15,7 @@ from reana_db.sharing import get_readable_workflow as readable_run
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reana_workflow_controller.errors import ControllerError, NotFound
+from reana_workflow_controller.errors import NotFound
 
 
 def format_time(value) -> str | None:
@@ -48,14 +48,16 @@ def read_only_message(workflow: Workflow) -> str:
 def get_workflow(session: Session, user: User, uuid_or_name: str) -> Workflow:
     """A run of ``user`` by UUID, ``name``, ``name.N`` or ``name.N.M``; else 404.
 
-    A run only shared with ``user`` is refused with 403 (read-only), not found.
+    A run only shared with ``user`` is not theirs to change: not found either, with the
+    reason (404 is what REANA's internal API declares everywhere; reana-server refuses
+    such changes with 403 before they get here).
     """
     try:
         return get_workflow_by_uuid_or_name(session, uuid_or_name, user.id_)
     except WorkflowNotFound:
         shared = find_shared_run(session, uuid_or_name, user.id_)
         if shared is not None:
-            raise ControllerError(read_only_message(shared), 403) from None
+            raise NotFound(read_only_message(shared)) from None
         raise NotFound(workon_message(uuid_or_name)) from None
 
 

@@ -112,7 +112,10 @@ def api_app(db):
 
     app = create_app({"TESTING": True})
     app.test_client_class = SpecCheckingClient
-    return app
+    yield app
+    from reana_workflow_controller.session_managers.local import stop_recorded_sessions
+
+    stop_recorded_sessions()  # a test that opened a session and did not close it
 
 
 @pytest.fixture

@@ -375,18 +375,6 @@ def test_other_users_runs_are_not_found(api, user, other_user, make_workflow):
     assert status["status"] == "created"
 
 
-def test_interactive_sessions_are_not_available_yet(api, user, make_workflow):
-    make_workflow(user)
-    opened = api.post("/api/workflows/helloworld/open/jupyter", query_string=q(user), json={})
-    assert opened.status_code == 404 and "not available yet" in opened.get_json()["message"]
-    unknown = api.post("/api/workflows/helloworld/open/vscode", query_string=q(user))
-    assert unknown.status_code == 404 and "vscode" in unknown.get_json()["message"]
-    closed = api.post("/api/workflows/helloworld/close", query_string=q(user))
-    assert closed.status_code == 404 and "no open interactive session" in closed.get_json()[
-        "message"
-    ]
-
-
 def test_healthz_and_unknown_routes(api):
     assert api.get("/healthz").get_json() == {"status": "ok"}
     missing = api.get("/api/nothing")

@@ -56,6 +56,13 @@ def batch_v1():
     return client.BatchV1Api(api_client())
 
 
+def apps_v1():
+    """``AppsV1Api`` on the shared client."""
+    from kubernetes import client
+
+    return client.AppsV1Api(api_client())
+
+
 def raw(response) -> dict:
     """The JSON body of a call made with ``_preload_content=False``."""
     return json.loads(response.data or b"{}")

@@ -142,9 +142,13 @@ class Sandbox:
             self.owner.hand_over(secrets_dir)
 
     # --- bubblewrap ----------------------------------------------------------------------
-    def argv(self, workspace: Path, secrets_dir: Path | None, status_fd: int,
-             command: list[str]) -> list[str]:
-        """bwrap's argv running ``command`` in ``workspace``; status JSON goes to ``status_fd``."""
+    def argv(self, workspace: Path, secrets_dir: Path | None, status_fd: int | None,
+             command: list[str], binds: tuple[str, ...] = ()) -> list[str]:
+        """bwrap's argv running ``command`` in ``workspace``; status JSON goes to ``status_fd``.
+
+        ``binds``: more host folders the command may write, at their own path (an
+        interactive session's socket folder); no status JSON when ``status_fd`` is None.
+        """
         workspace = str(workspace)
         argv = [self.bwrap, *_system_mounts(), "--proc", "/proc", "--dev", "/dev",
                 "--perms", "1777", "--tmpfs", JOB_TMP]
@@ -158,6 +162,8 @@ class Sandbox:
             argv += ["--tmpfs", path]
         tmpfs = [JOB_TMP, *masks]
         argv += _parent_dirs(workspace, bound, tmpfs) + ["--bind", workspace, workspace]
+        for path in binds:
+            argv += _parent_dirs(str(path), bound, tmpfs) + ["--bind", str(path), str(path)]
         if secrets_dir is not None:
             argv += _secret_mounts(str(secrets_dir), self.secrets_path, bound, tmpfs)
         # pid: no other process is visible or signalable; ipc: no SysV shared memory of other
@@ -166,7 +172,8 @@ class Sandbox:
         argv += ["--chdir", workspace, "--unshare-pid", "--unshare-ipc"]
         if self.network == "none":
             argv.append("--unshare-net")
-        argv += ["--json-status-fd", str(status_fd)]
+        if status_fd is not None:
+            argv += ["--json-status-fd", str(status_fd)]
         if self.uid is None:
             return [*argv, "--unshare-user", "--disable-userns", "--", *command]
         # bwrap keeps only these two capabilities; setpriv uses them to become the job's user

@@ -103,7 +103,8 @@ def _authenticate_request():
     if view is None:
         return None
     group = request.blueprints[-1] if request.blueprints else None
-    if group in ("metrics", "ui", "accounts"):  # Prometheus' scrape, web pages, sign-in
+    # Prometheus' scrape, web pages, sign-in; an interactive session checks its own access
+    if group in ("metrics", "ui", "accounts", "session_proxy"):
         return None
     if group == "wes":  # also HTTP Basic; its own anonymous endpoint
         from reana_server.api.wes import authenticate_wes
@@ -133,6 +134,8 @@ def register_api(app: Flask) -> None:
         provenance,
         run_views,
         secrets,
+        session_proxy,
+        sessions,
         sharing,
         wes,
         workflows,
@@ -145,6 +148,6 @@ def register_api(app: Flask) -> None:
     from reana_server import web
 
     accounts.configure(app)
-    for module in (meta, workflows, workspace, secrets, sharing, launch, gitlab, wes, provenance,
-                   accounts, run_views, web):
+    for module in (meta, workflows, workspace, secrets, sessions, sharing, launch, gitlab, wes,
+                   provenance, accounts, run_views, web, session_proxy):
         app.register_blueprint(module.blueprint)

@@ -10,14 +10,14 @@ from reana_db.enums import RunStatus
 
 from reana_server import engines, schemas, submission
 from reana_server.api import controller, current_user, forward, quota_used_up, stream
-from reana_server.errors import BadRequest, NotFound, NotImplementedYet, ServerError
+from reana_server.errors import BadRequest, NotImplementedYet, ServerError
 from reana_server.operations import operation
 from reana_server.schemas import Message
 from reana_server.workflows import (
-    check_quota,
     create_run,
     get_readable_workflow,
     get_user_workflow,
+    refuse_read_only,
 )
 
 blueprint = Blueprint("workflows", __name__)
@@ -128,6 +128,7 @@ def set_workflow_status(workflow_id_or_name, args, body):
         return _start(workflow_id_or_name, body, with_run_number=False)
     if status == "deleted" and body.get("workspace") is False:
         raise BadRequest("Workspace must always be deleted when deleting a workflow.")
+    refuse_read_only(db_session(), current_user(), workflow_id_or_name)
     parameters = {k: body[k] for k in ("all_runs", "workspace") if k in body}
     if status == "deleted":
         parameters.setdefault("workspace", True)
@@ -263,33 +264,3 @@ def prune_workspace(workflow_id_or_name, args):
         workflow_id=str(workflow.id_),
         workflow_name=workflow.name,
     )
-
-
-SESSIONS_UNAVAILABLE = "Interactive sessions are not available yet on this REANA server."
-
-
-@blueprint.post(W + "/open/<interactive_session_type>")
-@operation(
-    "open_interactive_session",
-    "Open an interactive session (not available yet: 404).",
-    {200: schemas.SessionOpened, **ERRORS},
-    body=schemas.OpenSessionBody,
-    body_name="interactive_session_configuration",
-    consumes=("application/json",),
-)
-def open_interactive_session(workflow_id_or_name, interactive_session_type, body):
-    get_user_workflow(db_session(), current_user(), workflow_id_or_name, status_code=404)
-    check_quota(db_session(), current_user(), quota_used_up())
-    raise NotFound(SESSIONS_UNAVAILABLE)
-
-
-@blueprint.post(W + "/close/", strict_slashes=False)
-@operation(
-    "close_interactive_session",
-    "Close an interactive session (not available yet: 404).",
-    {200: schemas.SessionClosed, **ERRORS},
-    consumes=("application/json",),
-)
-def close_interactive_session(workflow_id_or_name):
-    get_user_workflow(db_session(), current_user(), workflow_id_or_name, status_code=404)
-    raise NotFound(SESSIONS_UNAVAILABLE)

@@ -11,7 +11,7 @@ from reana_server.api import CHUNK, controller, current_user, forward, quota_use
 from reana_server.errors import BadRequest, Forbidden
 from reana_server.operations import operation
 from reana_server.schemas import Message
-from reana_server.workflows import check_quota, get_user_workflow
+from reana_server.workflows import check_quota, get_user_workflow, refuse_read_only
 
 blueprint = Blueprint("workspace", __name__)
 
@@ -128,6 +128,7 @@ def download_file(workflow_id_or_name, file_name, args):
 )
 def delete_file(workflow_id_or_name, file_name):
     relative = checked_path(file_name, refusal=Forbidden)
+    refuse_read_only(db_session(), current_user(), workflow_id_or_name)
     return forward(controller().delete_file(current_user().id_, workflow_id_or_name, relative))
 
 
@@ -142,4 +143,5 @@ def delete_file(workflow_id_or_name, file_name):
 def move_files(workflow_id_or_name, args):
     source = checked_path(args["source"].lstrip("/"), "Source")
     target = checked_path(args["target"].lstrip("/"), "Target")
+    refuse_read_only(db_session(), current_user(), workflow_id_or_name)
     return forward(controller().move_files(current_user().id_, workflow_id_or_name, source, target))

@@ -9,7 +9,8 @@ so one bad message cannot hold back the others. What needs the world outside
 the database (why a failed run ended, ending its processes) is done after the
 commit, in a thread pool (:mod:`.after_commit`). The loop itself is the shared
 one of :class:`reana_commons.messaging.BaseConsumer`.
-The reconciler (:mod:`reana_workflow_controller.reconciler`) runs in a thread
+The reconciler (:mod:`reana_workflow_controller.reconciler`) and the session
+keeper (:class:`reana_workflow_controller.sessions.SessionKeeper`) run in threads
 of the same process.
 """
 
@@ -31,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from reana_workflow_controller.consumers.after_commit import AfterCommit
 from reana_workflow_controller.consumers.status_writer import BatchResult, apply_batch
 from reana_workflow_controller.reconciler import Reconciler
+from reana_workflow_controller.sessions import SessionKeeper
 
 log = logging.getLogger(__name__)
 
@@ -187,10 +189,13 @@ def main() -> None:
     consumer = JobStatusConsumer()
     reconciler = Reconciler(drained_at=lambda: consumer.drained_at)
     reconciler.start_thread()
+    keeper = SessionKeeper()
+    keeper.start_thread()
     consumer.install_signal_handlers()
     log.info("job-status consumer started (prefetch %d)", consumer.prefetch_count)
     try:
         consumer.loop()
     finally:
         reconciler.stopping.set()
+        keeper.stopping.set()
         consumer.close()
