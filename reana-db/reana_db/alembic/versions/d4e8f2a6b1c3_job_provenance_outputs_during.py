@@ -1,7 +1,7 @@
 """Files written while a job ran beside other jobs of its run (issue 19; ADR 0028).
 
 Revision ID: d4e8f2a6b1c3
-Revises: a7b8c9d0e1f2
+Revises: c4d5e6f7a8b9
 Create Date: 2026-12-03
 
 ``outputs`` holds what the job certainly wrote; ``outputs_during`` what was written while it
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "d4e8f2a6b1c3"
-down_revision = "a7b8c9d0e1f2"
+down_revision = "c4d5e6f7a8b9"
 branch_labels = None
 depends_on = None
 
