@@ -150,13 +150,15 @@ class ProvenanceRecorder:
             self._jobs[job.id] = start
         return start
 
-    def _digests(self, paths) -> list[dict]:
-        """``[{"path", "sha256", "size"}]`` of ``paths``, from memory when unchanged."""
+    def _digests(self, paths, remembered: bool = True) -> list[dict]:
+        """``[{"path", "sha256", "size"}]`` of ``paths``, from memory when unchanged (unless
+        ``remembered`` is False: files just seen changed, whose digest cannot be known)."""
         found = []
         with fingerprints.TreeReader(self.workspace) as reader:
             for path in sorted(set(paths)):
-                result = reader.digest(path, lambda state, path=path: self._remembered(
-                    path, state))
+                reuse = (lambda state, path=path: self._remembered(path, state)) \
+                    if remembered else None
+                result = reader.digest(path, reuse)
                 if result is None:
                     continue
                 found.append({"path": path, "sha256": result.sha256, "size": result.size})
@@ -242,9 +244,9 @@ class ProvenanceRecorder:
                 else:
                     paths = fingerprints.changed_since(
                         after.files, self.workspace, _epoch_ns(job.started_at) or 0)
-                outputs = self._digests(paths)
+                outputs = self._digests(paths, remembered=start is None)
             outputs_during = [{**item, "jobs": during[item["path"]]}
-                              for item in self._digests(during)]
+                              for item in self._digests(during, remembered=False)]
             environment = job.environment or {}
             owner_id = self.store.run_info()["owner_id"]
             row = {
