@@ -1,114 +1,24 @@
-"""slurm_status_lag_ms: from a Slurm job's completion to its job status changing in the DB.
-
-A real job controller process (``slurm`` backend, local mode) on a scratch
-SQLite database runs short jobs on the test Slurm (``make slurm-up``). Each job's
-last command writes a sub-second timestamp; the lag is the job row's
-``finished_at`` (stamped when the job controller writes the final status)
-minus that timestamp. Measured at the default monitor period
-(``REANA_SLURM_MONITOR_INTERVAL`` = 2 s) and at 0.5 s. Slurm's own ``EndTime``
-has one-second resolution, so the job's own clock is used instead.
-
-Prints one JSON object on its last line (``benchmarks/run.py`` merges it).
-"""
+"""slurm_status_lag_ms: from a Slurm job's end to its job status in the DB (``slurm``
+backend, local mode, on the test Slurm of ``make slurm-up``; see batch_status_lag.py)."""
 
 from __future__ import annotations
 
-import json
-import os
-import statistics
 import sys
-import tempfile
-import time
-import uuid
-from datetime import UTC
-from pathlib import Path
 
-JOBS_PER_SETTING = 6
-SETTINGS = (("default", "2.0"), ("fast", "0.5"))
+from batch_status_lag import Backend, run
 
 
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
-def _measure(home: Path, session, user, interval: str) -> list[float]:
-    from reana_commons.engine.job_controller_client import JobControllerClient
-    from reana_db.models import Job
-    from reana_testing.job_controller import JobControllerProcess, create_workflow
-
-    os.environ["REANA_SLURM_MONITOR_INTERVAL"] = interval
-    workflow = create_workflow(session, user, home / "shared", name=f"lag-{interval}")
-    process = JobControllerProcess(workflow.id_, workflow.workspace_path,
-                                   home / "run" / str(workflow.id_))
-    process.start()
-    client = JobControllerClient(process.url, token=process.token)
-    fields = {"workflow_uuid": str(workflow.id_), "workflow_workspace": workflow.workspace_path,
-              "docker_img": "docker.io/library/ubuntu:20.04", "job_name": "lag",
-              "compute_backend": "slurm"}
-    lags = []
-    try:
-        warmup = client.submit("true", **fields)  # the first job after a start is slower
-        client.wait(warmup, timeout=120)
-        for n in range(JOBS_PER_SETTING):
-            marker = Path(workflow.workspace_path) / f"end-{n}.txt"
-            job_id = client.submit(f"sleep 0.{n + 2}; date +%s.%N > {marker}", **fields)
-            job = client.wait(job_id, timeout=120)
-            if job["status"] != "finished":
-                raise RuntimeError(f"benchmark job {job_id} ended {job['status']}")
-            ended = float(marker.read_text())
-            session.expire_all()
-            row = session.get(Job, uuid.UUID(job_id))
-            recorded = row.finished_at.replace(tzinfo=UTC).timestamp()
-            lags.append((recorded - ended) * 1000)
-    finally:
-        process.kill()
-    return lags
-
-
-def main() -> int:
+def _available() -> str | None:
     from reana_testing.slurm import slurm_node_state
 
-    if slurm_node_state().rstrip("*") not in ("idle", "mix", "alloc"):
-        print(json.dumps({"slurm_status_lag_ms": None,
-                          "slurm_status_lag_skipped": "test Slurm not running (make slurm-up)"}))
-        return 0
-    with tempfile.TemporaryDirectory(prefix="reana-slurm-lag-") as tmp:
-        home = Path(tmp)
-        os.environ.update({
-            "REANA_HOME": str(home), "SHARED_VOLUME_PATH": str(home / "shared"),
-            "REANA_SQLALCHEMY_DATABASE_URI": f"sqlite:///{home / 'reana.db'}",
-            "REANA_COMPUTE_BACKENDS": '["slurm"]', "REANA_DEFAULT_COMPUTE_BACKEND": "slurm",
-            "REANA_SECRET_KEY": "benchmark",
-        })
-        os.environ.pop("SLURM_HOSTNAME", None)
-        from reana_commons.config import reset_config
-        from reana_db.database import get_engine, new_session, reset_engine
-        from reana_db.models import Base
-        from reana_db.users import create_user
+    if slurm_node_state().rstrip("*") in ("idle", "mix", "alloc"):
+        return None
+    return "test Slurm not running (make slurm-up)"
 
-        reset_config()
-        reset_engine()
-        Base.metadata.create_all(get_engine())
-        session = new_session()
-        user, _ = create_user(session, "bench@example.org", full_name="Bench")
-        session.commit()
-        started = time.monotonic()
-        results = {name: _measure(home, session, user, interval) for name, interval in SETTINGS}
-        session.close()
-    default, fast = results["default"], results["fast"]
-    out = {
-        "slurm_status_lag_ms": round(statistics.median(default), 1),
-        "slurm_status_lag_ms_p95": round(_percentile(default, 0.95), 1),
-        "slurm_status_lag_ms_max": round(max(default), 1),
-        "slurm_status_lag_monitor_interval_s": float(SETTINGS[0][1]),
-        "slurm_status_lag_ms_interval_0_5s": round(statistics.median(fast), 1),
-        "slurm_status_lag_jobs": len(default) + len(fast),
-        "slurm_status_lag_bench_s": round(time.monotonic() - started, 1),
-    }
-    print(json.dumps(out))
-    return 0
 
+SLURM = Backend(key="slurm", compute_backend="slurm",
+                interval_variable="REANA_SLURM_MONITOR_INTERVAL",
+                hostname_variable="SLURM_HOSTNAME", available=_available)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(SLURM))

@@ -101,6 +101,7 @@ def test_chart_has_the_platform_objects():
                      'resources: ["secrets"]'):
         assert resource in text["rbac.yaml"]
     assert "kind: Ingress" in text["ingress.yaml"]
+    assert "- path: /\n" in text["ingress.yaml"], "the web UI (/) goes to reana-server too"
     assert "kind: PersistentVolumeClaim" in text["shared-volume.yaml"]
     assert "hostPath" in text["_helpers.tpl"]
 

@@ -234,6 +234,12 @@ class Config:
     max_queued_workflows_per_user: int = 1000
     live_log_interval: float = 0.5
     """Seconds between two copies of a running job's new output into its live log file."""
+    local_users: bool = True
+    """The web UI's email + password accounts (``/api/login``, ``/api/register``)."""
+    hide_signup: bool = False
+    session_cookie_secure: bool = False
+    """Send the web UI's session cookie over HTTPS only (set it behind TLS)."""
+    session_lifetime_hours: float = 12.0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -427,6 +433,10 @@ def load_config(environ=None) -> Config:
         ratelimit_users=_json(environ, "REANA_RATELIMIT_USERS", {}),
         max_queued_workflows_per_user=_int(environ, "REANA_MAX_QUEUED_WORKFLOWS_PER_USER", 1000),
         live_log_interval=max(_float(environ, "REANA_LIVE_LOG_INTERVAL", 0.5), 0.05),
+        local_users=_bool(environ, "REANA_LOCAL_USERS", True),
+        hide_signup=_bool(environ, "REANA_HIDE_SIGNUP", False),
+        session_cookie_secure=_bool(environ, "REANA_SESSION_COOKIE_SECURE", False),
+        session_lifetime_hours=_float(environ, "REANA_SESSION_LIFETIME_HOURS", 12.0),
         extra=_json(environ, "REANA_EXTRA_CONFIG", {}),
     )
 

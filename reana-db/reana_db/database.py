@@ -6,6 +6,7 @@ platform's several processes can share one file; PostgreSQL gets a bounded pool.
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 
 from reana_commons.config import get_config
@@ -14,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 _engine: Engine | None = None
+_engine_lock = threading.Lock()
 _session_factory = sessionmaker(autoflush=False, expire_on_commit=False)
 db_session = scoped_session(_session_factory)
 """Thread-local session used by the Flask services (removed at request teardown)."""
@@ -59,25 +61,30 @@ def build_engine(uri: str | None = None) -> Engine:
 def get_engine() -> Engine:
     """The process-wide engine (created on first use)."""
     global _engine
-    if _engine is None:
-        _engine = build_engine()
-        _session_factory.configure(bind=_engine)
-    return _engine
+    engine = _engine
+    if engine is not None:
+        return engine
+    with _engine_lock:
+        if _engine is None:
+            _engine = build_engine()
+            _session_factory.configure(bind=_engine)
+        return _engine
 
 
 def reset_engine() -> None:
     """Dispose the engine; the next use builds one from the current configuration."""
     global _engine
     db_session.remove()
-    if _engine is not None:
-        _engine.dispose()
-    _engine = None
+    with _engine_lock:
+        engine, _engine = _engine, None
+    if engine is not None:
+        engine.dispose()
 
 
 def new_session() -> Session:
-    """A fresh session, for code outside a request (consumers, CLIs)."""
-    get_engine()
-    return _session_factory()
+    """A fresh session, for code outside a request (consumers, CLIs), bound to the engine
+    current at the call (a thread that builds an engine concurrently cannot rebind it)."""
+    return _session_factory(bind=get_engine())
 
 
 @contextmanager

@@ -88,6 +88,8 @@ class User(Timestamp, Base):
     email: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
     full_name: Mapped[str | None] = mapped_column(String(255))
     username: Mapped[str | None] = mapped_column(String(255))
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    """A local account's password (werkzeug's salted scrypt hash); None: token sign-in only."""
 
     tokens: Mapped[list[UserToken]] = relationship(back_populates="user")
     workflows: Mapped[list[Workflow]] = relationship(back_populates="owner")

@@ -65,8 +65,13 @@ def authenticate(session: Session, token: str | None) -> tuple[User, bool]:
     """
     if not token:
         raise NotSignedIn("User not signed in")
+    return authenticate_digest(session, token_digest(token))
+
+
+def authenticate_digest(session: Session, digest: str) -> tuple[User, bool]:
+    """:func:`authenticate` for a token known by its digest (a web UI session's)."""
     # Every request pays for this: the token's status and its user in one query.
-    row = session.execute(_TOKEN_AND_USER, {"digest": token_digest(token)}).first()
+    row = session.execute(_TOKEN_AND_USER, {"digest": digest}).first()
     if row is None:
         raise Forbidden("Token not valid.")
     status, user, quota_used_up = row

@@ -138,7 +138,7 @@ def ui_config(config: Config) -> dict:
         "forum_url": extra.get("forum_url", "https://forum.reana.io/"),
         "chat_url": extra.get("chat_url", "https://mattermost.web.cern.ch/it-dep/channels/reana"),
         "polling_secs": int(extra.get("polling_secs", 15)),
-        "local_users": True,
-        "hide_signup": True,
+        "local_users": config.local_users,
+        "hide_signup": config.hide_signup or not config.local_users,
         "sso": False,
     }

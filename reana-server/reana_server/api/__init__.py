@@ -8,6 +8,7 @@ from reana_commons.request_context import bind_user
 from reana_db.database import db_session, get_engine
 from reana_db.models import User
 
+from reana_server.api.accounts import authenticate_session
 from reana_server.auth import authenticate, token_from
 from reana_server.operations import get_operation
 
@@ -102,7 +103,7 @@ def _authenticate_request():
     if view is None:
         return None
     group = request.blueprints[-1] if request.blueprints else None
-    if group == "metrics":  # Prometheus' scrape: no token
+    if group in ("metrics", "ui", "accounts"):  # Prometheus' scrape, web pages, sign-in
         return None
     if group == "wes":  # also HTTP Basic; its own anonymous endpoint
         from reana_server.api.wes import authenticate_wes
@@ -112,7 +113,8 @@ def _authenticate_request():
     if op is not None and op.anonymous or request.endpoint in PUBLIC_ENDPOINTS:
         return None
     token = token_from(request.args.get("access_token"), request.headers.get("Authorization"))
-    g.reana_user, g.reana_quota_used_up = authenticate(db_session(), token)
+    found = authenticate_session() if token is None else None
+    g.reana_user, g.reana_quota_used_up = found or authenticate(db_session(), token)
     bind_user(g.reana_user.id_)
     return None
 
@@ -124,11 +126,14 @@ def _remove_session(_exc=None):
 def register_api(app: Flask) -> None:
     """Register every blueprint, authentication and session teardown."""
     from reana_server.api import (
+        accounts,
         gitlab,
         launch,
         meta,
         provenance,
+        run_views,
         secrets,
+        sharing,
         wes,
         workflows,
         workspace,
@@ -137,5 +142,9 @@ def register_api(app: Flask) -> None:
     get_engine()
     app.before_request(_authenticate_request)
     app.teardown_appcontext(_remove_session)
-    for module in (meta, workflows, workspace, secrets, launch, gitlab, wes, provenance):
+    from reana_server import web
+
+    accounts.configure(app)
+    for module in (meta, workflows, workspace, secrets, sharing, launch, gitlab, wes, provenance,
+                   accounts, run_views, web):
         app.register_blueprint(module.blueprint)

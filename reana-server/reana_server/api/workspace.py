@@ -110,7 +110,14 @@ def download_file(workflow_id_or_name, file_name, args):
     upstream = controller().download_file(
         current_user().id_, workflow_id_or_name, relative, preview=args["preview"]
     )
-    return stream(upstream)
+    response = stream(upstream)
+    # A workspace file opened in the browser runs on this origin, where the web UI's
+    # session cookie lives: an HTML or SVG file from a run must not act as the user.
+    # (A sandboxed PDF would not render, and the PDF viewer runs no page script.)
+    if response.mimetype != "application/pdf":
+        response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @blueprint.delete(W + "/workspace/<path:file_name>")
