@@ -26,6 +26,7 @@ BENCHMARKS = [
     "cwl_job_overhead.py",
     "cwl_conformance.py",
     "provenance_overhead.py",
+    "ui_bench.py",
 ]
 
 
