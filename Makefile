@@ -65,7 +65,7 @@ demo:
 	scripts/demo.sh
 
 bench: $(INSTALLED)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 # The CWL v1.2 conformance suite (../shared/reference/cwl-v1.2, or CWL_CONFORMANCE_SUITE) run by
 # the stock cwltest through reana-cwl-runner on a platform of its own (own REANA_HOME and ports);

@@ -62,3 +62,63 @@ def test_the_zygote_s_preload_calls_the_job_controller_s(reana_env):
     done = subprocess.run([sys.executable, "-c", CALLS_PRELOAD], capture_output=True, text=True,
                           timeout=180)
     assert done.returncode == 0, done.stderr
+
+
+def _fork(address: str, request: dict) -> dict:
+    import json
+    import socket
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(60)
+        sock.connect(address)
+        sock.sendall(json.dumps(request).encode() + b"\n")
+        reply = b""
+        while not reply.endswith(b"\n"):
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+    return json.loads(reply)
+
+
+def test_the_zygote_reaps_its_children_and_counts_their_cpu(tmp_path):
+    """Children that exit are reaped (no zombies) and their CPU reaches the zygote's children
+    times, which process accounting reads (ignoring SIGCHLD would drop it)."""
+    import os
+    import time
+
+    import psutil
+    from reana_workflow_controller.run_managers.spawner import zygote_address
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REANA_", "RABBIT_MQ"))}
+    env.update(REANA_HOME=str(tmp_path), PYTHONUNBUFFERED="1")
+    log = open(tmp_path / "zygote.log", "wb")
+    process = subprocess.Popen([sys.executable, "-m", zygote.__name__], env=env, stdout=log,
+                               stderr=subprocess.STDOUT)
+    try:
+        address = zygote_address(tmp_path)
+        deadline = time.monotonic() + 180
+        while b"zygote listening" not in (tmp_path / "zygote.log").read_bytes():
+            assert process.poll() is None, (tmp_path / "zygote.log").read_text()
+            assert time.monotonic() < deadline, "the zygote did not start"
+            time.sleep(0.1)
+        exits = []
+        for index in range(8):
+            exit_file = tmp_path / f"child-{index}.exit"
+            answer = _fork(address, {"argv": ["reana-job-controller", "--help"], "env": env,
+                                     "log": str(tmp_path / f"child-{index}.log"),
+                                     "cwd": str(tmp_path), "exit_file": str(exit_file)})
+            assert answer["pid"] > 0
+            exits.append(exit_file)
+        zygote_process = psutil.Process(process.pid)
+        deadline = time.monotonic() + 120
+        while not (all(f.exists() for f in exits) and not zygote_process.children()):
+            assert time.monotonic() < deadline, [c.status() for c in zygote_process.children()]
+            time.sleep(0.05)
+        assert [f.read_text().strip() for f in exits] == ["0"] * len(exits)
+        times = zygote_process.cpu_times()
+        assert times.children_user + times.children_system > 0
+    finally:
+        process.terminate()
+        process.wait(30)
+        log.close()

@@ -7,8 +7,9 @@ entry points name: every engine installed in this environment), then listens on 
 socket (see :func:`.spawner.zygote_address`), answering processes of its own user only.
 Each request ``{argv, env, log, cwd}`` forks a child that starts a new session,
 takes the requester's environment, redirects its output to ``log`` and runs the
-console script ``argv[0]`` in-process. The zygote reaps its children automatically and never
-opens a database or broker connection, so a fork shares nothing live.
+console script ``argv[0]`` in-process. The zygote reaps each child when it exits (SIGCHLD), so
+the CPU its children used reaches the zygote's own counters (``RUSAGE_CHILDREN``, what process
+accounting reads), and never opens a database or broker connection, so a fork shares nothing live.
 """
 
 from __future__ import annotations
@@ -158,6 +159,18 @@ def _serve_one(listener: socket.socket) -> None:
         conn.sendall(json.dumps({"pid": pid, "create_time": created}).encode() + b"\n")
 
 
+def _reap(_signum=None, _frame=None) -> None:
+    """Collect every child that exited (ignoring SIGCHLD would let the kernel drop their CPU
+    times instead of adding them to ours)."""
+    while True:
+        try:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
 def main() -> None:
     """Preload, listen, fork on request until SIGTERM."""
     from reana_workflow_controller.run_managers.spawner import zygote_address
@@ -165,7 +178,7 @@ def main() -> None:
     preload()
     import psutil  # noqa: F401 - imported before forking so children have it too
 
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    signal.signal(signal.SIGCHLD, _reap)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(zygote_address())
