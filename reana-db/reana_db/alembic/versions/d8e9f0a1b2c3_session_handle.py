@@ -1,7 +1,7 @@
 """Interactive sessions: the runtime side and history of each session (``session_handle``).
 
 Revision ID: d8e9f0a1b2c3
-Revises: c4d5e6f7a8b9
+Revises: d4e8f2a6b1c3
 Create Date: 2026-12-12
 
 REANA keeps an ``interactive_session`` row only while a session is open; this table
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "d8e9f0a1b2c3"
-down_revision = "c4d5e6f7a8b9"
+down_revision = "d4e8f2a6b1c3"
 branch_labels = None
 depends_on = None
 
