@@ -20,16 +20,16 @@ from reana_commons import metrics
 from reana_commons.structured_logs import log_context
 from reana_db.enums import RunStatus
 from reana_db.locking import lock_runs
-from reana_db.models import RunHandle, Workflow
+from reana_db.models import RunHandle, Workflow, utcnow
 from reana_db.status import (
     append_logs_in_database,
     can_transition,
     log_chunk,
     set_workflow_status,
 )
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import String, bindparam, case, func, select, update
 from sqlalchemy.orm import Session, defer
-from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.attributes import set_committed_value
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,8 @@ class BatchResult:
     ended: list[EndedRun] = field(default_factory=list)
     ended_jobs: dict[str, str] = field(default_factory=dict)
     """Jobs this batch first reported finished or failed: id → outcome (for metrics)."""
+    durations: list[tuple] = field(default_factory=list)
+    """``(backend, outcome, started, finished)`` of those jobs, read before the commit."""
 
 
 def apply_batch(session: Session, bodies: list[dict]) -> BatchResult:
@@ -254,12 +256,36 @@ class _Changes:
         _merge(entry[1], progress)
 
     def write(self, session: Session) -> None:
-        append_logs_in_database(session, {k: "".join(v) for k, v in self.logs.items()})
-        for workflow, merged in self.progresses.values():
-            workflow.job_progress = _dump_progress(workflow.job_progress, merged)
-            flag_modified(workflow, "job_progress")
+        """One ``UPDATE`` per run: its new progress and its log chunk together (a run's row
+        is rewritten once per batch, not once for the progress and once for the logs)."""
+        chunks = {k: "".join(v) for k, v in self.logs.items()}
+        rows = []
+        for run_id, (workflow, merged) in self.progresses.items():
+            progress = _dump_progress(workflow.job_progress, merged)
+            # The stored value, as the database now has it: not a pending ORM change.
+            set_committed_value(workflow, "job_progress", progress)
+            rows.append({"run_id": run_id, "progress": progress,
+                         "chunk": chunks.pop(run_id, ""), "now": utcnow()})
+        if rows:
+            session.execute(_WRITE_PROGRESS_AND_LOGS, rows)
+        append_logs_in_database(session, chunks)
         self.logs.clear()
         self.progresses.clear()
+
+
+_TABLE = Workflow.__table__
+_CHUNK = bindparam("chunk", type_=String)
+_WRITE_PROGRESS_AND_LOGS = (
+    update(_TABLE)
+    .where(_TABLE.c.id_ == bindparam("run_id"))
+    .values(
+        job_progress=bindparam("progress", type_=_TABLE.c.job_progress.type),
+        # An empty chunk leaves the logs as they are (no new copy of a long text).
+        logs=case((_CHUNK == "", _TABLE.c.logs),
+                  else_=func.coalesce(_TABLE.c.logs, "") + _CHUNK),
+        updated=bindparam("now"),
+    )
+)
 
 
 def _load_progress(current: dict | None) -> dict:
