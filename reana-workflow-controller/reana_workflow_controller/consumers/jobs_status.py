@@ -25,7 +25,7 @@ from reana_commons.log_redaction import configure_logging
 from reana_commons.messaging import BaseConsumer, ack_all, jobs_status_queue, settle
 from reana_db.database import new_session
 from reana_db.models import Job
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from reana_workflow_controller.consumers.after_commit import AfterCommit
@@ -164,13 +164,17 @@ MEMORY_INTERVAL = 10.0
 """Seconds between two readings of the process's memory for its gauge."""
 
 
+_JOB_TIMES = select(Job.id_, Job.compute_backend, Job.started_at, Job.finished_at).where(
+    Job.id_.in_(bindparam("ids", expanding=True)))
+"""Built once (its cache key too): read for every batch that ends jobs."""
+
+
 def job_durations(session, ended: dict[str, str]) -> list[tuple]:
     """``(backend, outcome, started, finished)`` of the jobs that just ended (for metrics)."""
     ids = [uuid.UUID(job_id) for job_id in ended if _is_uuid(job_id)]
     if not ids:
         return []
-    rows = session.execute(select(Job.id_, Job.compute_backend, Job.started_at,
-                                  Job.finished_at).where(Job.id_.in_(ids))).all()
+    rows = session.execute(_JOB_TIMES, {"ids": ids}).all()
     return [(backend or "unknown", ended[str(job_id)], started, finished)
             for job_id, backend, started, finished in rows]
 

@@ -79,18 +79,8 @@ def apply_batch(session: Session, bodies: list[dict]) -> BatchResult:
     if not ids:
         return result
     workflows = lock_runs(session, ids, *UNREAD_COLUMNS)
-    handles = {
-        row.workflow_id: row
-        for row in session.execute(
-            select(
-                RunHandle.workflow_id,
-                RunHandle.runtime,
-                RunHandle.handle,
-                RunHandle.status_seq,
-                RunHandle.attempt,
-            ).where(RunHandle.workflow_id.in_(ids))
-        )
-    }
+    handles = {row.workflow_id: row
+               for row in session.execute(_HANDLES, {"ids": list(ids)})}
     changes = _Changes()
     sequences = _Sequences(handles)
     for body in bodies:
@@ -121,6 +111,16 @@ def apply_batch(session: Session, bodies: list[dict]) -> BatchResult:
     changes.write(session)
     sequences.write(session)
     return result
+
+
+_HANDLES = select(
+    RunHandle.workflow_id,
+    RunHandle.runtime,
+    RunHandle.handle,
+    RunHandle.status_seq,
+    RunHandle.attempt,
+).where(RunHandle.workflow_id.in_(bindparam("ids", expanding=True)))
+"""Built once (its cache key too): the status consumer runs it for every batch."""
 
 
 def _uuid(value) -> uuid.UUID | None:
@@ -172,14 +172,16 @@ class _Sequences:
     def write(self, session: Session) -> None:
         if not self.changed:
             return
-        table = RunHandle.__table__
-        session.execute(
-            update(table)
-            .where(table.c.workflow_id == bindparam("run_id"))
-            .values(status_seq=bindparam("state")),
-            [{"run_id": run_id, "state": self.states[run_id]} for run_id in self.changed],
-        )
+        session.execute(_WRITE_SEQUENCES, [{"run_id": run_id, "state": self.states[run_id]}
+                                           for run_id in self.changed])
         self.changed.clear()
+
+
+_WRITE_SEQUENCES = (
+    update(RunHandle.__table__)
+    .where(RunHandle.__table__.c.workflow_id == bindparam("run_id"))
+    .values(status_seq=bindparam("state"))
+)
 
 
 def apply_one(
