@@ -27,6 +27,8 @@ TARGETS: dict[str, tuple[str, float | str]] = {
     "client_startup_ms": ("<=", 300),
     "provenance_overhead_ms": ("<=", 5),
     "cwl_conformance_passed": (">=", 362),
+    "ui_list_10k_ms": ("<=", 1000),
+    "ui_assets_kb": ("<=", 500),
 }
 """What each figure must reach (figures without an entry are reported only)."""
 

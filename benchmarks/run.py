@@ -8,7 +8,8 @@ every CPU figure counts every process the platform runs for it. In order:
 1. the platform on PostgreSQL + RabbitMQ (scripts/up.sh): start → first job
    running, idle CPU and memory, per-job overhead end to end through the API,
    throughput of 20 concurrent runs, listing (10,000 and 50,000 runs, the
-   project's and reana-client 0.9.6's ``list``), the status consumer, admission;
+   project's and reana-client 0.9.6's ``list``), the status consumer, admission, the web
+   UI (first page of 10,000 runs in Chromium, size of its assets: ui_bench.py);
 2. the embedded profile: idle CPU and start → first job running;
 3. the peers on the same no-op chain: Snakemake 9 and cwltool;
 4. the smaller benchmarks (scripts printing one JSON line): client start-up,
@@ -41,7 +42,7 @@ from bench_cpu import CpuAccounting  # noqa: E402
 from bench_report import Results  # noqa: E402
 from bench_services import Services  # noqa: E402
 
-PLATFORM_STEPS = ("latency", "idle", "overhead", "jobs", "list", "status", "admission")
+PLATFORM_STEPS = ("latency", "idle", "overhead", "jobs", "list", "status", "admission", "ui")
 SCRIPTS = {
     "client": "client_startup.py",
     "slurm": "slurm_status_lag.py",
@@ -91,6 +92,7 @@ def platform_steps(results: Results, accounting: CpuAccounting, services: Servic
     from bench_data import idle, listing, status_messages
     from bench_platform import Platform
     from bench_runs import admission, job_overhead, jobs_per_second, submit_to_running
+    from ui_bench import ui
 
     reps = 1 if quick else 3
     platform = Platform(folder / "home", accounting, services)
@@ -109,6 +111,7 @@ def platform_steps(results: Results, accounting: CpuAccounting, services: Servic
             "status": lambda: status_messages(platform, results, 2000 if quick else 10_000,
                                               20, reps),
             "admission": lambda: admission(platform, results, 50 if quick else 400, 16, reps),
+            "ui": lambda: ui(platform, results, 1000 if quick else 10_000, reps),
         }
         for name in PLATFORM_STEPS:
             if name in wanted:

@@ -112,6 +112,21 @@ class LivePlatform:
             )
         return result
 
+    def own_client(self, *args, cwd=None, check=True, token=None, bravado=False, timeout=300):
+        """Run the project's reana-client against this platform (``bravado``: its answers
+        validated against the OpenAPI spec)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("REANA_")}
+        env.update({"REANA_SERVER_URL": self.url, "REANA_ACCESS_TOKEN": token or self.token})
+        if bravado:
+            env["REANA_CLIENT_BRAVADO"] = "1"
+        result = subprocess.run([str(Path(sys.executable).parent / "reana-client"), *args],
+                                cwd=cwd, env=env, capture_output=True, text=True,
+                                timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"reana-client {' '.join(args)} failed ({result.returncode}):"
+                                 f"\n{result.stdout}\n{result.stderr}")
+        return result
+
     def supervisorctl(self, *args) -> str:
         result = subprocess.run(
             [str(ROOT / ".venv/bin/supervisorctl"), "-c", str(self.home / "supervisord.conf"),

@@ -9,6 +9,10 @@ these digests, so all of them produce byte-identical results.
 from __future__ import annotations
 
 import hashlib
+import json
+import shutil
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -50,3 +54,28 @@ def check_provenance_outputs(jobs: list[dict], root: Path) -> None:
             written[output["path"]] = output["sha256"]
     for path, digest in expected_digests().items():
         assert written.get(path) == digest, (path, written.get(path))
+
+
+def run_example(platform, tmp_path: Path, prefix: str,
+                edit: Callable[[dict], None] | None = None) -> list[dict]:
+    """Run the example with the project's client (``edit`` may change its reana.yaml first),
+    check its downloaded outputs and their provenance against the reference; its jobs'
+    provenance records."""
+    work = tmp_path / "resonance-fit"
+    shutil.copytree(EXAMPLE, work)
+    if edit is not None:
+        spec = yaml.safe_load((work / "reana.yaml").read_text())
+        edit(spec)
+        (work / "reana.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    name = f"{prefix}{uuid.uuid4().hex[:6]}"
+    platform.own_client("run", "-w", name, cwd=work)
+    body = platform.wait_status(name, seconds=400)
+    if body["status"] != "finished":
+        logs = platform.own_client("logs", "-w", name, check=False).stdout
+        raise AssertionError(f"{name} ended {body['status']}: {body}\n{logs}")
+    out = tmp_path / "out"
+    platform.own_client("download", "-w", name, "-o", str(out), cwd=work)
+    check_outputs(out)
+    jobs = json.loads(platform.own_client("provenance", "-w", name, "--json").stdout)["jobs"]
+    check_provenance_outputs(jobs, out)
+    return jobs

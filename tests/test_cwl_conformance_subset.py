@@ -1,8 +1,8 @@
 """A fixed subset of the CWL v1.2 conformance suite: stock cwltest through reana-cwl-runner.
 
 One embedded platform for the module; one ``cwltest --tool reana-cwl-runner`` run
-over 47 fast tests covering the ``required`` tag, expressions, scatter,
-subworkflows, secondaryFiles, directories, default inputs, tests that must fail,
+over 50 fast tests covering the ``required`` tag, expressions, scatter,
+subworkflows, secondaryFiles, directories, default inputs, packing, tests that must fail,
 and two requirements the platform does not support (``dockerOutputDirectory``, a
 command relying on the image's ENTRYPOINT: the runner exits 33, cwltest counts them
 unsupported). The whole suite is
@@ -37,7 +37,7 @@ PASSING = {
     "no_inputs_commandlinetool", "no_inputs_workflow", "secondary_files_in_unnamed_records",
     "secondary_files_workflow_propagation", "secondary_files_missing",
     "outputbinding_glob_directory", "outputEval_exitCode", "filename_with_hash_mark",
-    "cwloutput_nolimit",
+    "cwloutput_nolimit", "very_big_and_very_floats_nojs",
     # expressions
     "expression_parseint", "wf_wc_expressiontool", "inline_expressions", "exprtool_file_literal",
     # scatter
@@ -49,6 +49,8 @@ PASSING = {
     "directory_secondaryfiles", "job_input_secondary_subdirs", "directory_input_param_ref",
     "exprtool_directory_literal", "wf_input_default_missing", "step_input_default_value",
     "workflow_file_input_default_unspecified",
+    # packing: documents of several CWL versions; an output named as its tool's input
+    "mixed_version_v10_wf", "iwd-subdir",
 }
 UNSUPPORTED = {"dockeroutputdir", "docker_entrypoint"}
 SELECTED = sorted(PASSING | UNSUPPORTED)

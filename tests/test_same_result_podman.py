@@ -10,22 +10,17 @@ Skipped with the reason when podman or the image's parts are missing.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
-import sys
-import uuid
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.conftest import start_platform, stop_platform
-from tests.same_result import EXAMPLE, check_outputs, check_provenance_outputs
+from tests.same_result import run_example
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
-PROJECT_CLIENT = Path(sys.executable).parent / "reana-client"
 IMAGE = "localhost/reana-same-result-python:3.11"
 # This VM lacks CAP_SYS_RESOURCE and crun refuses its hybrid cgroups (machine-notes/podman).
 CONTAINERS_CONF = """[containers]
@@ -83,32 +78,14 @@ def podman_platform(tmp_path_factory):
     stop_platform(live)
 
 
-def _client(platform, *args, cwd=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REANA_")}
-    env.update({"REANA_SERVER_URL": platform.url, "REANA_ACCESS_TOKEN": platform.token})
-    result = subprocess.run([str(PROJECT_CLIENT), *args], cwd=cwd, env=env,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, f"{args}: {result.stdout}\n{result.stderr}"
-    return result.stdout
+def _use_local_image(spec: dict) -> None:
+    for step in spec["workflow"]["specification"]["steps"]:
+        step["environment"] = IMAGE  # the locally imported image, for both images
 
 
 def test_example_in_podman_gives_the_reference_outputs(podman_platform, tmp_path):
     platform = podman_platform
-    work = tmp_path / "resonance-fit"
-    shutil.copytree(EXAMPLE, work)
-    spec = yaml.safe_load((work / "reana.yaml").read_text())
-    for step in spec["workflow"]["specification"]["steps"]:
-        step["environment"] = IMAGE  # the locally imported image, for both images
-    (work / "reana.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
-    name = f"fitpodman{uuid.uuid4().hex[:6]}"
-    _client(platform, "run", "-w", name, cwd=work)
-    body = platform.wait_status(name, seconds=400)
-    assert body["status"] == "finished", (body, _client(platform, "logs", "-w", name))
-    out = tmp_path / "out"
-    _client(platform, "download", "-w", name, "-o", str(out), cwd=work)
-    check_outputs(out)
-    jobs = json.loads(_client(platform, "provenance", "-w", name, "--json"))["jobs"]
-    check_provenance_outputs(jobs, out)
+    jobs = run_example(platform, tmp_path, "fitpodman", edit=_use_local_image)
     image_id = subprocess.run(["podman", "image", "inspect", "--format", "{{.Digest}} {{.Id}}",
                                IMAGE], env=platform.podman_env, capture_output=True, text=True,
                               check=True).stdout.split()

@@ -1,7 +1,7 @@
 """reana-cwl-runner without a platform: bad input, the files it uploads, the output it prints.
 
 The runs themselves (create, upload, start, wait, download) are exercised against a
-live platform by tests/test_cwl_conformance_subset.py (stock cwltest over 47
+live platform by tests/test_cwl_conformance_subset.py (stock cwltest over 50
 conformance tests).
 """
 
@@ -76,6 +76,51 @@ def test_the_tool_job_and_their_files_are_mapped_into_the_workspace(analysis):
     assert prepared.specification["id"] == "#main"
     extra = next(i for i in prepared.specification["inputs"] if i["id"].endswith("extra"))
     assert extra["default"] == {"class": "File", "location": "inputs/extra.txt"}
+
+
+def test_floats_keep_how_cwltool_renders_what_was_written(tmp_path):
+    """JSON keeps a float's value, not its form: a float cwltool renders as an integer
+    (``1.23e5`` → ``123000``) travels as that integer, the others as floats (the engine
+    writes them positionally); what the job file says too (very_big_and_very_floats_nojs)."""
+    (tmp_path / "tool.cwl").write_text(
+        "cwlVersion: v1.0\nclass: CommandLineTool\nbaseCommand: echo\noutputs: []\n"
+        "inputs:\n  a: {type: float, default: 0.00001}\n  b: {type: float, default: 1.23e5}\n"
+        "  c: {type: float, default: 123000.0}\n  d: {type: float, default: -2E+3}\n"
+        "  e: {type: 'float[]', default: [1.5e-7, 4e2]}\n")
+    (tmp_path / "job.yml").write_text("c: 2.5e3\nd: 7.0\nwhen: 2024-01-01\n")
+    prepared = prepare(str(tmp_path / "tool.cwl"), str(tmp_path / "job.yml"))
+    defaults = {i["id"].rsplit("/", 1)[-1]: i["default"]
+                for i in prepared.specification["inputs"]}
+    assert defaults == {"a": 1e-05, "b": 123000, "c": 123000.0, "d": -2000,
+                        "e": [1.5e-07, 400]}
+    assert [type(defaults[k]) for k in "abcd"] == [float, int, float, int]
+    assert type(defaults["e"][1]) is int
+    assert prepared.job == {"c": 2500, "d": 7.0, "when": "2024-01-01"}  # no timestamps
+    assert type(prepared.job["c"]) is int and isinstance(prepared.job["d"], float)
+
+
+def test_a_lone_directory_keeps_its_name_and_an_output_named_as_an_input_stays_an_output(
+        tmp_path):
+    """iwd-subdir: the tool stages ``testdir`` and globs ``testdir/c``; its output has
+    the input's id, which cwltool's ``pack`` turned into ``$import`` of the input."""
+    (tmp_path / "testdir" / "c").mkdir(parents=True)
+    (tmp_path / "testdir" / "c" / "d").write_text("")
+    (tmp_path / "z-tool.cwl").write_text(
+        "cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: 'true'\n"
+        "requirements: {InitialWorkDirRequirement: {listing: [$(inputs.testdir)]}}\n"
+        "inputs: {testdir: Directory}\n"
+        "outputs: {testdir: {type: Directory, outputBinding: {glob: testdir/c}}}\n")
+    (tmp_path / "wf.cwl").write_text(
+        "cwlVersion: v1.2\nclass: Workflow\ninputs: {testdir: Directory}\n"
+        "outputs: {out: {type: Directory, outputSource: step/testdir}}\n"
+        "steps: {step: {run: z-tool.cwl, in: {testdir: testdir}, out: [testdir]}}\n")
+    (tmp_path / "job.yml").write_text("testdir: {class: Directory, path: testdir}\n")
+    prepared = prepare(str(tmp_path / "wf.cwl"), str(tmp_path / "job.yml"))
+    assert prepared.uploads == {"inputs/testdir/c/d": tmp_path / "testdir" / "c" / "d"}
+    assert prepared.job == {"testdir": {"class": "Directory", "location": "inputs/testdir"}}
+    tool = next(p for p in prepared.specification["$graph"] if p["id"] == "#z-tool.cwl")
+    assert tool["outputs"] == [{"id": "#z-tool.cwl/testdir", "type": "Directory",
+                                "outputBinding": {"glob": "testdir/c"}}]
 
 
 def test_a_missing_input_file_is_named(analysis):

@@ -10,16 +10,27 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, defer
 
 from reana_db.enums import ResourceType, RunStatus
-from reana_db.models import Resource, Workflow, WorkflowResource, WorkflowSession
+from reana_db.models import (
+    Resource,
+    User,
+    UserWorkflow,
+    Workflow,
+    WorkflowResource,
+    WorkflowSession,
+)
 from reana_db.run_numbers import parse_uuid, split_run_number
+from reana_db.sharing import active, shared_with_condition
 
 SORTS = ("desc", "asc", "disk-desc", "cpu-desc")
 TYPES = ("batch", "interactive")
+ANYBODY, NOBODY = "anybody", "nobody"
+"""Special values of the sharing filters (REANA 0.95's ``list --shared-by/--shared-with``)."""
 
 
 class InvalidListQuery(ValueError):
@@ -55,16 +66,59 @@ def _id_or_name_condition(workflow_id_or_name: str):
     return Workflow.name == workflow_id_or_name
 
 
+@dataclass(frozen=True)
+class SharingFilter:
+    """Which runs a listing covers besides (or instead of) the user's own (REANA 0.95).
+
+    ``shared``: own runs and those shared with the user; ``shared_by``: only runs shared
+    with the user, by ``anybody`` or by the owner with that e-mail; ``shared_with``: only
+    own runs shared with ``anybody``, with ``nobody``, or with the user with that e-mail.
+    """
+
+    shared: bool = False
+    shared_by: str | None = None
+    shared_with: str | None = None
+
+
+def _share_exists(*extra):
+    return exists().where(UserWorkflow.workflow_id == Workflow.id_, active(), *extra)
+
+
+def _scope(user_id: uuid.UUID, sharing: SharingFilter | None) -> list:
+    """Whose runs the listing covers (the owner condition, as the indexes want it)."""
+    own = Workflow.owner_id == user_id
+    if sharing is None:
+        return [own]
+    if sharing.shared_by and sharing.shared_with:
+        raise InvalidListQuery("You cannot filter by shared_by and shared_with at the same time.")
+    if sharing.shared_with == NOBODY:
+        return [own, ~_share_exists()]
+    if sharing.shared_with == ANYBODY:
+        return [own, _share_exists()]
+    if sharing.shared_with:
+        email = select(User.id_).where(User.email == sharing.shared_with).scalar_subquery()
+        return [own, _share_exists(UserWorkflow.user_id == email)]
+    if sharing.shared_by == ANYBODY:
+        return [shared_with_condition(user_id)]
+    if sharing.shared_by:
+        owner = select(User.id_).where(User.email == sharing.shared_by).scalar_subquery()
+        return [shared_with_condition(user_id), Workflow.owner_id == owner]
+    if sharing.shared:
+        return [or_(own, shared_with_condition(user_id))]
+    return [own]
+
+
 def _conditions(
     owner_id: uuid.UUID,
     status_in: Iterable | None,
     search_name: str | None,
     type_: str,
     workflow_id_or_name: str | None,
+    sharing: SharingFilter | None = None,
 ) -> list:
     if type_ not in TYPES:
         raise InvalidListQuery(f"Unknown workflow type {type_!r}.")
-    conditions = [Workflow.owner_id == owner_id]
+    conditions = _scope(owner_id, sharing)
     if status_in is not None:
         conditions.append(Workflow.status.in_(sorted({_as_status(s) for s in status_in})))
     if search_name:
@@ -89,6 +143,7 @@ def build_list_queries(
     workflow_id_or_name: str | None = None,
     page: int = 1,
     size: int | None = None,
+    sharing: SharingFilter | None = None,
     columns: tuple | None = None,
 ) -> tuple[Select, Select]:
     """The ``(count, page)`` statements of :func:`list_workflows` (also used to EXPLAIN them).
@@ -99,7 +154,8 @@ def build_list_queries(
         raise InvalidListQuery(f"Unknown sort {sort!r}.")
     if page < 1 or (size is not None and size < 1):
         raise InvalidListQuery("page and size must be positive.")
-    conditions = _conditions(owner_id, status_in, search_name, type_, workflow_id_or_name)
+    conditions = _conditions(owner_id, status_in, search_name, type_, workflow_id_or_name,
+                             sharing)
     # COUNT(*) lets PostgreSQL answer from the (owner_id, status) index alone.
     count = select(func.count()).select_from(Workflow).where(*conditions)
     if columns:
@@ -144,6 +200,7 @@ def list_workflows(
     workflow_id_or_name: str | None = None,
     page: int = 1,
     size: int | None = None,
+    sharing: SharingFilter | None = None,
 ) -> tuple[list[Workflow], int]:
     """One page of the owner's runs and the total matching the filters.
 
@@ -152,10 +209,11 @@ def list_workflows(
     creation, ``disk-desc``/``cpu-desc`` by recorded usage; ``type_``:
     ``batch`` (all runs) or ``interactive`` (runs with an open session);
     ``workflow_id_or_name``: UUID, base name or ``name.N[.M]``; ``size=None``
-    returns every match. Raises :class:`InvalidListQuery`.
+    returns every match; ``sharing``: runs shared with or by the user
+    (:class:`SharingFilter`). Raises :class:`InvalidListQuery`.
     """
     count, query = build_list_queries(
-        owner_id, status_in, search_name, sort, type_, workflow_id_or_name, page, size
+        owner_id, status_in, search_name, sort, type_, workflow_id_or_name, page, size, sharing
     )
     total = session.scalar(count) or 0
     return list(session.scalars(query)), int(total)

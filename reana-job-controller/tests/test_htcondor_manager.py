@@ -8,20 +8,20 @@ real jobs that are held, evicted, over their memory, or many at once.
 from __future__ import annotations
 
 import subprocess
-import threading
 import time
 import uuid
 
 import pytest
 from htcondor_double.submit_description import job_ads, parse
 from reana_db.enums import JobStatus
-from reana_job_controller.job_managers import BackendContext, JobRecord, load_job_manager
+from reana_job_controller.job_managers import JobRecord
 from reana_job_controller.job_managers.htcondor_submit import (
     WRAPPER,
     runtime_commands,
     state_for,
     submit_description,
 )
+from reana_testing.batch_managers import ManagerFactory
 from reana_testing.htcondor import condor_job, require_htcondor
 
 
@@ -117,43 +117,9 @@ def test_removal_we_asked_for_is_stopped():
 @pytest.fixture
 def manager_factory(tmp_path, monkeypatch):
     require_htcondor()
-    monkeypatch.setenv("REANA_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("REANA_HTCONDOR_MONITOR_INTERVAL", "0.3")
-    monkeypatch.delenv("HTCONDOR_HOSTNAME", raising=False)
-    from reana_commons.config import reset_config
-
-    reset_config()
-    workspace = tmp_path / "workspace"
-    workspace.mkdir()
-    ended, cond, managers = {}, threading.Condition(), []
-
-    def on_completion(job_id, state):
-        with cond:
-            ended[job_id] = state
-            cond.notify_all()
-
-    def build(secrets=None, files_dir=None):
-        context = BackendContext(workflow_uuid=str(uuid.uuid4()), workspace=workspace,
-                                 run_dir=tmp_path / "run", job_env=lambda: secrets or {},
-                                 secret_files_dir=lambda: files_dir)
-        manager = load_job_manager("htcondorcern")(context)
-        manager.start(on_completion)
-        managers.append(manager)
-        return manager
-
-    def wait_ended(job_ids, timeout=60.0):
-        deadline = time.monotonic() + timeout
-        with cond:
-            while not all(i in ended for i in job_ids):
-                assert cond.wait(max(deadline - time.monotonic(), 0)), "jobs did not end"
-        return {i: ended[i] for i in job_ids}
-
-    build.wait_ended = wait_ended
-    build.workspace = workspace
-    yield build
-    for manager in managers:
-        manager.close()
-    reset_config()
+    factory = ManagerFactory("htcondorcern", tmp_path, monkeypatch)
+    yield factory
+    factory.close()
 
 
 def _submit(manager, cmd, **spec) -> JobRecord:

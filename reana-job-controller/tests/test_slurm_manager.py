@@ -6,18 +6,18 @@ Everything but the state-mapping unit tests runs real jobs on the test Slurm
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 
 import pytest
 from reana_db.enums import JobStatus
-from reana_job_controller.job_managers import BackendContext, JobRecord, load_job_manager
+from reana_job_controller.job_managers import JobRecord
 from reana_job_controller.job_managers.slurm_script import (
     image_reference,
     parse_exit_code,
     state_for,
 )
+from reana_testing.batch_managers import ManagerFactory
 from reana_testing.slurm import require_slurm
 
 pytestmark = pytest.mark.slurm
@@ -27,45 +27,9 @@ pytestmark = pytest.mark.slurm
 def manager_factory(tmp_path, monkeypatch):
     """Builds started Slurm managers on a fresh workspace (closed at the end)."""
     require_slurm()
-    monkeypatch.setenv("REANA_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("REANA_SLURM_MONITOR_INTERVAL", "0.5")
-    monkeypatch.delenv("SLURM_HOSTNAME", raising=False)
-    from reana_commons.config import reset_config
-
-    reset_config()
-    workspace = tmp_path / "workspace"
-    workspace.mkdir()
-    workflow_uuid = str(uuid.uuid4())
-    managers, ended, cond = [], {}, threading.Condition()
-
-    def on_completion(job_id, state):
-        with cond:
-            ended[job_id] = state
-            cond.notify_all()
-
-    def build():
-        context = BackendContext(workflow_uuid=workflow_uuid, workspace=workspace,
-                                 run_dir=tmp_path / "run", job_env=lambda: {},
-                                 secret_files_dir=lambda: None)
-        manager = load_job_manager("slurm")(context)
-        manager.start(on_completion)
-        managers.append(manager)
-        return manager
-
-    def wait_ended(job_ids, timeout=60.0):
-        deadline = time.monotonic() + timeout
-        with cond:
-            while not all(i in ended for i in job_ids):
-                assert cond.wait(max(deadline - time.monotonic(), 0)), "jobs did not end"
-        return {i: ended[i] for i in job_ids}
-
-    build.wait_ended = wait_ended
-    build.workspace = workspace
-    build.workflow_uuid = workflow_uuid
-    yield build
-    for manager in managers:
-        manager.close()
-    reset_config()
+    factory = ManagerFactory("slurm", tmp_path, monkeypatch, interval="0.5")
+    yield factory
+    factory.close()
 
 
 def _job(factory, cmd, **spec) -> JobRecord:

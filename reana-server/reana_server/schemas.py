@@ -209,6 +209,12 @@ class WorkflowListQuery(Paginated):
     include_progress = fields.Boolean()
     include_workspace_size = fields.Boolean()
     workflow_id_or_name = fields.String()
+    shared = fields.Boolean(metadata={
+        "description": "List the user's runs and those shared with them (REANA 0.95)."})
+    shared_by = fields.String(metadata={
+        "description": "Only runs shared with the user by this e-mail, or by 'anybody'."})
+    shared_with = fields.String(metadata={
+        "description": "Only the user's runs shared with this e-mail, 'anybody' or 'nobody'."})
 
 
 class WorkflowListItem(Schema):
@@ -223,6 +229,8 @@ class WorkflowListItem(Schema):
     session_type = fields.String()
     session_uri = fields.String()
     session_status = fields.String()
+    owner_email = fields.String()
+    shared_with = fields.List(fields.String())
 
 
 class WorkflowList(Schema):

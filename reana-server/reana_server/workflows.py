@@ -12,6 +12,8 @@ from reana_db.creation import validate_run_request
 from reana_db.models import User, Workflow
 from reana_db.quota import has_exceeded_quota
 from reana_db.run_numbers import WorkflowNotFound, get_workflow_by_uuid_or_name
+from reana_db.sharing import find_shared_run
+from reana_db.sharing import get_readable_workflow as readable_run
 from sqlalchemy.orm import Session
 
 from reana_server.engines import check_engine
@@ -24,9 +26,27 @@ _SPECIFICATION_SHAPE = WorkflowSpecification().fields["specification"].schema
 def get_user_workflow(
     session: Session, user: User, workflow_id_or_name: str, status_code: int = 403
 ) -> Workflow:
-    """The user's run named or identified by ``workflow_id_or_name``, or REANA's lookup error."""
+    """The user's run named or identified by ``workflow_id_or_name``, or REANA's lookup error.
+
+    A run only shared with the user is refused (403, read-only): this lookup is for changes.
+    """
     try:
         return get_workflow_by_uuid_or_name(session, workflow_id_or_name, user.id_)
+    except WorkflowNotFound:
+        shared = find_shared_run(session, workflow_id_or_name, user.id_)
+        if shared is not None:
+            raise Forbidden(
+                f"{shared.full_name} is shared with you read-only: only its owner can change it."
+            ) from None
+        raise WorkflowLookupError(workflow_id_or_name, status_code) from None
+
+
+def get_readable_workflow(
+    session: Session, user: User, workflow_id_or_name: str, status_code: int = 403
+) -> Workflow:
+    """A run the user may read: their own, or one actively shared with them (REANA 0.95)."""
+    try:
+        return readable_run(session, workflow_id_or_name, user.id_)
     except WorkflowNotFound:
         raise WorkflowLookupError(workflow_id_or_name, status_code) from None
 

@@ -163,6 +163,10 @@ OUR_PAGES = ("/api/apispec", "/api/swagger.json", "/api/docs")
 EXTENSIONS = {("GET", re.compile(r"^/api/workflows/[^/]+/logs/[^/]+$")),
               ("GET", re.compile(r"^/metrics$")),
               ("GET", re.compile(r"^/api/workflows/[^/]+/(provenance|ro-crate)$")),
+              # REANA 0.95's sharing (checked against our own spec by schemathesis)
+              ("POST", re.compile(r"^/api/workflows/[^/]+/(share|unshare)$")),
+              ("GET", re.compile(r"^/api/workflows/[^/]+/share-status$")),
+              ("GET", re.compile(r"^/api/users/(shared-with-you|you-shared-with)$")),
               # GA4GH WES: checked against the GA4GH spec (test_wes.py, test_wes_schemathesis.py)
               ("GET", re.compile(r"^/ga4gh/wes/v1/")), ("POST", re.compile(r"^/ga4gh/wes/v1/")),
               # the web UI: its pages and assets, sign-in, a run's graph and live events

@@ -197,3 +197,83 @@ def test_events_stream_of_an_ended_run(browser, user, workflow, db):
     assert state["status"] == "failed" and state["graph"]["nodes"][0]["name"] == "step 1"
     assert json.loads(events[2].split("data: ", 1)[1]) == {"job": "engine",
                                                           "text": "engine said hello\n"}
+
+
+def test_graph_structures_of_every_engine():
+    from reana_server.run_graph import structure, with_states
+
+    cwl = {"$graph": [
+        {"class": "CommandLineTool", "id": "#gen.cwl"},
+        {"class": "Workflow", "id": "#main", "steps": [
+            {"id": "#main/gen", "in": [{"id": "#main/gen/n", "source": "#main/events"}]},
+            {"id": "#main/fit", "in": [{"id": "#main/fit/data", "source": "#main/gen/data"}]},
+            {"id": "#main/plot", "in": [{"id": "#main/plot/d", "source": ["#main/gen/data",
+                                                                          "#main/fit/result"]}]},
+        ]}]}
+    graph = structure("cwl", {"workflow": {"specification": cwl}})
+    assert graph.nodes == ["gen", "fit", "plot"]
+    assert graph.edges == [("gen", "fit"), ("gen", "plot"), ("fit", "plot")]
+    yadage = {"stages": [{"name": "a", "dependencies": ["init"]},
+                         {"name": "b", "dependencies": {"expressions": ["a"]}},
+                         {"name": "c", "dependencies": ["a", "b"]}]}
+    assert structure("yadage", {"workflow": {"specification": yadage}}).edges == [
+        ("a", "b"), ("a", "c"), ("b", "c")]
+    snakemake = {"job_dependencies": {"all": ["plot"], "plot": ["fit"], "fit": []},
+                 "steps": [{"name": "fit"}, {"name": "plot"}]}
+    assert structure("snakemake", {"workflow": {"specification": snakemake}}).edges == [
+        ("fit", "plot")]
+    shown = with_states(graph, [
+        {"id": "1", "job_name": "gen", "status": "finished"},
+        {"id": "2", "job_name": "fit", "status": "finished"},
+        {"id": "3", "job_name": "fit_2", "status": "running"},
+        {"id": "4", "job_name": "cleanup", "status": "queued"},
+    ])
+    states = {node["name"]: (node["state"], node["jobs"]) for node in shown["nodes"]}
+    assert states == {"gen": ("finished", ["1"]), "fit": ("running", ["2", "3"]),
+                      "plot": ("waiting", []), "cleanup": ("queued", ["4"])}
+
+
+def test_event_stream_sends_only_what_changed_and_ends():
+    from reana_server.run_events import events
+    from reana_server.run_graph import Graph
+
+    answers = [
+        ({"status": "running", "progress": {}}, {"job-1": "a\n"}),
+        ({"status": "running", "progress": {}}, {"job-1": "a\nb\n"}),
+        ({"status": "running", "progress": {}}, {"job-1": "a\nb\n"}),
+        ({"status": "finished", "progress": {}}, {"job-1": "a\nb\nc\n"}),
+    ]
+    step = iter(range(len(answers)))
+    current = {}
+
+    def read_item():
+        current["i"] = next(step)
+        return answers[current["i"]][0]
+
+    def read_logs():
+        logs = {job: {"job_name": "s", "status": answers[current["i"]][0]["status"],
+                      "logs": text} for job, text in answers[current["i"]][1].items()}
+        return {"logs": json.dumps({"workflow_logs": "", "job_logs": logs})}
+
+    blocks = list(events(read_item, read_logs, Graph(["s"]), sleep=lambda _s: None))
+    logs = [json.loads(b.split("data: ")[1]) for b in blocks if b.startswith("event: log")]
+    assert logs == [{"job": "engine", "text": ""}, {"job": "job-1", "text": "a\n"},
+                    {"job": "job-1", "append": "b\n"}, {"job": "job-1", "append": "c\n"}]
+    kinds = [b.split("\n")[0] for b in blocks]
+    assert kinds.count("event: state") == 2  # running, then finished; unchanged reads send none
+    assert kinds[-1] == "event: end"
+
+
+def test_event_stream_closes_after_its_lifetime():
+    from reana_server.run_events import events
+    from reana_server.run_graph import Graph
+
+    now = [0.0]
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    blocks = list(events(lambda: {"status": "running"}, lambda: {"logs": "{}"}, Graph(),
+                         lifetime=5, clock=lambda: now[0], sleep=sleep))
+    assert now[0] == 5.0  # ten reads 0.5 s apart, then the connection closes
+    assert not any(block.startswith("event: end") for block in blocks)

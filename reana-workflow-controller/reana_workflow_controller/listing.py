@@ -17,6 +17,7 @@ from reana_commons.workspace import size_dict
 from reana_db import queries
 from reana_db.enums import ResourceType, RunStatus
 from reana_db.models import InteractiveSession, User, Workflow, WorkflowSession
+from reana_db.sharing import shared_with_emails
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -55,6 +56,17 @@ class ListQuery:
     include_progress: bool = False
     include_workspace_size: bool = False
     verbose: bool = False
+    sharing: queries.SharingFilter | None = None
+
+
+def sharing_filter(shared: bool, shared_by: str | None,
+                   shared_with: str | None) -> queries.SharingFilter | None:
+    """The listing's sharing filter (REANA 0.95), None for the user's own runs; both → 400."""
+    if shared_by and shared_with:
+        raise BadRequest("You cannot filter by shared_by and shared_with at the same time.")
+    if not (shared or shared_by or shared_with):
+        return None
+    return queries.SharingFilter(bool(shared), shared_by or None, shared_with or None)
 
 
 def parse_statuses(values) -> tuple[RunStatus, ...]:
@@ -97,6 +109,15 @@ def _open_sessions(session: Session, ids: list) -> dict:
     return {workflow_id: interactive for workflow_id, interactive in rows}
 
 
+def _owner_emails(session: Session, user: User, workflows: list[Workflow]) -> dict:
+    others = {w.owner_id for w in workflows} - {user.id_}
+    emails = {user.id_: user.email}
+    if others:
+        rows = session.execute(select(User.id_, User.email).where(User.id_.in_(others)))
+        emails.update({owner_id: email for owner_id, email in rows})
+    return emails
+
+
 def list_workflows(session: Session, user: User, query: ListQuery, page: Page) -> dict:
     """REANA's paginated ``{items, total, page, ...}`` of ``user``'s runs."""
     statuses = parse_statuses(query.statuses)
@@ -110,6 +131,7 @@ def list_workflows(session: Session, user: User, query: ListQuery, page: Page) -
             workflow_id_or_name=query.workflow_id_or_name,
             page=page.page,
             size=page.size,
+            sharing=query.sharing,
             columns=ITEM_COLUMNS + ((Workflow.job_progress,) if query.include_progress else ()),
         )
     except queries.InvalidListQuery as error:
@@ -124,8 +146,13 @@ def list_workflows(session: Session, user: User, query: ListQuery, page: Page) -
     )
     jobs = latest_jobs(session, ids) if query.include_progress else {}
     sessions = _open_sessions(session, ids) if query.type_ == "interactive" or query.verbose else {}
+    emails = _owner_emails(session, user, workflows)
+    own = [w.id_ for w in workflows if w.owner_id == user.id_]
+    shares = shared_with_emails(session, own)
     items = [
         _item(workflow, query, sizes, jobs.get(workflow.id_), sessions.get(workflow.id_))
+        | {"owner_email": emails.get(workflow.owner_id, ""),
+           "shared_with": shares.get(workflow.id_, [])}
         for workflow in workflows
     ]
     body = page.envelope(items, total)

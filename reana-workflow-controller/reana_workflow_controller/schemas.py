@@ -42,6 +42,9 @@ class ListWorkflowsQuery(PageQuery):
     include_progress = fields.Bool(load_default=None)
     include_workspace_size = fields.Bool(load_default=None)
     workflow_id_or_name = fields.Str(load_default=None)
+    shared = fields.Bool(load_default=False)
+    shared_by = fields.Str(load_default=None)
+    shared_with = fields.Str(load_default=None)
 
 
 class CreateWorkflowQuery(UserQuery):

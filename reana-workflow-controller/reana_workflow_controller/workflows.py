@@ -10,10 +10,12 @@ from reana_commons.config import WORKFLOW_TIME_FORMAT, get_config
 from reana_db.creation import create_run, validate_run_request
 from reana_db.models import User, Workflow, WorkspaceRetentionRule
 from reana_db.run_numbers import WorkflowNotFound, get_workflow_by_uuid_or_name, parse_uuid
+from reana_db.sharing import find_shared_run
+from reana_db.sharing import get_readable_workflow as readable_run
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reana_workflow_controller.errors import NotFound
+from reana_workflow_controller.errors import ControllerError, NotFound
 
 
 def format_time(value) -> str | None:
@@ -38,10 +40,29 @@ def workon_message(uuid_or_name: str) -> str:
     )
 
 
+def read_only_message(workflow: Workflow) -> str:
+    """The refusal of a change to a run that is only shared with the user."""
+    return f"{workflow.full_name} is shared with you read-only: only its owner can change it."
+
+
 def get_workflow(session: Session, user: User, uuid_or_name: str) -> Workflow:
-    """A run of ``user`` by UUID, ``name``, ``name.N`` or ``name.N.M``; else 404."""
+    """A run of ``user`` by UUID, ``name``, ``name.N`` or ``name.N.M``; else 404.
+
+    A run only shared with ``user`` is refused with 403 (read-only), not found.
+    """
     try:
         return get_workflow_by_uuid_or_name(session, uuid_or_name, user.id_)
+    except WorkflowNotFound:
+        shared = find_shared_run(session, uuid_or_name, user.id_)
+        if shared is not None:
+            raise ControllerError(read_only_message(shared), 403) from None
+        raise NotFound(workon_message(uuid_or_name)) from None
+
+
+def get_readable_workflow(session: Session, user: User, uuid_or_name: str) -> Workflow:
+    """A run ``user`` may read: their own or one actively shared with them; else 404."""
+    try:
+        return readable_run(session, uuid_or_name, user.id_)
     except WorkflowNotFound:
         raise NotFound(workon_message(uuid_or_name)) from None
 

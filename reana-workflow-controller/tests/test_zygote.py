@@ -122,3 +122,30 @@ def test_the_zygote_reaps_its_children_and_counts_their_cpu(tmp_path):
         process.terminate()
         process.wait(30)
         log.close()
+
+
+CALLS_ENGINE_PRELOAD = """
+import sys, types
+from reana_workflow_controller.run_managers import zygote
+
+calls = []
+engine = types.ModuleType("fake_engine")
+engine.preload = lambda: calls.append("engine")
+sys.modules["fake_engine"] = engine
+broken = types.ModuleType("broken_engine")
+broken.preload = lambda: 1 / 0
+sys.modules["broken_engine"] = broken
+zygote.engine_modules = lambda: {"broken": "broken_engine", "fake": "fake_engine",
+                                 "missing": "no_such_engine_module"}
+zygote.preload()
+assert calls == ["engine"], calls
+"""
+
+
+@pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
+def test_the_zygote_calls_each_engine_module_s_preload_once(reana_env):
+    """An engine warms what every run would load again (the CWL engine: cwltool's schemas);
+    an engine that fails to load or warm up is skipped (it fails in its own child)."""
+    done = subprocess.run([sys.executable, "-c", CALLS_ENGINE_PRELOAD], capture_output=True,
+                          text=True, timeout=180)
+    assert done.returncode == 0, done.stderr

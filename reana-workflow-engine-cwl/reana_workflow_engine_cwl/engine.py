@@ -62,6 +62,16 @@ def prepare(run, cwl_dir: Path) -> tuple[list[str], JobProgress]:
     return argv, progress
 
 
+def keep_loaded_schemas() -> None:
+    """cwltool's schema set-up, keeping the standard schemas already loaded.
+
+    Without a callback, ``cwltool.main`` drops its cached schemas and parses them
+    again (a second or more of CPU per run); the zygote loads them once
+    (:func:`reana_workflow_engine_cwl.cli.preload`) for every run it forks. No
+    custom schema (``--enable-ext``) is used, so the cached ones are the standard ones.
+    """
+
+
 def run_workflow(run) -> bool:
     """The engine: run ``run``'s CWL workflow to its end (True: finished)."""
     cwl_dir = Path(run.workspace) / "cwl"
@@ -79,7 +89,7 @@ def run_workflow(run) -> bool:
     stdout = io.StringIO()
     code = cwltool_main(args=args, stdout=stdout, logger_handler=logging.NullHandler(),
                         executor=RemoteJobExecutor(parallel), loadingContext=loading,
-                        runtimeContext=runtime)
+                        runtimeContext=runtime, custom_schema_callback=keep_loaded_schemas)
     output = stdout.getvalue().strip()
     if output:
         (cwl_dir / "outputs.json").write_text(output + "\n", encoding="utf-8")

@@ -105,3 +105,33 @@ def test_floats_are_written_positionally_as_cwltool_renders_the_written_form():
     assert "0.00001," in text and "0.0000123," in text and "123000.0," in text
     assert "100000000000000000000.0," in text and '"1e-05"' in text
     assert json.loads(text) == document
+
+
+def test_preload_leaves_every_cwl_schema_loaded_for_the_runs_the_zygote_forks():
+    import subprocess
+    import sys
+
+    check = ("from cwltool.process import SCHEMA_CACHE\n"
+             "from reana_workflow_engine_cwl.cli import SCHEMA_VERSIONS, preload\n"
+             "assert not SCHEMA_CACHE, sorted(SCHEMA_CACHE)\n"
+             "preload()\n"
+             "assert set(SCHEMA_VERSIONS) <= set(SCHEMA_CACHE), sorted(SCHEMA_CACHE)\n")
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_run_keeps_the_schemas_the_zygote_loaded():
+    """cwltool.main drops its schema cache unless given a schema callback; the engine
+    gives one, so that a forked run parses no schema again."""
+    from cwltool.main import setup_schema
+    from cwltool.process import SCHEMA_CACHE
+    from reana_workflow_engine_cwl.engine import keep_loaded_schemas
+
+    SCHEMA_CACHE.setdefault("v1.0", "loaded")  # a stand-in: only its presence matters
+    try:
+        setup_schema(None, keep_loaded_schemas)
+        assert SCHEMA_CACHE.get("v1.0") is not None
+    finally:
+        if SCHEMA_CACHE.get("v1.0") == "loaded":
+            del SCHEMA_CACHE["v1.0"]

@@ -30,7 +30,8 @@ BATCH_HEADERS = ["name", "run_number", "created", "started", "ended", "status"]
 SESSION_HEADERS = ["name", "run_number", "created", "session_type", "session_uri", "session_status"]
 
 
-def _list_headers(kind, verbose, include_size, include_progress, include_duration):
+def _list_headers(kind, verbose, include_size, include_progress, include_duration,
+                  sharing=(False, None, None)):
     headers = list(BATCH_HEADERS if kind == "batch" else SESSION_HEADERS)
     if verbose:
         headers += ["id", "user"]
@@ -40,6 +41,12 @@ def _list_headers(kind, verbose, include_size, include_progress, include_duratio
         headers.append("progress")
     if verbose or include_duration:
         headers.append("duration")
+    shared, shared_by, shared_with = sharing
+    if shared:
+        headers += ["shared_with", "shared_by"]
+    else:
+        headers += ["shared_with"] if shared_with else []
+        headers += ["shared_by"] if shared_by else []
     return headers
 
 
@@ -56,6 +63,10 @@ def _list_row(item, headers, access_token):
         elif header in ("started", "ended"):
             key = "run_started_at" if header == "started" else "run_finished_at"
             value = (item.get("progress") or {}).get(key) or "-"
+        elif header == "shared_by":
+            value = item.get("owner_email")
+        elif header == "shared_with":
+            value = ", ".join(item.get("shared_with") or [])
         row.append(value or item.get(header))
     return row
 
@@ -113,6 +124,14 @@ def _list_row(item, headers, access_token):
     default=False,
     help="Include deleted workflows in the output.",
 )
+@click.option(
+    "--shared", is_flag=True, default=False,
+    help="List all shared (owned and unowned) workflows.",
+)
+@click.option("--shared-by", default=None, help="List workflows shared by the specified user.")
+@click.option(
+    "--shared-with", default=None, help="List workflows shared with the specified user."
+)
 @access_token_option
 @pagination_options
 @check_connection
@@ -133,13 +152,25 @@ def workflows_list(
     include_progress,
     include_workspace_size,
     show_deleted_runs,
+    shared,
+    shared_by,
+    shared_with,
 ):
     """List all workflows and sessions.
 
     The ``list`` command lists workflows and sessions. By default, the list of
     workflows is returned. If you would like to see the list of your open
     interactive sessions, you need to pass the ``--sessions`` command-line
-    option.
+    option. If you would like to see the list of all workflows, including those
+    shared with you, you need to pass the ``--shared`` command-line option.
+
+    \b
+    Along with specific user emails, you can pass the following special values
+    to the ``--shared-by`` and ``--shared-with`` command-line options:
+      - ``--shared-by anybody``: list workflows shared with you by anybody.
+      - ``--shared-with anybody``: list your shared workflows exclusively.
+      - ``--shared-with nobody``: list your unshared workflows exclusively.
+      - ``--shared-with bob@cern.ch``: list workflows shared with bob@cern.ch
 
     Example:
 
@@ -148,7 +179,11 @@ def workflows_list(
       $ reana-client list --sessions
 
       $ reana-client list --verbose --bytes
+
+      $ reana-client list --shared-by bob@cern.ch
     """
+    if shared_by and shared_with:
+        fail("Please provide either --shared-by or --shared-with, not both.")
     kind = "interactive" if sessions else "batch"
     statuses = [s for s in RUN_STATUSES if show_all or show_deleted_runs or s != "deleted"]
     search = None
@@ -165,9 +200,13 @@ def workflows_list(
         include_progress=include_progress,
         include_workspace_size=include_workspace_size,
         workflow_id_or_name=workflow,
+        shared=shared or None,
+        shared_by=shared_by,
+        shared_with=shared_with,
     )
     headers = _list_headers(
-        kind, verbose, include_workspace_size, include_progress, include_duration
+        kind, verbose, include_workspace_size, include_progress, include_duration,
+        (shared, shared_by, shared_with),
     )
     if (page == 1 and size is None and sort_column_name.lower() == "created" and not _format
             and output_format != "json"):

@@ -1,14 +1,15 @@
 """The local side of a CWL run: the packed tool, the job object and the files they name.
 
 The tool is packed by cwltool itself (``cwltool --pack``, as reana-client 0.9.6
-does), which resolves ``run:``, ``$import`` and ``$include`` and makes every
-``location`` an absolute URI. The job file is read as cwltool reads it (YAML 1.2)
+does, two of its slips mended: :mod:`reana_client.cwl_runner.packing`), which
+resolves ``run:``, ``$import`` and ``$include`` and makes every ``location`` an
+absolute URI. The job file is read as cwltool reads it (YAML 1.2, no timestamps)
 and its relative locations resolved against the job file's folder.
 
 Every local File or Directory found in either is uploaded under ``inputs/`` of
 the workspace, keeping the paths relative to the deepest folder that holds them
-all (so ``secondaryFiles`` next to a file, and a Directory's tree, stay where
-cwltool looks for them), and its location becomes that workspace path, which
+all (so ``secondaryFiles`` next to a file, and a Directory's tree and name, stay
+where cwltool looks for them), and its location becomes that workspace path, which
 the engine resolves against the workspace root. Next to each File, the files
 whose names start like it (``reads.bam`` → ``reads.bam.bai``, ``reads.bai``)
 are uploaded as well: they are the ``secondaryFiles`` a tool may ask for.
@@ -16,22 +17,15 @@ are uploaded as well: they are the ``secondaryFiles`` a tool may ask for.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
+from reana_client.cwl_runner.packing import RunnerError, as_rendered, file_uri, pack
+
 WORKSPACE_PREFIX = "inputs"
 FILE_CLASSES = ("File", "Directory")
-
-
-class RunnerError(Exception):
-    """Bad input or an unusable platform answer; the message is for the user."""
-
-    def __init__(self, message: str, code: int = 1):
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass
@@ -43,56 +37,12 @@ class Prepared:
     uploads: dict[str, Path] = field(default_factory=dict)  # workspace path -> local file
 
 
-def file_uri(path: Path) -> str:
-    return "file://" + quote(str(path))
-
-
 def local_path(uri: str) -> Path | None:
     """The local path of a ``file://`` URI (None for other schemes)."""
     parts = urlsplit(uri)
     if parts.scheme != "file":
         return None
     return Path(unquote(parts.path))
-
-
-def pack(tool: str) -> dict:
-    """``tool`` (a path, optionally ``#process``) validated and packed as ``cwltool --pack`` does.
-
-    The document is validated fully first (as ``cwltool --validate``, which
-    reana-client 0.9.6 runs), so an invalid one is refused here with cwltool's
-    message. Versions are kept (``--pack`` does not upgrade).
-    """
-    path, _, fragment = tool.partition("#")
-    if not Path(path).is_file():
-        raise RunnerError(f"Tool file {path} not found.")
-    try:
-        from cwltool.context import LoadingContext
-        from cwltool.errors import UnsupportedRequirement
-        from cwltool.load_tool import fetch_document, make_tool, resolve_and_validate_document
-        from cwltool.pack import pack as cwltool_pack
-        from cwltool.resolver import tool_resolver
-        from cwltool.workflow import default_make_tool
-        from schema_salad.utils import json_dumps
-    except ImportError as error:  # pragma: no cover - cwltool is installed with the engine
-        raise RunnerError(
-            "reana-cwl-runner needs cwltool to pack the tool: pip install 'reana-client[cwl]'"
-        ) from error
-    uri = file_uri(Path(path).resolve()) + (f"#{fragment}" if fragment else "")
-    try:
-        loading = LoadingContext({"do_update": False, "resolver": tool_resolver,
-                                  "construct_tool_object": default_make_tool})
-        loading, document, uri = fetch_document(uri, loading)
-        loading, uri = resolve_and_validate_document(loading, document, uri)
-        packed = cwltool_pack(loading, uri)
-        make_tool(uri, loading)
-    except UnsupportedRequirement as error:
-        raise RunnerError(f"{tool} uses a requirement that is not supported: {error}",
-                          code=33) from error
-    except Exception as error:  # noqa: BLE001 - cwltool's many exception types, shown as text
-        raise RunnerError(f"Cannot load the CWL document {tool}:\n{error}") from error
-    graph = packed["$graph"]
-    document = packed if len(graph) > 1 else graph[0]
-    return json.loads(json_dumps(document, default=str))
 
 
 def load_job(job_file: str | None, basedir: str | None = None) -> tuple[dict, str]:
@@ -106,11 +56,11 @@ def load_job(job_file: str | None, basedir: str | None = None) -> tuple[dict, st
     path = Path(job_file)
     if not path.is_file():
         raise RunnerError(f"Job file {job_file} not found.")
-    from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
+    from schema_salad.utils import yaml_no_ts
 
     try:
-        job = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+        job = as_rendered(yaml_no_ts().load(path.read_text(encoding="utf-8")))
     except (YAMLError, UnicodeDecodeError, OSError) as error:
         raise RunnerError(f"Cannot read the job file {job_file}: {error}") from error
     if job is None:
@@ -170,11 +120,14 @@ def _collect(node, found: dict) -> None:
 
 
 def _workspace_paths(found: dict) -> dict[Path, str]:
-    """``inputs/<path relative to the deepest folder holding them all>`` of each path."""
+    """``inputs/<path relative to the deepest folder holding them all>`` of each path.
+
+    That folder holds each Directory too, not only its contents: a Directory keeps its
+    basename (a tool may glob ``testdir/c`` of the ``testdir`` it staged).
+    """
     if not found:
         return {}
-    folders = [path if kind == "Directory" else path.parent for path, kind in found.items()]
-    root = Path(os.path.commonpath([str(folder) for folder in folders]))
+    root = Path(os.path.commonpath([str(path.parent) for path in found]))
     mapping = {}
     for path in found:
         relative = path.relative_to(root).as_posix()

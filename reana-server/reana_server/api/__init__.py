@@ -133,6 +133,7 @@ def register_api(app: Flask) -> None:
         provenance,
         run_views,
         secrets,
+        sharing,
         wes,
         workflows,
         workspace,
@@ -144,6 +145,6 @@ def register_api(app: Flask) -> None:
     from reana_server import web
 
     accounts.configure(app)
-    for module in (meta, workflows, workspace, secrets, launch, gitlab, wes, provenance, accounts,
-                   run_views, web):
+    for module in (meta, workflows, workspace, secrets, sharing, launch, gitlab, wes, provenance,
+                   accounts, run_views, web):
         app.register_blueprint(module.blueprint)

@@ -13,7 +13,12 @@ from reana_server.api import controller, current_user, forward, quota_used_up, s
 from reana_server.errors import BadRequest, NotFound, NotImplementedYet, ServerError
 from reana_server.operations import operation
 from reana_server.schemas import Message
-from reana_server.workflows import check_quota, create_run, get_user_workflow
+from reana_server.workflows import (
+    check_quota,
+    create_run,
+    get_readable_workflow,
+    get_user_workflow,
+)
 
 blueprint = Blueprint("workflows", __name__)
 
@@ -177,7 +182,7 @@ def get_job_logs(workflow_id_or_name, job_id):
     {200: schemas.WorkflowSpecification, 403: Message, 404: Message, 500: Message},
 )
 def get_workflow_specification(workflow_id_or_name):
-    workflow = get_user_workflow(db_session(), current_user(), workflow_id_or_name)
+    workflow = get_readable_workflow(db_session(), current_user(), workflow_id_or_name)
     return jsonify(
         specification=workflow.reana_specification or {},
         parameters=workflow.input_parameters or {},
@@ -231,7 +236,7 @@ def get_workflow_retention_rules(workflow_id_or_name):
     body=schemas.DiskUsageBody,
 )
 def get_workflow_disk_usage(workflow_id_or_name, body):
-    workflow = get_user_workflow(db_session(), current_user(), workflow_id_or_name)
+    workflow = get_readable_workflow(db_session(), current_user(), workflow_id_or_name)
     return forward(
         controller().get_disk_usage(
             _user_id(), workflow.id_, summarize=body["summarize"], search=body.get("search")

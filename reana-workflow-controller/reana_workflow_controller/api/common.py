@@ -11,7 +11,7 @@ from reana_db.models import User, Workflow
 from webargs.flaskparser import FlaskParser
 
 from reana_workflow_controller.errors import BadRequest
-from reana_workflow_controller.workflows import get_user, get_workflow
+from reana_workflow_controller.workflows import get_readable_workflow, get_user, get_workflow
 
 _LOCATIONS = ("query", "querystring", "json", "form", "headers", "files", "view_args")
 
@@ -101,6 +101,13 @@ def owner(args: dict) -> User:
 
 
 def owned_workflow(args: dict, workflow_id_or_name: str) -> tuple[User, Workflow]:
-    """The user and their run named in the path; another user's run is never found."""
+    """The user and their run named in the path; another user's run is never found
+    (one shared with the user is refused as read-only)."""
     user = owner(args)
     return user, get_workflow(session(), user, workflow_id_or_name)
+
+
+def readable_workflow(args: dict, workflow_id_or_name: str) -> tuple[User, Workflow]:
+    """The user and the run named in the path, their own or one shared with them (reads)."""
+    user = owner(args)
+    return user, get_readable_workflow(session(), user, workflow_id_or_name)

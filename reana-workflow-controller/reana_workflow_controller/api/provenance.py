@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify
 from reana_db.provenance import run_provenance
 from reana_db.quota import workspace_path_of
 
-from reana_workflow_controller.api.common import owned_workflow, query, session
+from reana_workflow_controller.api.common import query, readable_workflow, session
 from reana_workflow_controller.errors import NotFound
 from reana_workflow_controller.ro_crate import write_crate
 from reana_workflow_controller.schemas import UserQuery
@@ -18,14 +18,14 @@ blueprint = Blueprint("provenance", __name__, url_prefix="/api")
 @blueprint.get("/workflows/<workflow_id_or_name>/provenance")
 def get_provenance(workflow_id_or_name: str):
     """The run and, per job: image, command, backend, node, parameters, file digests, times."""
-    _, workflow = owned_workflow(query(UserQuery), workflow_id_or_name)
+    _, workflow = readable_workflow(query(UserQuery), workflow_id_or_name)
     return jsonify(run_provenance(session(), workflow))
 
 
 @blueprint.get("/workflows/<workflow_id_or_name>/ro-crate")
 def get_ro_crate(workflow_id_or_name: str):
     """The run as a zipped Provenance Run Crate (specification, inputs, outputs, metadata)."""
-    _, workflow = owned_workflow(query(UserQuery), workflow_id_or_name)
+    _, workflow = readable_workflow(query(UserQuery), workflow_id_or_name)
     workspace = workspace_path_of(workflow)
     if workspace is None or not workspace.is_dir():
         raise NotFound(f"The workspace of {workflow.full_name} does not exist any more.")

@@ -11,6 +11,7 @@ from reana_workflow_controller.api.common import (
     owned_workflow,
     owner,
     query,
+    readable_workflow,
     session,
 )
 from reana_workflow_controller.errors import BadRequest, ControllerError
@@ -47,6 +48,7 @@ def list_workflows():
             verbose if args["include_workspace_size"] is None else args["include_workspace_size"]
         ),
         verbose=verbose,
+        sharing=listing.sharing_filter(args["shared"], args["shared_by"], args["shared_with"]),
     )
     page = Page(args["page"], args["size"])
     return jsonify(listing.list_workflows(session(), user, list_query, page))
@@ -80,7 +82,7 @@ def create_workflow():
 @blueprint.get("/workflows/<workflow_id_or_name>/status")
 def get_status(workflow_id_or_name: str):
     """Status, progress and job logs of a run."""
-    _, workflow = owned_workflow(query(UserQuery), workflow_id_or_name)
+    _, workflow = readable_workflow(query(UserQuery), workflow_id_or_name)
     return jsonify(workflow_responses.status_view(session(), workflow))
 
 
@@ -126,7 +128,7 @@ def set_status(workflow_id_or_name: str):
 def get_logs(workflow_id_or_name: str):
     """Workflow, engine and job logs (JSON body: step names; jobs paginated)."""
     args = query(PageQuery)
-    _, workflow = owned_workflow(args, workflow_id_or_name)
+    _, workflow = readable_workflow(args, workflow_id_or_name)
     steps = json_list_body()
     page = Page(args["page"], args["size"])
     return jsonify(workflow_responses.logs_view(session(), workflow, steps, page))
@@ -136,7 +138,7 @@ def get_logs(workflow_id_or_name: str):
 def get_job_log(workflow_id_or_name: str, job_id: str):
     """One job's whole log as text (the logs answer shows at most the last bytes of each)."""
     args = query(UserQuery)
-    _, workflow = owned_workflow(args, workflow_id_or_name)
+    _, workflow = readable_workflow(args, workflow_id_or_name)
     job_name, logs = workflow_responses.job_log(session(), workflow, job_id)
     response = Response(logs, mimetype="text/plain")
     response.headers["Content-Disposition"] = content_disposition(
@@ -148,27 +150,27 @@ def get_job_log(workflow_id_or_name: str, job_id: str):
 @blueprint.get("/workflows/<workflow_id_or_name>/parameters")
 def get_parameters(workflow_id_or_name: str):
     """The input parameters declared in the run's reana.yaml."""
-    _, workflow = owned_workflow(query(UserQuery), workflow_id_or_name)
+    _, workflow = readable_workflow(query(UserQuery), workflow_id_or_name)
     return jsonify(workflows.parameters_view(workflow))
 
 
 @blueprint.get("/workflows/<workflow_id_or_name>/specification")
 def get_specification(workflow_id_or_name: str):
     """The run's reana.yaml as created and the parameters it was started with."""
-    _, workflow = owned_workflow(query(UserQuery), workflow_id_or_name)
+    _, workflow = readable_workflow(query(UserQuery), workflow_id_or_name)
     return jsonify(workflows.specification_view(workflow))
 
 
 @blueprint.get("/workflows/<workflow_id_or_name_a>/diff/<workflow_id_or_name_b>")
 def get_diff(workflow_id_or_name_a: str, workflow_id_or_name_b: str):
-    """Specification and workspace differences of two runs of the user."""
+    """Specification and workspace differences of two runs the user may read."""
     args = query(DiffQuery)
     user = owner(args)
     context_lines = workflow_diff.parse_context_lines(args["context_lines"])
     runs_ = []
     for id_or_name in (workflow_id_or_name_a, workflow_id_or_name_b):
         try:
-            runs_.append(workflows.get_workflow(session(), user, id_or_name))
+            runs_.append(workflows.get_readable_workflow(session(), user, id_or_name))
         except ControllerError:
             raise ControllerError(f"Workflow {id_or_name} does not exist.", 404) from None
     return jsonify(workflow_diff.diff_view(runs_[0], runs_[1], args["brief"], context_lines))
@@ -177,5 +179,5 @@ def get_diff(workflow_id_or_name_a: str, workflow_id_or_name_b: str):
 @blueprint.get("/workflows/<workflow_id_or_name>/retention_rules")
 def get_retention_rules(workflow_id_or_name: str):
     """The run's workspace retention rules."""
-    _, workflow = owned_workflow(query(UserQuery), workflow_id_or_name)
+    _, workflow = readable_workflow(query(UserQuery), workflow_id_or_name)
     return jsonify(workflows.retention_rules_view(session(), workflow))

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify, request
 from werkzeug.wsgi import wrap_file
 
 from reana_workflow_controller import workspace_files
-from reana_workflow_controller.api.common import owned_workflow, query, session
+from reana_workflow_controller.api.common import owned_workflow, query, readable_workflow, session
 from reana_workflow_controller.errors import BadRequest
 from reana_workflow_controller.pagination import Page
 from reana_workflow_controller.schemas import (
@@ -38,7 +38,7 @@ def upload(workflow_id_or_name: str):
 def list_files(workflow_id_or_name: str):
     """Files of the workspace (``file_name`` glob, ``search`` JSON), paginated."""
     args = query(ListFilesQuery)
-    _, workflow = owned_workflow(args, workflow_id_or_name)
+    _, workflow = readable_workflow(args, workflow_id_or_name)
     page = Page(args["page"], args["size"])
     return jsonify(
         workspace_files.list_workspace(workflow, args["file_name"], args["search"], page)
@@ -49,7 +49,7 @@ def list_files(workflow_id_or_name: str):
 def download(workflow_id_or_name: str, file_name: str):
     """One file as octet-stream attachment; a directory or a glob as a streamed zip."""
     args = query(DownloadQuery)
-    _, workflow = owned_workflow(args, workflow_id_or_name)
+    _, workflow = readable_workflow(args, workflow_id_or_name)
     found = workspace_files.download(workflow, file_name, args["preview"])
     if found.fileobj is not None:
         response = Response(
@@ -91,7 +91,7 @@ def move(workflow_id_or_name: str):
 def disk_usage(workflow_id_or_name: str):
     """Disk usage of the workspace, per entry or summarized (our extension)."""
     args = query(DiskUsageQuery)
-    _, workflow = owned_workflow(args, workflow_id_or_name)
+    _, workflow = readable_workflow(args, workflow_id_or_name)
     return jsonify(workspace_files.disk_usage_view(workflow, args["summarize"], args["search"]))
 
 

@@ -3,7 +3,8 @@
 ``python -m reana_workflow_controller.run_managers.zygote`` preloads the job
 controller (through its one public seam, :func:`reana_job_controller.preload`) and imports
 the workflow engines once (the modules the ``reana.workflow_engines``
-entry points name: every engine installed in this environment), then listens on an abstract Unix
+entry points name: every engine installed in this environment; a module's ``preload()``,
+if it has one, is called once), then listens on an abstract Unix
 socket (see :func:`.spawner.zygote_address`), answering processes of its own user only.
 Each request ``{argv, env, log, cwd}`` forks a child that starts a new session,
 takes the requester's environment, redirects its output to ``log`` and runs the
@@ -50,10 +51,17 @@ SCRIPTS = ("reana-job-controller", *(t.engine_command for t in WORKFLOW_TYPE_TAB
 
 def preload() -> None:
     """Import what the per-run processes need, skipping what is not installed."""
-    for module in (*PRELOAD, *engine_modules().values()):
+    for module in PRELOAD:
         try:
             importlib.import_module(module)
         except Exception:  # noqa: BLE001 - a missing optional component is not fatal
+            pass
+    for module in engine_modules().values():
+        try:  # an engine module's own preload() warms what each run would load again
+            warm = getattr(importlib.import_module(module), "preload", None)
+            if callable(warm):
+                warm()
+        except Exception:  # noqa: BLE001 - a broken engine fails in its child, with its message
             pass
     try:  # the job controller's modules, Flask application and SQL, once for every fork
         from reana_job_controller import preload as preload_job_controller

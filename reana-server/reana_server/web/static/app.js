@@ -142,12 +142,13 @@ document.addEventListener("click", (event) => {
 window.addEventListener("popstate", render);
 
 async function start() {
-  try {
-    state.config = await get("/api/config");
-  } catch (error) {
+  const config = get("/api/config").catch((error) => {
     notice(`The server's configuration could not be read: ${error.message}`, "error");
-  }
-  await loadYou();
+    return {};
+  });
+  const you = loadYou();
+  state.config = await config;
+  await you;
   await render();
 }
 
