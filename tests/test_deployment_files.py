@@ -3,8 +3,12 @@ manifest the platform itself sends to Kubernetes (validated with ``kubernetes-va
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import re
+import shutil
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -46,7 +50,91 @@ def test_compose_file_has_the_platform():
             assert (ROOT / build["dockerfile"]).is_file()
 
 
+def test_compose_file_passes_docker_compose_config():
+    """Docker Compose itself (Debian's docker-compose 1.29, no Docker engine needed) reads the
+    file, interpolates it and checks it against its own schema; without REANA_SECRET_KEY it
+    refuses, as the operator guide says."""
+    compose = shutil.which("docker-compose")
+    if compose is None:
+        pytest.skip("docker-compose is not installed (scripts/services/packages.txt lists it)")
+    command = [compose, "-f", str(ROOT / "docker-compose.yml"), "--project-directory",
+               str(ROOT), "config"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REANA_", "RABBIT_"))}
+    done = subprocess.run(command, env={**env, "REANA_SECRET_KEY": "k" * 64},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    rendered = yaml.safe_load(done.stdout)
+    assert rendered["services"]["server"]["environment"]["REANA_SECRET_KEY"] == "k" * 64
+    assert rendered["services"]["server"]["ports"][0]["published"] in (30080, "30080")
+    refused = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode != 0 and "set REANA_SECRET_KEY" in refused.stderr
+
+
 # --- Helm chart -------------------------------------------------------------------------
+HELM_VENV = ROOT / ".ci" / "venvs" / "helm-sdkpy"
+HELM_SDKPY = "helm-sdkpy==0.1.32"
+"""Python bindings of the Helm v4 Go library (the library itself ships inside the wheel);
+the only Helm this machine can install (no Helm in Debian; PyPI's wheels need Python 3.12)."""
+LINT = """
+import asyncio, json, sys
+import helm_sdkpy
+from helm_sdkpy.chart import Lint
+
+result = asyncio.run(Lint(helm_sdkpy.Configuration(namespace="reana")).run(sys.argv[1]))
+print(json.dumps([{"severity": m["Severity"], "path": m["Path"], "error": str(m["Err"])}
+                  for m in result["Messages"] or []] + [{"severity": 3, "path": "", "error": e}
+                                                       for e in result["Errors"] or []]))
+"""
+
+
+def _python_3_12() -> str | None:
+    """A working Python 3.12 (on PATH, or one pyenv installed)."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    for candidate in [shutil.which("python3.12"), *sorted(pyenv.glob("3.12*/bin/python3.12"))]:
+        if candidate and subprocess.run([str(candidate), "-c", "import venv"],
+                                        capture_output=True).returncode == 0:
+            return str(candidate)
+    return None
+
+
+@pytest.fixture(scope="module")
+def helm_python() -> Path:
+    """A Python 3.12 venv with helm-sdkpy, made once under ``.ci/venvs`` (skip without 3.12)."""
+    python = HELM_VENV / "bin" / "python"
+    HELM_VENV.parent.mkdir(parents=True, exist_ok=True)
+    with open(HELM_VENV.parent / "helm-sdkpy.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        check = [str(python), "-c", "import helm_sdkpy"]
+        if not python.exists() or subprocess.run(check, capture_output=True).returncode:
+            base = _python_3_12()
+            if base is None:
+                pytest.skip("helm lint needs Python 3.12 for helm-sdkpy (none found)")
+            subprocess.run([base, "-m", "venv", "--clear", str(HELM_VENV)], check=True)
+            install = subprocess.run([str(python), "-m", "pip", "install", "-q", HELM_SDKPY],
+                                     capture_output=True, text=True, timeout=900)
+            if subprocess.run(check, capture_output=True).returncode:
+                pytest.skip(f"{HELM_SDKPY} could not be installed: {install.stderr[-500:]}")
+    return python
+
+
+def _helm_lint(python: Path, chart: Path) -> list[dict]:
+    done = subprocess.run([str(python), "-c", LINT, str(chart)], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_chart_passes_helm_lint(helm_python, tmp_path):
+    """Helm's own linter (Helm v4's Go code, through helm-sdkpy) renders every template with
+    the chart's values and checks the result and the values schema: no warning, no error.
+    A broken copy of the chart is refused (the check can fail)."""
+    messages = _helm_lint(helm_python, CHART)
+    assert [m for m in messages if m["severity"] >= 2] == [], messages  # 2 warning, 3 error
+    broken = tmp_path / "reana"
+    shutil.copytree(CHART, broken)
+    (broken / "templates" / "broken.yaml").write_text("kind: {{ .Values.nope.missing }}\n")
+    assert any(m["severity"] == 3 for m in _helm_lint(helm_python, broken))
+
 def _schema():
     schema = json.loads((CHART / "values.schema.json").read_text())
     jsonschema.Draft7Validator.check_schema(schema)

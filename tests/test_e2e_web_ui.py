@@ -184,6 +184,34 @@ def test_browse_and_preview_the_workspace(page, platform, artifacts):
     _shot(page, artifacts, "04-specification")
 
 
+def test_the_run_page_shows_the_provenance_of_every_job(page, platform, artifacts):
+    """Issue 19: the run page's Provenance tab lists each job (image, backend, how it ran)
+    with the SHA-256 of its inputs and outputs, as the API has them, and offers the
+    RO-Crate (before a later test deletes a restart of the example, which shares its
+    workspace)."""
+    run_id = platform.example["id"]
+    recorded = requests.get(f"{platform.url}/api/workflows/{run_id}/provenance",
+                            params={"access_token": platform.token}, timeout=60).json()
+    _open_run(page, platform, run_id)
+    page.get_by_role("tab", name="Provenance").click()
+    table = page.get_by_role("table", name="Provenance")
+    expect(table).to_be_visible(timeout=WAIT_MS)
+    rows = table.locator("tbody tr")
+    expect(rows).to_have_count(len(recorded["jobs"]))
+    for index, job in enumerate(recorded["jobs"]):
+        row = rows.nth(index)
+        expect(row.get_by_role("rowheader")).to_have_text(job["job_name"])
+        for output in job["outputs"]:
+            expect(row.get_by_role("list", name=f"Outputs of {job['job_name']}")).to_contain_text(
+                f"{output['path']} sha256 {output['sha256'][:12]}")
+    link = page.get_by_role("link", name="Download the RO-Crate")
+    with page.expect_download() as download:
+        link.click()
+    crate = Path(download.value.path())
+    assert crate.stat().st_size > 0 and crate.read_bytes()[:2] == b"PK"  # a zip
+    _shot(page, artifacts, "provenance")
+
+
 def test_live_logs_of_a_slow_run_then_stop_it(page, platform, artifacts):
     run_id = platform.submit(serial_spec(SLOW_STEP), "slow")
     _open_run(page, platform, run_id)
@@ -332,3 +360,4 @@ def test_pages_load_nothing_from_elsewhere(page, platform):
     assert seen and all(url.startswith(platform.url) for url in seen), seen
     assert requests.get(platform.url + "/status", timeout=30).headers[
         "Content-Security-Policy"].startswith("default-src 'self'")
+

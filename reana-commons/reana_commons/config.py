@@ -153,6 +153,7 @@ class Config:
     job_status_consumer_prefetch: int = 1000
     reconcile_interval: float = 2.0
     reconcile_grace: float = 10.0
+    job_controller_start_timeout: float = 300.0
     polling_interval: float = 0.05
     log_level: str = "INFO"
     pool_size: int = 5
@@ -313,6 +314,8 @@ def load_config(environ=None) -> Config:
         ),
         reconcile_interval=_float(environ, "REANA_RECONCILE_INTERVAL", 2.0),
         reconcile_grace=_float(environ, "REANA_RECONCILE_GRACE", 10.0),
+        job_controller_start_timeout=max(
+            _float(environ, "REANA_JOB_CONTROLLER_START_TIMEOUT", 300.0), 1.0),
         polling_interval=_float(environ, "POLLING_INTERVAL", 0.05),
         log_level=_env(environ, "REANA_LOG_LEVEL", "INFO"),
         pool_size=_int(environ, "SQLALCHEMY_POOL_SIZE", 5),

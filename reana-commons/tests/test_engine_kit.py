@@ -8,6 +8,7 @@ import json
 import os
 import stat
 import threading
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -271,3 +272,49 @@ def test_engine_lines_whose_message_failed_are_kept_for_the_next_one():
     time.sleep(0.4)
     reporter.finished()
     assert failures and "precious line" in "".join(m["logs"] for m in published)
+
+
+def test_a_job_creation_is_waited_for_longer_than_other_calls():
+    """Creating a job is not repeatable: the engine waits for the job controller's answer
+    (which includes a backend's first-use start) as long as a start may take, not the short
+    timeout of the other calls; the job controller under load answered after 30 s, the engine
+    had given up and failed the run, the job was then stopped after its first lines."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from reana_commons.engine.job_controller_client import (
+        JobControllerClient,
+        JobControllerUnavailable,
+    )
+
+    class Slow(BaseHTTPRequestHandler):
+        def _answer(self):
+            time.sleep(1.5)  # the slow job controller
+            body = json.dumps({"job_id": "j1", "status": "running"}).encode()
+            self.send_response(201 if self.command == "POST" else 200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self):  # noqa: N802 - http.server's names
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self._answer()
+
+        do_GET = _answer  # noqa: N815
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = JobControllerClient(f"http://127.0.0.1:{server.server_port}", timeout=0.5,
+                                     submit_timeout=60)
+        assert client.submit("echo hi", job_name="s") == "j1"
+        with pytest.raises(JobControllerUnavailable, match="timed out"):
+            client.get("j1")
+        assert JobControllerClient("http://127.0.0.1:1", timeout=0.5).submit_timeout == 300
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 
 from reana_commons.workspace import fingerprints
 
@@ -65,3 +66,30 @@ def test_a_link_to_a_workspace_file_declares_that_file(tmp_path):
     state = fingerprints.scan(tmp_path)
     named = [str(tmp_path / "cwl/tmp/stg1/names.txt"), str(tmp_path / "cwl/tmp/stg1/passwd")]
     assert fingerprints.declared_inputs(tmp_path, "", state, named) == ["data/names.txt"]
+
+
+def test_tree_state_refresh_relists_only_changed_folders(tmp_path, monkeypatch):
+    from reana_commons.workspace import tree_state
+
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "a.txt").write_text("a")
+    (tmp_path / "e").mkdir()
+    (tmp_path / "e" / "b.txt").write_text("b")
+    (tmp_path / "link").symlink_to(tmp_path / "d")
+    first = tree_state.snapshot(tmp_path)
+    assert set(first.files) == {"d/a.txt", "e/b.txt"}
+    monkeypatch.setattr(tree_state, "RACY_NS", 0)  # folder times need not age here
+    (tmp_path / "e" / "new.txt").write_text("n")  # a new entry: e's time changes
+    os.utime(tmp_path / "e", ns=(1, 2))
+    (tmp_path / "d" / "a.txt").write_text("changed in place")  # d's time does not
+    listed = []
+    real_list = tree_state._list
+    monkeypatch.setattr(tree_state, "_list", lambda path, *a: listed.append(path)
+                        or real_list(path, *a))
+    second = tree_state.refresh(tmp_path, first)
+    assert set(second.files) == {"d/a.txt", "e/b.txt", "e/new.txt"}
+    assert listed == [str(tmp_path / "e")]  # only the changed folder was read again
+    assert second.files["d/a.txt"] == first.files["d/a.txt"]  # in place: not seen here
+    assert tree_state.snapshot(tmp_path).files["d/a.txt"] != first.files["d/a.txt"]
+    shutil.rmtree(tmp_path / "e")
+    assert set(tree_state.refresh(tmp_path, second).files) == {"d/a.txt"}

@@ -219,7 +219,9 @@ class JobProvenance(Base):
     """What one job ran and touched (issue 19; our addition): written once, when the job ended.
 
     ``inputs``/``outputs`` are ``[{"path", "sha256", "size"}]`` relative to the workspace:
-    the declared inputs present when the job started and the files it created or changed.
+    the declared inputs present when the job started and the files it created or changed;
+    ``outputs_during`` the files changed while other jobs of the run ran too (``"jobs"``: their
+    ids), which no one of them can be credited with for certain.
     ``cache_key`` digests the image, the command and the environment: jobs sharing it are the
     cache candidates of each other (their inputs are compared file by file).
     """
@@ -247,6 +249,7 @@ class JobProvenance(Base):
     parameters: Mapped[dict | None] = mapped_column(JSON)
     inputs: Mapped[list | None] = mapped_column(JSON)
     outputs: Mapped[list | None] = mapped_column(JSON)
+    outputs_during: Mapped[list | None] = mapped_column(JSON)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     exit_code: Mapped[int | None] = mapped_column(Integer)

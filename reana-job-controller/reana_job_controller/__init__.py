@@ -29,8 +29,14 @@ def preload() -> None:
     """
     for module in _PRELOADED:
         importlib.import_module(module)
+    from reana_commons.config import get_config
+
     from reana_job_controller.app import prepare
+    from reana_job_controller.job_managers import prepare_backends
     from reana_job_controller.store import warm_up
 
     prepare()
     warm_up()
+    # The enabled backends' libraries (the Kubernetes client: 5 s of CPU) once for every fork,
+    # not in a job's submission, which the engine waits for.
+    prepare_backends(get_config().compute_backends)

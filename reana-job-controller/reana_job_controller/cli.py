@@ -39,6 +39,7 @@ def cli(workflow_uuid, workspace, host, port, url_file, resync_interval):
 
     from reana_job_controller.app import create_app
     from reana_job_controller.controller import JobController
+    from reana_job_controller.job_managers import prepare_backends
     from reana_job_controller.server import build_server, write_url_file
 
     configure_logging(
@@ -52,6 +53,10 @@ def cli(workflow_uuid, workspace, host, port, url_file, resync_interval):
     # The run manager gives the run token; one started by hand derives it from the key.
     token = os.environ.pop(TOKEN_VARIABLE, "") or run_token(workflow_uuid)
     controller = JobController(workflow_uuid, workspace, resync_interval=resync_interval)
+    # The default backend's libraries before listening (a no-op in a fork of the zygote, which
+    # imported them): its first job's submission must not spend that time while the engine
+    # waits for the answer.
+    prepare_backends([controller.default_backend])
     server = build_server(host, port, create_app(controller, token))
     url = f"http://{host}:{server.server_port}"
     signal.signal(signal.SIGTERM, _terminate)

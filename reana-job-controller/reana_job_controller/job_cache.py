@@ -11,6 +11,8 @@ its outputs are then copied from the earlier run's workspace (each checked again
 SHA-256 first) and the job is stored as finished, marked cached in its logs and provenance.
 An entry whose files are gone (retention rules, a deleted run, a changed file) is passed over:
 the job then simply runs. Restoring needs room under the user's disk quota, else the job runs.
+A job that ran beside other jobs of its run while files were written that it may or may not
+have written (provenance's ``outputs_during``) is no cache entry: what to restore is not known.
 """
 
 from __future__ import annotations
@@ -97,8 +99,9 @@ class JobCache:
 
 def _inputs_match(candidate: dict, start: JobStart) -> bool:
     earlier = candidate["inputs"]
-    if earlier is None:
-        return False  # a job adopted after a restart: its inputs are unknown
+    if earlier is None or candidate.get("outputs_during"):
+        return False  # adopted after a restart (inputs unknown), or ran beside other jobs
+        # that wrote files it may have written (what it wrote is not known for certain)
     then = {item["path"]: item["sha256"] for item in earlier}
     now = {item["path"]: item["sha256"] for item in start.inputs}
     produced = {item["path"] for item in candidate["outputs"]}

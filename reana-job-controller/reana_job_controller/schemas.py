@@ -56,6 +56,10 @@ class JobRequestSchema(Schema):
     input_files = fields.List(fields.String(), load_default=list, metadata={
         "description": "Workspace files the job reads (our addition; provenance and cache): "
                        "when empty, the files its command names."})
+    output_files = fields.List(fields.String(), load_default=list, metadata={
+        "description": "Workspace files, or folders ending in '/', the job writes (our "
+                       "addition; provenance): files changed there while other jobs of the "
+                       "run ran too are credited to this job."})
 
     @validates("kubernetes_job_timeout")
     def _positive_timeout(self, value, **_kwargs):

@@ -262,7 +262,9 @@ class JobStore:
             for row, workspace, name, major, minor in session.execute(query):
                 number = f"{major}.{minor}" if minor else str(major)
                 found.append({"job_id": str(row.job_id), "inputs": row.inputs or [],
-                              "outputs": row.outputs or [], "workspace_path": workspace,
+                              "outputs": row.outputs or [],
+                              "outputs_during": row.outputs_during or [],
+                              "workspace_path": workspace,
                               "run": f"{name}.{number}"})
             return found
 

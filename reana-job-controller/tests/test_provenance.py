@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,74 @@ def test_cache_restores_only_within_the_disk_quota(db, user, reana_env, reana_ho
         assert _record(db, hit["job_id"]).cached
     finally:
         process.kill()
+
+
+def _wait_for(condition, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def _older_than(path: Path, seconds: float) -> bool:
+    """``path`` exists and was last modified more than ``seconds`` ago."""
+    try:
+        return time.time_ns() - path.stat().st_mtime_ns > seconds * 1e9
+    except FileNotFoundError:
+        return False
+
+
+def _concurrent_pair(jc, job_fields, workspace: Path, prefix: str, declare: bool):
+    """Job A writes ``<p>a1`` alone, then B starts; each writes one file while both run (A:
+    ``<p>a2``, B: ``<p>b1``); B writes ``<p>b2`` once A has ended. Returns A's and B's ids."""
+    a_outputs = {"output_files": [f"{prefix}a1", f"{prefix}a2"]} if declare else {}
+    b_outputs = {"output_files": [f"{prefix}b1", f"{prefix}b2"]} if declare else {}
+    wait = "while [ ! -e {} ]; do sleep 0.02; done"
+    a = jc.submit(f"cd $REANA_WORKSPACE && echo 1 > {prefix}a1 && "
+                  f"{wait.format(prefix + 'b1')} && echo 2 > {prefix}a2",
+                  **{**job_fields, **a_outputs})
+    # B starts well after A's first write (a time apart from B's window, whatever the load)
+    _wait_for(lambda: _older_than(workspace / f"{prefix}a1", 0.1), "A's first file")
+    b = jc.submit(f"cd $REANA_WORKSPACE && echo 1 > {prefix}b1 && "
+                  f"{wait.format(prefix + 'go')} && echo 2 > {prefix}b2",
+                  **{**job_fields, **b_outputs})
+    assert jc.wait(a, timeout=120)["status"] == "finished"  # its provenance is stored by now
+    (workspace / f"{prefix}go").write_text("A has ended\n")
+    assert jc.wait(b, timeout=120)["status"] == "finished"
+    return a, b
+
+
+def test_concurrent_jobs_are_not_credited_with_each_others_files(db, jc, job_fields,
+                                                                 workflow):
+    """Two jobs running at the same time in one workspace, each writing its own files."""
+    workspace = Path(workflow.workspace_path)
+    a, b = _concurrent_pair(jc, job_fields, workspace, "x-", declare=False)
+    first, second = _record(db, a), _record(db, b)
+    # A wrote x-a1 alone; x-a2 and x-b1 were written while both ran: which job wrote each
+    # cannot be told from the workspace, so neither is credited with them as certain
+    assert [o["path"] for o in first.outputs] == ["x-a1"]
+    assert {o["path"]: o["jobs"] for o in first.outputs_during} == {"x-a2": [b], "x-b1": [b]}
+    assert {o["path"] for o in second.outputs} == {"x-b2", "x-go"}  # after A ended: B's
+    assert {o["path"]: o["jobs"] for o in second.outputs_during} == {"x-a2": [a], "x-b1": [a]}
+    during = {o["path"]: o for o in first.outputs_during}
+    assert during["x-a2"]["sha256"] == _sha(workspace / "x-a2")
+    # a job that ran beside others writing files is no cache entry (what to restore?)
+    from reana_job_controller.job_cache import _inputs_match
+    from reana_job_controller.provenance import JobStart
+
+    assert not _inputs_match({"inputs": [], "outputs": [], "outputs_during":
+                              first.outputs_during}, JobStart(a, None, [], "", 0, 0))
+
+
+def test_concurrent_jobs_declaring_their_outputs_are_each_credited_with_theirs(
+        db, jc, job_fields, workflow):
+    """With ``output_files`` (the CWL engine gives each job's output folder) the same two
+    jobs are told apart exactly."""
+    workspace = Path(workflow.workspace_path)
+    a, b = _concurrent_pair(jc, job_fields, workspace, "y-", declare=True)
+    first, second = _record(db, a), _record(db, b)
+    assert [o["path"] for o in first.outputs] == ["y-a1", "y-a2"]
+    assert first.outputs_during == []
+    assert {o["path"] for o in second.outputs} == {"y-b1", "y-b2", "y-go"}
+    assert second.outputs_during == []
+    assert _record(db, a).parameters.get("output_files") is None  # not a parameter

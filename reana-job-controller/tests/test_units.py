@@ -92,3 +92,33 @@ def test_preload_prepares_the_next_application_without_connecting(reana_env, tmp
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert not missing.exists()
+
+
+BACKEND_LIBRARIES = """
+import sys
+import reana_job_controller
+
+assert "kubernetes.client" not in sys.modules
+reana_job_controller.preload()
+assert ("kubernetes.watch" in sys.modules) is (sys.argv[1] == "yes"), sys.argv
+"""
+
+
+@pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
+def test_preload_imports_the_enabled_backends_libraries(reana_env):
+    """The live-log flake under load: a run's first Kubernetes job spent 30 s (5 s of CPU)
+    importing the Kubernetes client inside its submission, past the engine's 30 s wait; the
+    engine failed the run and its job was stopped after its first line. The zygote now
+    imports the enabled backends' libraries once (and a cold job controller its default
+    backend's, before it listens)."""
+    import subprocess
+    import sys
+
+    env = dict(os.environ, REANA_COMPUTE_BACKENDS='["local","kubernetes"]')
+    done = subprocess.run([sys.executable, "-c", BACKEND_LIBRARIES, "yes"], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    env["REANA_COMPUTE_BACKENDS"] = '["local"]'  # nothing imported for a disabled backend
+    done = subprocess.run([sys.executable, "-c", BACKEND_LIBRARIES, "no"], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr

@@ -13,6 +13,11 @@ class FileDigest(Schema):
     size = fields.Integer()
 
 
+class FileWrittenDuring(FileDigest):
+    jobs = fields.List(fields.String(), metadata={
+        "description": "The other jobs of the run that were running when it was written."})
+
+
 class JobProvenance(Schema):
     job_id = fields.String()
     job_name = fields.String(allow_none=True)
@@ -31,6 +36,9 @@ class JobProvenance(Schema):
         "description": "Declared inputs as they were when the job started (null: unknown)."})
     outputs = fields.List(fields.Nested(FileDigest), allow_none=True, metadata={
         "description": "Files the job created or changed, as they were when it ended."})
+    outputs_during = fields.List(fields.Nested(FileWrittenDuring), allow_none=True, metadata={
+        "description": "Files created or changed while this job and other jobs of the run "
+                       "ran (which of them wrote each cannot be told): not in outputs."})
     started_at = fields.String(allow_none=True)
     finished_at = fields.String(allow_none=True)
     exit_code = fields.Integer(allow_none=True)

@@ -45,7 +45,9 @@ FINAL_STATUS_GRACE = 60.0
 """Seconds the consumer gets to apply the final status of an engine that exited with 0."""
 ENGINE_OUTPUT_TAIL = 4000
 START_GRACE = 45.0
-"""Seconds a run may stay without a handle: a start waits up to 30 s for its job controller."""
+"""Seconds a run may stay without a handle once its run manager no longer says it is starting
+(:meth:`~.run_managers.base.RunManager.starting`: its job controller runs and has not listened
+yet, which may take long on a loaded machine; the run manager bounds it)."""
 
 
 def unpublished(output: str, logs: str | None) -> str:
@@ -106,6 +108,8 @@ class Reconciler:
         for run_id, runtime, handle in rows:
             seen.add(run_id)
             reason = self._problem(runtime, handle)
+            if reason == NO_HANDLE and self._starting(runtime, run_id):
+                reason = None  # its job controller is coming up (bounded by the start timeout)
             if reason is None:
                 self.suspects.pop(run_id, None)
                 continue
@@ -143,6 +147,12 @@ class Reconciler:
         except Exception as error:  # noqa: BLE001 - the runtime cannot answer: not a death
             log.warning("could not check run handle %s: %s", handle, error)
             return None
+
+    def _starting(self, runtime: str | None, run_id: uuid.UUID) -> bool:
+        try:
+            return bool(runtime) and get_run_manager(runtime).starting(run_id)
+        except Exception:  # noqa: BLE001 - unknown: judged as without a handle
+            return False
 
     def _engine_output(self, runtime: str | None, handle: dict | None) -> str:
         """The end of the engine's own output (a traceback, when it crashed), whole lines."""

@@ -365,3 +365,86 @@ def test_a_job_controller_that_cannot_bind_is_started_again_and_the_run_finishes
     stored = db.get(Workflow, workflow.id_)
     assert RunStatus(stored.status) == RunStatus.finished, stored.logs
     assert "exited unexpectedly" not in stored.logs
+
+
+def _slow_job_controller(monkeypatch, seconds: float) -> list[str]:
+    """Job controllers that take ``seconds`` before they even start (a loaded machine: a cold
+    start of Python costs seconds of CPU); returns the attempts spawned."""
+    import shutil
+    import sys
+
+    from reana_workflow_controller.run_managers import spawner
+
+    real_spawn, spawned = spawner.spawn, []
+    script = shutil.which("reana-job-controller") or str(
+        __import__("pathlib").Path(sys.executable).parent / "reana-job-controller")
+
+    def slow(argv, env, log_file, cwd):
+        if argv[0] == "reana-job-controller":
+            spawned.append(env["REANA_RUN_ATTEMPT"])
+            argv = ["/bin/bash", "-c", f'sleep {seconds} && exec "{script}" "$@"', "jc",
+                    *argv[1:]]
+        return real_spawn(argv, env, log_file, cwd)
+
+    monkeypatch.setattr(spawner, "spawn", slow)
+    return spawned
+
+
+def test_a_slow_job_controller_is_waited_for_not_replaced(db, user, run_env, monkeypatch):
+    """The live-log flake under load: a job controller slower to listen than the old fixed
+    30 s was killed and started again while its engine was already sending it jobs (a job row
+    left at insert, a step ended after its first lines), and the reconciler failed the run
+    that was still starting. Now one attempt is waited for and the run finishes; a reconciler
+    without grace meanwhile leaves the starting run alone (the start takes 3 times longer than
+    the reconciler's start grace)."""
+    import threading
+
+    from reana_workflow_controller import reconciler as reconciler_module
+    from reana_workflow_controller.consumers.jobs_status import JobStatusConsumer
+
+    monkeypatch.setattr(reconciler_module, "START_GRACE", 3.0)  # for the spawn itself
+    spawned = _slow_job_controller(monkeypatch, 9)
+    apply_env(monkeypatch, {"REANA_JOB_CONTROLLER_START_TIMEOUT": "120"})
+    consumer, done = JobStatusConsumer(), threading.Event()
+    threads = [threading.Thread(target=consumer.loop, kwargs={"stop": done.is_set},
+                                daemon=True)]
+    watcher = Reconciler(grace=0.0, interval=0.05)
+    failed: list = []
+
+    def reconcile():
+        while not done.is_set():
+            failed.extend(watcher.reconcile_once())
+            done.wait(0.05)
+
+    threads.append(threading.Thread(target=reconcile, daemon=True))
+    for thread in threads:
+        thread.start()
+    try:
+        workflow = make_workflow(db, user, "echo hello from the only attempt")
+        runs.start_run(db, workflow, {}, {})
+        assert spawned == ["1"]  # waited for, not replaced
+        wait_for(lambda: _status(db, workflow) in RunStatus.terminal(), seconds=60)
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join(10)
+        consumer.close()
+    stored = db.get(Workflow, workflow.id_)
+    assert RunStatus(stored.status) == RunStatus.finished, stored.logs
+    assert failed == [] and "reconciler" not in stored.logs
+    jobs = db.query(Job).filter(Job.workflow_uuid == workflow.id_).all()
+    assert [JobStatus(job.status) for job in jobs] == [JobStatus.finished]
+
+
+def test_a_job_controller_that_never_listens_fails_the_start_once(db, user, run_env,
+                                                                  monkeypatch):
+    """Past REANA_JOB_CONTROLLER_START_TIMEOUT the start fails, naming the setting, without
+    a second attempt (a live job controller is never replaced), and nothing is left running."""
+    spawned = _slow_job_controller(monkeypatch, 30)
+    apply_env(monkeypatch, {"REANA_JOB_CONTROLLER_START_TIMEOUT": "2"})
+    workflow = make_workflow(db, user, "echo never")
+    with pytest.raises(runs.RunStateError, match="REANA_JOB_CONTROLLER_START_TIMEOUT"):
+        runs.start_run(db, workflow, {}, {})
+    assert spawned == ["1"]
+    assert _status(db, workflow) == RunStatus.failed
+    wait_for(lambda: not _run_processes(workflow), seconds=20)

@@ -237,6 +237,7 @@ class JobSubmitter:
         fields = job_request(self.run_, image=spec.image, name=job.name,
                              command_for_display=spec.display, hints=spec.hints)
         fields["input_files"] = input_files(job)
+        fields["output_files"] = [str(job.outdir).rstrip("/") + "/"]  # its own output folder
         job_id = self.run_.submit(script, **fields)
         self.progress.started(job_id)
         record = self.run_.wait(job_id, timeout=timelimit or None)

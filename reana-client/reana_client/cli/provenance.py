@@ -34,6 +34,16 @@ def _files(items) -> str:
     return ", ".join(f"{i['path']}@{i['sha256'][:8]}" for i in items) or "-"
 
 
+def _outputs(job: dict) -> str:
+    """The files the job wrote; those written while other jobs ran too marked ``(during)``."""
+    written = _files(job["outputs"])
+    during = job.get("outputs_during") or []
+    if not during:
+        return written
+    also = ", ".join(f"{i['path']}@{i['sha256'][:8]} (during)" for i in during)
+    return also if written == "-" else f"{written}, {also}"
+
+
 def _rows(document: dict) -> list[list]:
     rows = []
     for job in document["jobs"]:
@@ -42,7 +52,7 @@ def _rows(document: dict) -> list[list]:
                      job["compute_backend"] or "-", job["node"] or "-", job["runtime"] or "-",
                      job["image"] or "-", _short(job["image_digest"]),
                      "-" if job["exit_code"] is None else job["exit_code"],
-                     _files(job["inputs"]), _files(job["outputs"]),
+                     _files(job["inputs"]), _outputs(job),
                      job["started_at"] or "-", job["finished_at"] or "-"])
     return rows
 
@@ -58,7 +68,8 @@ def provenance(workflow, as_json, access_token):
     For each job: image (and digest where the runtime reports one), compute backend and node,
     how it ran, exit code, the SHA-256 of the declared inputs it read and of the files it
     created or changed (shortened in the table, whole with --json), start and end; jobs
-    served from the job cache (``-o CACHE=on``) are marked ``cached``.
+    served from the job cache (``-o CACHE=on``) are marked ``cached``. A file written while
+    other jobs of the run ran too is marked ``(during)``: which of them wrote it is unknown.
 
     Examples:
 

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import click
 
+from reana_commons.config import get_config
 from reana_commons.engine.job_controller_client import JobControllerClient
 from reana_commons.engine.jobs import WorkflowResources
 from reana_commons.engine.reporter import FINISHED, LIVE_FLUSH_SECONDS, RunReporter
@@ -91,7 +92,8 @@ def job_controller_token() -> str | None:
 
 def job_controller_client() -> JobControllerClient:
     """A client of the run's job controller, as the environment describes it."""
-    return JobControllerClient(job_controller_url(), token=job_controller_token())
+    return JobControllerClient(job_controller_url(), token=job_controller_token(),
+                               submit_timeout=get_config().job_controller_start_timeout)
 
 
 @dataclass
@@ -127,7 +129,8 @@ class EngineRun:
         then talks to the URL the job controller published, when it publishes one."""
         url = published_job_controller_url(self.job_controller_wait)
         if url:
-            self.jobs = JobControllerClient(url, token=self.jobs.token)
+            self.jobs = JobControllerClient(url, token=self.jobs.token,
+                                            submit_timeout=self.jobs.submit_timeout)
         self.jobs.wait_until_ready(timeout=self.job_controller_wait)
 
     def track(self, job_id: str) -> None:
@@ -214,12 +217,16 @@ def engine_cli(name: str, run: Callable[[EngineRun], bool],
     @click.option("--workflow-parameters", default="", help="Base64 JSON of the parameters.")
     @click.option("--operational-options", default="",
                   help="Base64 JSON of the operational options.")
-    @click.option("--job-controller-wait", default=READY_TIMEOUT_SECONDS, type=float,
-                  show_default=True, help="Seconds to wait for the job controller to answer.")
+    @click.option("--job-controller-wait", default=None, type=float,
+                  help="Seconds to wait for the job controller to answer (default: "
+                       "REANA_JOB_CONTROLLER_START_TIMEOUT, 300: as long as the run manager "
+                       "waits for it, which ends this engine when the start fails).")
     def command(workflow_uuid, workflow_workspace, workflow_json, workflow_file,
                 workflow_parameters, operational_options, job_controller_wait):
         reporter = RunReporter(workflow_uuid, logger_name or f"reana-workflow-engine-{name}",
                                flush_seconds=LIVE_FLUSH_SECONDS)
+        if job_controller_wait is None:
+            job_controller_wait = get_config().job_controller_start_timeout
         engine_run = EngineRun(workflow_uuid, workflow_workspace, {}, {}, {}, workflow_file,
                                job_controller_client(), reporter, job_controller_wait)
         signal.signal(signal.SIGTERM, lambda signum, frame: _terminate(engine_run, signum, frame))

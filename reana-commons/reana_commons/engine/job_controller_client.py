@@ -21,6 +21,8 @@ import time
 from urllib.parse import urlencode, urlsplit
 
 TERMINAL_STATUSES = frozenset({"finished", "failed", "stopped"})
+SUBMIT_TIMEOUT = 300.0
+"""Default of :attr:`JobControllerClient.submit_timeout` (REANA_JOB_CONTROLLER_START_TIMEOUT's)."""
 _STALE_CONNECTION_ERRORS = (http.client.RemoteDisconnected, BrokenPipeError,
                             ConnectionResetError)
 
@@ -40,7 +42,8 @@ class JobControllerRefused(JobControllerUnavailable):
 class JobControllerClient:
     """Calls of one run's job controller."""
 
-    def __init__(self, base_url: str, timeout: float = 30.0, token: str | None = None):
+    def __init__(self, base_url: str, timeout: float = 30.0, token: str | None = None,
+                 submit_timeout: float | None = None):
         self.base_url = base_url.rstrip("/")
         self.token = token
         """Sent as ``Authorization: Bearer <token>`` when set (a job controller that checks it)."""
@@ -49,6 +52,12 @@ class JobControllerClient:
         self.port = parsed.port or 80
         self.prefix = parsed.path
         self.timeout = timeout
+        self.submit_timeout = max(timeout, SUBMIT_TIMEOUT if submit_timeout is None
+                                  else submit_timeout)
+        """Seconds a job's creation may take: it is not repeatable (a creation given up on
+        while the job controller goes on leaves a job nobody follows), and it includes the
+        backend's first-use start (a connection to a Slurm login node, a Kubernetes client),
+        which a loaded machine makes slow; a job controller that is gone refuses at once."""
         self._local = threading.local()
 
     # --- transport -------------------------------------------------------------------------
@@ -145,7 +154,8 @@ class JobControllerClient:
     def submit(self, cmd: str, **fields) -> str:
         """Create a job running the shell string ``cmd``; returns its id."""
         payload = dict(fields, cmd=base64.b64encode(cmd.encode()).decode())
-        return json.loads(self._call("POST", "/jobs", payload))["job_id"]
+        return json.loads(self._call("POST", "/jobs", payload,
+                                     timeout=self.submit_timeout))["job_id"]
 
     def get(self, job_id: str) -> dict:
         """The job as the job controller describes it (``status``, ``exit_code``...)."""

@@ -20,14 +20,28 @@ import os
 import re
 import shlex
 import stat
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 FileState = tuple[int, int, int]
 """``(size, mtime_ns, inode)`` of a regular file."""
 
 MAX_DECLARED_FILES = 10_000
 """Declared inputs hashed per job at most."""
+
+
+class Digest(NamedTuple):
+    """A file's SHA-256 and the state (size, mtime, inode) it was taken in."""
+
+    sha256: str
+    size: int
+    state: FileState
+    hashed: bool
+    """False when the digest was reused (the content was not read)."""
+    read_ns: int = 0
+    """When the content was read (wall clock, ns)."""
 
 
 def scan(root: str | os.PathLike) -> dict[str, FileState]:
@@ -125,21 +139,43 @@ class TreeReader:
 
     def sha256(self, path: str) -> tuple[str, int] | None:
         """``(hex digest, size)`` of the regular file ``path``, or None (gone, not regular)."""
+        found = self.digest(path)
+        return None if found is None else (found.sha256, found.size)
+
+    def digest(self, path: str, reuse: Callable[[FileState], str | None] | None = None
+               ) -> Digest | None:
+        """The :class:`Digest` of the regular file ``path``, or None (gone, not regular).
+
+        ``reuse(state)`` may name the digest of the file in the state it has now (one
+        ``fstatat`` through the folder's descriptor, the link not followed): the file is then
+        not opened.
+        """
         directory, _, name = path.rpartition("/")
         if not name or name in (".", "..") or ".." in directory.split("/"):
             return None
         try:
-            fd = os.open(name, _FILE_FLAGS, dir_fd=self._directory(directory))
+            parent = self._directory(directory)
+            if reuse is not None:  # one fstatat, no open, when the digest is known
+                info = os.stat(name, dir_fd=parent, follow_symlinks=False)
+                state = (info.st_size, info.st_mtime_ns, info.st_ino)
+                known = reuse(state) if stat.S_ISREG(info.st_mode) else None
+                if known is not None:
+                    return Digest(known, info.st_size, state, False)
+            fd = os.open(name, _FILE_FLAGS, dir_fd=parent)
         except OSError:
             return None
         try:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
                 return None
+            state = (info.st_size, info.st_mtime_ns, info.st_ino)
+            read_ns = time.time_ns()
             if info.st_size <= 1 << 20:
-                return hashlib.sha256(os.read(fd, info.st_size + 1)).hexdigest(), info.st_size
-            with os.fdopen(os.dup(fd), "rb") as stream:
-                return hashlib.file_digest(stream, "sha256").hexdigest(), info.st_size
+                value = hashlib.sha256(os.read(fd, info.st_size + 1)).hexdigest()
+            else:
+                with os.fdopen(os.dup(fd), "rb") as stream:
+                    value = hashlib.file_digest(stream, "sha256").hexdigest()
+            return Digest(value, info.st_size, state, True, read_ns)
         except OSError:
             return None
         finally:

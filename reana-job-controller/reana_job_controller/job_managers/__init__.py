@@ -37,6 +37,7 @@ __all__ = [
     "JobRecord",
     "known_backends",
     "load_job_manager",
+    "prepare_backends",
 ]
 
 
@@ -57,3 +58,15 @@ def load_job_manager(name: str) -> type[JobManager]:
         raise UnknownBackend(f"Compute backend {name} is not known.") from None
     module_name, _, class_name = target.partition(":")
     return getattr(import_module(module_name), class_name)
+
+
+def prepare_backends(names) -> None:
+    """Import the job managers ``names`` and the libraries they would import on first use
+    (:attr:`JobManager.libraries`), skipping unknown or uninstalled ones; connects nowhere."""
+    for name in dict.fromkeys(names):
+        try:
+            manager = load_job_manager(name)
+            for library in manager.libraries:
+                import_module(library)
+        except (UnknownBackend, ImportError):
+            continue

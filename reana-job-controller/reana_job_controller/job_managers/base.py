@@ -100,6 +100,9 @@ class JobManager(ABC):
     """True when :meth:`logs` returns the output so far while the job runs."""
     survives_restart: ClassVar[bool] = True
     """True when a restarted job controller can keep following jobs from their backend id."""
+    libraries: ClassVar[tuple[str, ...]] = ()
+    """Modules the backend imports on first use that cost seconds of CPU (imported before the
+    job controller listens, or once by the zygote: never inside a job's submission)."""
     writes_live_log: ClassVar[bool] = False
     """True when a job's output goes straight into its live log file
     (:func:`reana_commons.live_logs.live_log_path`); otherwise the controller copies

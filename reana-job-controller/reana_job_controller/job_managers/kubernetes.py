@@ -42,6 +42,8 @@ class KubernetesJobManager(JobManager):
     """Runs each job as a Kubernetes Job in the runtime namespace."""
 
     name = "kubernetes"
+    libraries = ("kubernetes.client", "kubernetes.config", "kubernetes.watch")
+    """5 s of CPU to import (every API model): 30 s on a loaded 2-core machine."""
     pushes_completion = True
     logs_while_running = True
     survives_restart = True

@@ -68,6 +68,10 @@ class RunManager(ABC):
         nobody asks.
         """
 
+    def starting(self, workflow_id) -> bool:
+        """Whether the run's processes are still being started (the reconciler then waits)."""
+        return False
+
     def problem(self, handle: dict | None) -> str | None:
         """Why the run is dead (the reconciler writes it into the run's logs), or None."""
         if self.is_alive(handle):

@@ -38,9 +38,10 @@ from reana_workflow_controller.run_managers.base import (
 
 log = logging.getLogger(__name__)
 
-JOB_CONTROLLER_START_TIMEOUT = 30.0
 STOP_GRACE = 3.0
 START_ATTEMPTS = 2
+"""A job controller that exits before it listens is started once more; one that is alive but
+slow (a loaded machine: a cold start costs seconds of CPU) is waited for, never replaced."""
 PLATFORM_STOPPED = "platform-stopped"
 """Note ``make down`` (scripts/stop_platform.py) leaves in the folder of a run it ended."""
 
@@ -65,10 +66,12 @@ class LocalRunManager(RunManager):
         The job controller binds a free port itself (port 0: no other process
         can take it between a choice and the bind) and writes its URL to a file
         of this attempt, which the engine reads (``REANA_JOB_CONTROLLER_URL_FILE``)
-        and this method waits for. A job controller that does not come up is
-        started again once: ``begin_attempt(n)`` records attempt ``n`` *before*
-        the previous attempt's processes are ended, so what their engine reports
-        when terminated (``REANA_RUN_ATTEMPT`` rides on its messages) is ignored.
+        and this method waits for, as long as it runs, up to
+        ``REANA_JOB_CONTROLLER_START_TIMEOUT`` (300 s; then the start fails). One that exits
+        before it listens is started again once: ``begin_attempt(n)`` records attempt ``n``
+        *before* the previous attempt's processes are ended, so what their engine reports
+        when terminated (``REANA_RUN_ATTEMPT`` rides on its messages) is ignored. A slow one
+        is never replaced: its engine may already be sending it jobs.
         """
         if not workflow.workspace_path:
             raise RunManagerError(f"Workflow {workflow.id_} has no workspace.")
@@ -94,7 +97,7 @@ class LocalRunManager(RunManager):
                 handle["job_controller_url"] = _wait_for_url(
                     folder / handle["job_controller_url_file"], handle["job_controller"],
                     folder / "job-controller.log")
-            except RunManagerError:
+            except JobControllerExited:
                 if attempt == START_ATTEMPTS:
                     _terminate(processes)
                     raise
@@ -168,6 +171,19 @@ class LocalRunManager(RunManager):
             except (requests.RequestException, ValueError) as error:
                 log.warning("job controller at %s did not shut down: %s", url, error)
         _terminate([handle.get("engine"), handle.get("job_controller")])
+
+    def starting(self, workflow_id) -> bool:
+        """Whether the run's processes are being started: their pids are written (before the
+        job controller listens, which may take long on a loaded machine; the handle is stored
+        only then), the job controller runs, and this began within the start timeout."""
+        handle_file = run_dir(workflow_id) / "handle.json"
+        try:
+            age = time.time() - handle_file.stat().st_mtime
+            handle = json.loads(handle_file.read_text())
+        except (OSError, ValueError):
+            return False
+        return (age < get_config().job_controller_start_timeout + STOP_GRACE
+                and _process_alive(handle.get("job_controller")))
 
     def is_alive(self, handle: dict | None) -> bool:
         """Both processes exist (same pid and start time) and are not zombies."""
@@ -298,10 +314,16 @@ def _write_handle(folder: Path, handle: dict) -> None:
     os.replace(tmp, folder / "handle.json")
 
 
+class JobControllerExited(RunManagerError):
+    """The job controller ended before it listened (a crash: worth one more attempt)."""
+
+
 def _wait_for_url(url_file: Path, process: dict, log_file: Path) -> str:
-    deadline = time.monotonic() + JOB_CONTROLLER_START_TIMEOUT
+    """The URL the job controller published, waiting while it runs (up to the start timeout)."""
+    timeout = get_config().job_controller_start_timeout
+    deadline = time.monotonic() + timeout
     delay = 0.001
-    while time.monotonic() < deadline:
+    while True:
         try:
             url = url_file.read_text().strip()
         except FileNotFoundError:
@@ -309,14 +331,16 @@ def _wait_for_url(url_file: Path, process: dict, log_file: Path) -> str:
         if url:
             return url
         if not _process_alive(process):
-            raise RunManagerError(
+            raise JobControllerExited(
                 "The job controller exited before listening: " + _tail(log_file)
+            )
+        if time.monotonic() >= deadline:
+            raise RunManagerError(
+                f"The job controller did not listen within {timeout:g} s "
+                "(REANA_JOB_CONTROLLER_START_TIMEOUT)."
             )
         time.sleep(delay)
         delay = min(delay * 2, 0.02)
-    raise RunManagerError(
-        f"The job controller did not listen within {JOB_CONTROLLER_START_TIMEOUT:.0f} s."
-    )
 
 
 def _tail(path: Path, size: int = 2000) -> str:

@@ -1,10 +1,12 @@
-// /details/<run>: overview, step graph, live logs, workspace, specification and actions.
+// /details/<run>: overview, step graph, live logs, workspace, specification, provenance and
+// actions.
 
 import { ApiError, get, post, put, workflowPath } from "../api.js";
 import { navigate, notice, setTitle } from "../app.js";
 import { append, clear, errorBox, h, progressBar, statusBadge } from "../dom.js";
 import { duration, formatTime, runDuration, splitName, steps } from "../format.js";
 import { drawGraph } from "../graph.js";
+import { renderProvenance } from "./provenance.js";
 import { renderWorkspace } from "./workspace.js";
 
 const ENDED = ["finished", "failed", "stopped", "deleted"];
@@ -237,6 +239,7 @@ export async function render(main, id) {
   const paramRows = Object.entries(spec.parameters || {});
   const tabs = [
     ["logs", "Logs"], ["workspace", "Workspace"], ["specification", "Specification"],
+    ["provenance", "Provenance"],
   ];
   const panels = {
     logs: h("section", { id: "panel-logs", class: "panel", "aria-labelledby": "logs-title" },
@@ -248,6 +251,7 @@ export async function render(main, id) {
         : h("p", { class: "muted" }, "No parameters were given to this run."),
       h("h2", {}, "Specification"),
       h("pre", { class: "json", tabindex: "0" }, JSON.stringify(spec.specification, null, 2))),
+    provenance: h("section", { id: "panel-provenance", class: "panel", "aria-label": "Provenance", hidden: true }),
   };
   let workspaceLoaded = false;
   const tabButtons = tabs.map(([key, text]) => h("button", {
@@ -260,6 +264,9 @@ export async function render(main, id) {
     if (key === "workspace" && !workspaceLoaded) {
       workspaceLoaded = true;
       renderWorkspace(panels.workspace, run).catch((error) => panels.workspace.append(errorBox(error)));
+    }
+    if (key === "provenance") { // read again each time: jobs end while the page is open
+      renderProvenance(panels.provenance, run).catch((error) => panels.provenance.replaceChildren(errorBox(error)));
     }
   }
 

@@ -1,0 +1,118 @@
+"""The files of a workspace as last seen, kept up to date at the cost of one ``fstat`` per folder.
+
+Provenance (ADR 0028) needs, when a job starts, which files exist (a file that appears later is
+the job's output) and, when it ended, which files are new or changed. Reading every file's
+state twice per job costs two full ``stat`` walks (50 ms of CPU each for 10,000 files).
+:func:`snapshot` makes the full walk once, when a job ends; :func:`refresh`, when the next job
+starts, only re-reads the folders whose inode or modification time changed since: a file is
+created, removed or renamed only by changing its folder, so an unchanged folder has the same
+names. Files changed *in place* since the snapshot keep their old state here; the provenance
+recorder tells those apart from the job's own changes by their modification time.
+
+A folder modified within :data:`RACY_NS` of its listing is listed again: the file system's
+clock is coarse, so an entry created right after a listing may leave the folder's time as it
+was. Symbolic links are never followed; only regular files are recorded.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from dataclasses import dataclass, field
+
+FileState = tuple[int, int, int]
+"""``(size, mtime_ns, inode)`` of a regular file."""
+
+RACY_NS = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class Folder:
+    """A folder as listed: its identity and time, and its entries' names."""
+
+    inode: int
+    mtime_ns: int
+    listed_ns: int
+    files: tuple[str, ...]
+    subfolders: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TreeState:
+    """Regular files below a root (relative POSIX path → state) and the folders listed.
+
+    Never changed once made (callers keep references to earlier states).
+    """
+
+    files: dict[str, FileState] = field(default_factory=dict)
+    folders: dict[str, Folder] = field(default_factory=dict)
+    taken_ns: int = 0
+
+
+def snapshot(root: str | os.PathLike) -> TreeState:
+    """Every regular file and folder below ``root``: one ``stat`` per entry."""
+    return _walk(os.fspath(root), None)
+
+
+def refresh(root: str | os.PathLike, previous: TreeState | None) -> TreeState:
+    """``previous`` with the folders changed since re-listed (a full walk without one)."""
+    return _walk(os.fspath(root), previous)
+
+
+def _walk(root: str, previous: TreeState | None) -> TreeState:
+    started = time.time_ns()
+    files: dict[str, FileState] = {}
+    folders: dict[str, Folder] = {}
+    pending = [""]
+    while pending:
+        relative = pending.pop()
+        path = os.path.join(root, relative) if relative else root
+        try:
+            info = os.lstat(path)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(info.st_mode):
+            continue  # swapped for a link or a file since it was listed: not followed
+        known = previous.folders.get(relative) if previous is not None else None
+        if (known is not None and known.inode == info.st_ino
+                and known.mtime_ns == info.st_mtime_ns
+                and info.st_mtime_ns < known.listed_ns - RACY_NS):
+            prefix = relative + "/" if relative else ""
+            for name in known.files:
+                state = previous.files.get(prefix + name)
+                if state is not None:
+                    files[prefix + name] = state
+            folders[relative] = known
+        else:
+            folder = _list(path, relative, info, files)
+            if folder is None:
+                continue
+            folders[relative] = folder
+        prefix = relative + "/" if relative else ""
+        pending.extend(prefix + name for name in folders[relative].subfolders)
+    return TreeState(files, folders, started)
+
+
+def _list(path: str, relative: str, info: os.stat_result,
+          files: dict[str, FileState]) -> Folder | None:
+    listed = time.time_ns()
+    prefix = relative + "/" if relative else ""
+    names, subfolders = [], []
+    try:
+        entries = os.scandir(path)
+    except OSError:
+        return None
+    with entries:
+        for entry in entries:
+            try:
+                entry_info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISDIR(entry_info.st_mode):
+                subfolders.append(entry.name)
+            elif stat.S_ISREG(entry_info.st_mode):
+                names.append(entry.name)
+                files[prefix + entry.name] = (entry_info.st_size, entry_info.st_mtime_ns,
+                                              entry_info.st_ino)
+    return Folder(info.st_ino, info.st_mtime_ns, listed, tuple(names), tuple(subfolders))
