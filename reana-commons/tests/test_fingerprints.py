@@ -93,3 +93,18 @@ def test_tree_state_refresh_relists_only_changed_folders(tmp_path, monkeypatch):
     assert tree_state.snapshot(tmp_path).files["d/a.txt"] != first.files["d/a.txt"]
     shutil.rmtree(tmp_path / "e")
     assert set(tree_state.refresh(tmp_path, second).files) == {"d/a.txt"}
+
+
+def test_fine_grained_times_probe(tmp_path, monkeypatch):
+    from reana_commons.workspace import tree_state
+
+    found = tree_state.fine_grained_times(tmp_path)
+    assert list(tmp_path.iterdir()) == []  # the scratch file is gone
+    release = tuple(int(x) for x in os.uname().release.split(".")[:2] if x.isdigit())
+    if release < (6, 13):
+        assert found is False  # a coarse clock: two writes in one tick keep the time
+    assert tree_state.fine_grained_times(tmp_path / "absent") is False
+    real_fstat = os.fstat
+    monkeypatch.setattr(tree_state.os, "fstat", lambda fd: os.stat_result(
+        (*real_fstat(fd)[:8], 1, 1)))  # every mtime the same: a coarse clock
+    assert tree_state.fine_grained_times(tmp_path) is False

@@ -459,3 +459,41 @@ def test_run_loop_reconnects_after_the_connection_drops(mq):
     finally:
         consumer.should_stop = True
         thread.join(timeout=5)
+
+
+def test_an_idle_embedded_consumer_sleeps_on_its_doorbell(monkeypatch, reana_home):
+    """The embedded transport asks its SQLite file about once a second while idle (not every
+    50 ms), and a message published meanwhile wakes the consumer at once (its doorbell)."""
+    from kombu.transport import sqlalchemy as sqla_transport
+    from reana_commons.config import reset_config
+    from reana_commons.messaging.embedded import IDLE_POLL_SECONDS
+
+    monkeypatch.setenv("REANA_HOME", str(reana_home))
+    monkeypatch.delenv("RABBIT_MQ", raising=False)
+    reset_config()
+    polls = []
+    original = sqla_transport.Channel._get
+
+    def counted(self, queue, *args, **kwargs):
+        polls.append(time.monotonic())
+        return original(self, queue, *args, **kwargs)
+
+    monkeypatch.setattr(sqla_transport.Channel, "_get", counted)
+    consumer = Recorder()
+    thread = threading.Thread(target=consumer.run, daemon=True)
+    thread.start()
+    try:
+        time.sleep(1.0)  # connected and waiting
+        idle_from = len(polls)
+        time.sleep(3.0)
+        assert len(polls) - idle_from <= 3 / IDLE_POLL_SECONDS + 2  # not ~60 at 50 ms
+        sent = time.monotonic()
+        messaging.publish_workflow_status("wf-bell", 1)
+        deadline = sent + 10
+        while not consumer.bodies and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert [b["workflow_uuid"] for b in consumer.bodies] == ["wf-bell"]
+        assert time.monotonic() - sent < IDLE_POLL_SECONDS * 3  # generous: a loaded machine
+    finally:
+        consumer.should_stop = True
+        thread.join(timeout=10)

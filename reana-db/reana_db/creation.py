@@ -15,7 +15,11 @@ at create, not left ``created`` until its start fails.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
+import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -89,8 +93,18 @@ def validate_workflow_name(name: str | None) -> str:
     return name
 
 
+_VALIDATED: OrderedDict[str, str] = OrderedDict()
+"""Digests of specifications found valid (→ their type), most recent last: a run is checked
+at create and again at start, and a client submits the same reana.yaml run after run; the
+JSON schema check costs about a millisecond, the digest a few microseconds."""
+_VALIDATED_MAX = 256
+_validated_lock = threading.Lock()
+
+
 def validate_specification(spec) -> str:
     """Check a reana.yaml (as a dict) against REANA's JSON schema; returns its workflow type.
+
+    A specification found valid before (the same content) is not checked again.
 
     A yadage run's ``workflow.specification`` is null (reana-client 0.9.6 sends it so:
     its engine loads ``workflow.file`` from the workspace): it is checked without it.
@@ -99,6 +113,24 @@ def validate_specification(spec) -> str:
     if not isinstance(spec, dict) or not isinstance(spec.get("workflow"), dict):
         raise InvalidRunRequest(
             "The REANA specification is malformed: a 'workflow' section is needed.")
+    try:
+        digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+    except (TypeError, ValueError):
+        digest = None
+    with _validated_lock:
+        if digest in _VALIDATED:
+            _VALIDATED.move_to_end(digest)
+            return _VALIDATED[digest]
+    type_ = _validate_specification(spec)
+    if digest is not None:
+        with _validated_lock:
+            _VALIDATED[digest] = type_
+            while len(_VALIDATED) > _VALIDATED_MAX:
+                _VALIDATED.popitem(last=False)
+    return type_
+
+
+def _validate_specification(spec: dict) -> str:
     workflow = spec["workflow"]
     type_ = workflow.get("type")
     if type_ not in WORKFLOW_TYPES:

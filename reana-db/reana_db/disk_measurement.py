@@ -120,11 +120,14 @@ def record(
     wins), nor when a size was recorded after ``measured_since`` (the walk that
     began then is staler). Returns the locked run otherwise; the caller commits.
     """
-    unread = (defer(getattr(Workflow, column)) for column in UNREAD)
-    workflow = lock_runs(session, [run_id], *unread).get(run_id)
+    workflow = lock_runs(session, [run_id], *_UNREAD_OPTIONS).get(run_id)
     if workflow is None or RunStatus(workflow.status) == RunStatus.deleted:
         return None
     if measured_since is not None and quota.disk_recorded_since(session, run_id, measured_since):
         return None  # a retention rule or an upload recorded a fresher size meanwhile
     quota.account_workspace_disk(session, workflow, value)
     return workflow
+
+
+_UNREAD_OPTIONS = tuple(defer(getattr(Workflow, column)) for column in UNREAD)
+"""Built once: :func:`reana_db.locking.lock_runs` keeps one statement per set of options."""

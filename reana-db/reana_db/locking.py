@@ -16,10 +16,11 @@ measurement, retention rules, uploads and the quota updater all do
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from reana_db.models import Workflow
@@ -46,12 +47,34 @@ def lock_runs(
     ids = sorted(set(run_ids), key=str)
     if not ids:
         return {}
-    query = select(Workflow).where(Workflow.id_.in_(ids)).order_by(Workflow.id_).options(*options)
-    if not _write_lock_sqlite(session):
-        # NO KEY UPDATE: job rows referencing the run (KEY SHARE) do not block it.
-        query = query.with_for_update(key_share=True)
-    rows = session.scalars(query.execution_options(populate_existing=True))
+    query = _lock_query(options, sqlite=_write_lock_sqlite(session))
+    rows = session.scalars(query, {"ids": ids})
     return {workflow.id_: workflow for workflow in rows}
+
+
+MAX_CACHED_QUERIES = 16
+_queries: dict[tuple, tuple] = {}
+_queries_lock = threading.Lock()
+
+
+def _lock_query(options: tuple, sqlite: bool):
+    """The locking SELECT for these loader options, built once: a statement's cache key is
+    then computed once, not for every batch of the status consumer (it cost more than the
+    query's round trip)."""
+    key = (tuple(map(id, options)), sqlite)
+    with _queries_lock:
+        found = _queries.get(key)
+        if found is not None:
+            return found[0]
+        query = (select(Workflow).where(Workflow.id_.in_(bindparam("ids", expanding=True)))
+                 .order_by(Workflow.id_).options(*options))
+        if not sqlite:
+            # NO KEY UPDATE: job rows referencing the run (KEY SHARE) do not block it.
+            query = query.with_for_update(key_share=True)
+        query = query.execution_options(populate_existing=True)
+        if len(_queries) < MAX_CACHED_QUERIES:  # callers passing new options each time
+            _queries[key] = (query, options)  # kept alive: their ids stay theirs
+        return query
 
 
 def lock_run(session: Session, run_id: uuid.UUID) -> Workflow | None:

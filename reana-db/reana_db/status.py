@@ -114,13 +114,14 @@ def append_logs_in_database(session: Session, chunks: dict[uuid.UUID, str]) -> N
     rows = [{"run_id": run_id, "chunk": text} for run_id, text in chunks.items() if text]
     if not rows:
         return
-    table = Workflow.__table__
-    statement = (
-        update(table)
-        .where(table.c.id_ == bindparam("run_id"))
-        .values(logs=func.coalesce(table.c.logs, "") + bindparam("chunk", type_=Text))
-    )
-    session.execute(statement, rows)
+    session.execute(_APPEND_LOGS, rows)
+
+
+_APPEND_LOGS = (
+    update(Workflow.__table__)
+    .where(Workflow.__table__.c.id_ == bindparam("run_id"))
+    .values(logs=func.coalesce(Workflow.__table__.c.logs, "") + bindparam("chunk", type_=Text))
+)
 
 
 def _on_terminal(session: Session, workflow: Workflow, new: RunStatus, now: datetime) -> None:

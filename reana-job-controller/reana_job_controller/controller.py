@@ -49,6 +49,9 @@ log = logging.getLogger(__name__)
 
 SHUTDOWN_WAIT_SECONDS = 10.0
 IDLE_RESYNC_SECONDS = 15.0
+PUSHED_RESYNC_SECONDS = 5.0
+"""Seconds between two monitor passes while every backend in use pushes job ends itself
+(``local``: a pidfd per job): the pass is then only a safety net, and each costs a query."""
 
 
 class JobController:
@@ -381,11 +384,19 @@ class JobController:
                 self.resync()
             except Exception:  # noqa: BLE001 - keep following; the next pass retries
                 log.exception("job monitor pass failed")
-            # A quiet run (no job activity for a while) is resynced rarely: its ends still
-            # arrive as events, and each pass opens a database connection again.
-            idle = self.store.idle_seconds() >= IDLE_RELEASE_SECONDS
-            self._stop.wait(max(self.resync_interval, IDLE_RESYNC_SECONDS) if idle
-                            else self.resync_interval)
+            self._stop.wait(self._pass_interval())
+
+    def _pass_interval(self) -> float:
+        """A quiet run (no job activity for a while) is resynced rarely: its ends still arrive
+        as events, and each pass opens a database connection again. A busy run whose backends
+        all push their jobs' ends is resynced every few seconds only."""
+        if self.store.idle_seconds() >= IDLE_RELEASE_SECONDS:
+            return max(self.resync_interval, IDLE_RESYNC_SECONDS)
+        with self._managers_lock:
+            managers = list(self._managers.values())
+        if managers and all(manager.pushes_completion for manager in managers):
+            return max(self.resync_interval, PUSHED_RESYNC_SECONDS)
+        return self.resync_interval
 
     def close(self) -> None:
         """Stop the monitor and release resources; running jobs are left running."""

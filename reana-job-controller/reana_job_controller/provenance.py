@@ -45,7 +45,8 @@ WORKSPACE_PLACEHOLDER = "$REANA_WORKSPACE"
 RACY_NS = 10_000_000
 """A digest is remembered only for files last modified this long before their content was
 read: file times come from a coarse clock (a tick of 4 ms at 250 Hz), so a younger file could
-change again without a new time."""
+change again without a new time; unless the file system gives a file changed after a ``stat``
+a new time (:func:`~reana_commons.workspace.tree_state.fine_grained_times`)."""
 SLACK_NS = 10_000_000
 """A write just after a job started may carry a modification time up to one tick of the coarse
 clock before it: times this close to the start count as after it."""
@@ -128,6 +129,8 @@ class ProvenanceRecorder:
         """Path → (state, digest) of files hashed before: a job's inputs are often the
         previous job's outputs, hashed when it ended and unchanged since."""
         self._lock = threading.Lock()
+        self._fine_times = tree_state.fine_grained_times(self.workspace.parent)
+        """Whether a digest may be remembered however young its file (ADR 0028)."""
 
     def begin(self, job: JobRecord) -> JobStart:
         """Bring the workspace's state up to date and hash the job's declared inputs."""
@@ -162,7 +165,8 @@ class ProvenanceRecorder:
                 if result is None:
                     continue
                 found.append({"path": path, "sha256": result.sha256, "size": result.size})
-                if result.hashed and result.state[1] < result.read_ns - RACY_NS:
+                if result.hashed and (self._fine_times
+                                      or result.state[1] < result.read_ns - RACY_NS):
                     with self._lock:
                         self._known[path] = (result.state, result.sha256)
         return found

@@ -7,13 +7,17 @@ their own, e.g. a benchmark's). Past it: ``429`` with ``Retry-After`` and REANA'
 ``{"message": ...}``. The counts are fixed windows in the table
 ``rate_limit_window`` of the platform's database (PostgreSQL, or the embedded
 SQLite): every gunicorn worker of every reana-server shares them, and nothing
-else needs to run. One upsert per request.
+else needs to run. One upsert per request: on PostgreSQL a single round trip
+(a small pool of its own: autocommit, no commit flush, no connection ping) of a
+statement compiled once (SQLAlchemy cannot cache an ``ON CONFLICT`` upsert; it
+compiled it anew for every request).
 """
 
 from __future__ import annotations
 
 import math
 import random
+import threading
 import time
 
 from flask import Flask, current_app, g, jsonify, request
@@ -21,7 +25,7 @@ from limits.storage import Storage
 from reana_commons.config import get_config
 from reana_db.database import get_engine
 from reana_db.models import RateLimitWindow
-from sqlalchemy import delete, func, select
+from sqlalchemy import create_engine, delete, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 SCHEME = "reana+db"
@@ -31,6 +35,40 @@ UNLIMITED = frozenset({"metrics.metrics_view", "meta.ping", "session_proxy.proxy
 CLEANUP_EVERY = 1000
 """About one request in this many deletes the windows that ended a minute ago."""
 _TABLE = RateLimitWindow.__table__
+_COUNT = text(
+    "INSERT INTO rate_limit_window (key, hits, expires_at) VALUES (:key, :amount, :expires) "
+    "ON CONFLICT (key) DO UPDATE SET "
+    "hits = CASE WHEN rate_limit_window.expires_at <= :now THEN :amount "
+    "ELSE COALESCE(rate_limit_window.hits, 0) + :amount END, "
+    "expires_at = CASE WHEN rate_limit_window.expires_at <= :now THEN :expires "
+    "ELSE rate_limit_window.expires_at END "
+    "RETURNING hits"
+)
+"""Count hits in a key's window, or start a new window when it ended (both dialects)."""
+_counting: list = [None, None]
+"""The platform's engine and the counting engine made for it (one at a time)."""
+_counting_lock = threading.Lock()
+
+
+def _counting_engine():
+    """PostgreSQL: a small autocommit pool without pre-ping and without commit flushes (a
+    count lost in a crash costs nothing; a WAL flush per request does). SQLite: the
+    platform's engine (one writer at a time anyway)."""
+    engine = get_engine()
+    if engine.dialect.name != "postgresql":
+        return engine
+    with _counting_lock:
+        platform, counting = _counting
+        if platform is not engine:  # first use, or the platform's engine was replaced (tests)
+            if counting is not None:
+                counting.dispose()
+            counting = create_engine(
+                engine.url, pool_size=2, max_overflow=8, pool_pre_ping=False,
+                isolation_level="AUTOCOMMIT",
+                connect_args={"options": "-c synchronous_commit=off",
+                              "application_name": "reana-server-rate-limits"})
+            _counting[:] = [engine, counting]
+        return counting
 
 
 class DatabaseWindowStorage(Storage):
@@ -45,30 +83,12 @@ class DatabaseWindowStorage(Storage):
     def base_exceptions(self):
         return SQLAlchemyError
 
-    def _upsert(self, dialect: str):
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        return insert(_TABLE)
-
     def incr(self, key: str, expiry: float, amount: int = 1) -> int:
         """Count ``amount`` hits in ``key``'s window (a new one of ``expiry`` s if it ended)."""
-        engine = get_engine()
         now = time.time()
-        statement = self._upsert(engine.dialect.name).values(
-            key=key, hits=amount, expires_at=now + expiry)
-        ended = _TABLE.c.expires_at <= now
-        statement = statement.on_conflict_do_update(
-            index_elements=[_TABLE.c.key],
-            set_={"hits": func.coalesce(_case(ended, amount, _TABLE.c.hits + amount), amount),
-                  "expires_at": _case(ended, now + expiry, _TABLE.c.expires_at)},
-        ).returning(_TABLE.c.hits)
-        with engine.begin() as connection:
-            if engine.dialect.name == "postgresql":
-                # A count lost in a crash costs nothing; a WAL flush per request does.
-                connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-            hits = connection.execute(statement).scalar_one()
+        with _counting_engine().begin() as connection:
+            hits = connection.execute(_COUNT, {"key": key, "amount": amount, "now": now,
+                                               "expires": now + expiry}).scalar_one()
             if random.random() < 1 / CLEANUP_EVERY:
                 connection.execute(delete(_TABLE).where(_TABLE.c.expires_at < now - 60))
         return int(hits)
@@ -100,12 +120,6 @@ class DatabaseWindowStorage(Storage):
     def clear(self, key: str) -> None:
         with get_engine().begin() as connection:
             connection.execute(delete(_TABLE).where(_TABLE.c.key == key))
-
-
-def _case(condition, then, otherwise):
-    from sqlalchemy import case
-
-    return case((condition, then), else_=otherwise)
 
 
 def rate_limit_key() -> str:

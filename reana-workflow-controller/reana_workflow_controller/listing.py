@@ -1,9 +1,10 @@
 """``GET /api/workflows``: a user's runs, filtered, sorted and paginated in SQL.
 
 The page comes from :func:`reana_db.queries.build_list_queries` (one COUNT, one
-LIMIT/OFFSET query loading only the columns an item shows); sizes, latest jobs and sessions of
-the page's runs then come in one query each, so the cost does not grow with
-the number of runs the user has.
+LIMIT/OFFSET query loading only the columns an item shows, as plain rows: no ORM
+object per run, which reana-client 0.9.6's ``list`` of every run makes count);
+sizes, latest jobs and sessions of the page's runs then come in one query each, so
+the cost does not grow with the number of runs the user has.
 """
 
 from __future__ import annotations
@@ -18,16 +19,17 @@ from reana_db.enums import ResourceType, RunStatus
 from reana_db.models import InteractiveSession, User, Workflow, WorkflowSession
 from reana_db.sharing import shared_with_emails
 from sqlalchemy import select
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session
 
 from reana_workflow_controller.errors import BadRequest
 from reana_workflow_controller.pagination import Page
 from reana_workflow_controller.workflow_responses import latest_jobs, progress_view
-from reana_workflow_controller.workflows import format_time, workflow_name
+from reana_workflow_controller.workflows import format_time
 
 SORTS = queries.SORTS
 NOT_COMPUTED_SIZE = {"raw": -1, "human_readable": ""}
 ITEM_COLUMNS = (
+    Workflow.id_,
     Workflow.name,
     Workflow.run_number_major,
     Workflow.run_number_minor,
@@ -130,12 +132,12 @@ def list_workflows(session: Session, user: User, query: ListQuery, page: Page) -
             page=page.page,
             size=page.size,
             sharing=query.sharing,
+            columns=ITEM_COLUMNS + ((Workflow.job_progress,) if query.include_progress else ()),
         )
     except queries.InvalidListQuery as error:
         raise BadRequest(str(error)) from None
     total = int(session.scalar(count) or 0)
-    columns = ITEM_COLUMNS + ((Workflow.job_progress,) if query.include_progress else ())
-    workflows = list(session.scalars(page_query.options(load_only(*columns))))
+    workflows = session.execute(page_query).all()
     ids = [w.id_ for w in workflows]
     sizes = (
         queries.workflow_usage(session, ids, ResourceType.disk)
@@ -158,10 +160,14 @@ def list_workflows(session: Session, user: User, query: ListQuery, page: Page) -
     return body
 
 
-def _item(workflow: Workflow, query: ListQuery, sizes: dict, current_job, interactive) -> dict:
+def _item(workflow, query: ListQuery, sizes: dict, current_job, interactive) -> dict:
+    """One run's item, from its row (the :data:`ITEM_COLUMNS`)."""
+    number = workflow.run_number_major
+    if workflow.run_number_minor:
+        number = f"{number}.{workflow.run_number_minor}"
     item = {
         "id": str(workflow.id_),
-        "name": workflow_name(workflow),
+        "name": f"{workflow.name}.{number}",
         "status": RunStatus(workflow.status).name,
         "user": str(workflow.owner_id),
         "created": format_time(workflow.created),

@@ -190,32 +190,31 @@ def workflows_list(
     if filters:
         wanted, search = parse_filters(filters, ["name", "status"])
         statuses = wanted or statuses
-    from reana_client.api.client import APIError
 
-    try:
-        response = api().call(
-            "get_workflows",
-            access_token=access_token,
-            type=kind,
-            verbose=bool(verbose),
-            page=page,
-            size=size,
-            status=statuses,
-            search=search,
-            include_progress=include_progress,
-            include_workspace_size=include_workspace_size,
-            workflow_id_or_name=workflow,
-            shared=shared or None,
-            shared_by=shared_by,
-            shared_with=shared_with,
-        )
-    except APIError as error:
-        fail(f"Workflow list could not be retrieved: \n{error}")
+    query = dict(
+        access_token=access_token,
+        type=kind,
+        verbose=bool(verbose),
+        status=statuses,
+        search=search,
+        include_progress=include_progress,
+        include_workspace_size=include_workspace_size,
+        workflow_id_or_name=workflow,
+        shared=shared or None,
+        shared_by=shared_by,
+        shared_with=shared_with,
+    )
     headers = _list_headers(
         kind, verbose, include_workspace_size, include_progress, include_duration,
         (shared, shared_by, shared_with),
     )
-    items = response.get("items", []) if isinstance(response, dict) else response
+    if (page == 1 and size is None and sort_column_name.lower() == "created" and not _format
+            and output_format != "json"):
+        # The default listing: in pages, each printed as it arrives (the server sorts the
+        # same way), rather than every run in one answer held and sorted here.
+        _print_pages(query, headers, human_readable_or_raw, access_token)
+        return
+    items = _list_items(dict(query, page=page, size=size))
     rows = [_list_row(item, headers, access_token) for item in items]
     sort_name = sort_column_name.lower()
     column = headers.index(sort_name) if sort_name in headers else 2
@@ -231,6 +230,28 @@ def workflows_list(
         rows.sort(key=sort_key, reverse=True)
     except TypeError:
         rows.sort(key=lambda r: str(r[column]), reverse=True)
+    _finish_rows(rows, headers, human_readable_or_raw)
+    display_formatted_output(rows, headers, _format, output_format)
+
+
+LIST_PAGE_SIZE = 1000
+"""Runs per request of the default ``list`` (printed page by page)."""
+
+
+def _list_items(query: dict) -> list:
+    from reana_client.api.client import APIError
+
+    try:
+        response = api().call("get_workflows", **query)
+    except APIError as error:
+        fail(f"Workflow list could not be retrieved: \n{error}")
+    return response.get("items", []) if isinstance(response, dict) else response
+
+
+def _finish_rows(rows: list, headers: list, human_readable_or_raw: str) -> None:
+    """Cell values as printed (sizes in the asked unit, ``-`` for none) and the ``*`` of
+    ``REANA_WORKON``'s run."""
+    workon = os.environ.get("REANA_WORKON", "")
     for row in rows:
         for i, value in enumerate(row):
             row[i] = (
@@ -238,11 +259,30 @@ def workflows_list(
                 if headers[i] == "size" and value
                 else (value or "-")
             )
-    workon = os.environ.get("REANA_WORKON", "")
-    full_names = [f"{r[0]}.{r[1]}" for r in rows]
-    if workon in full_names:
-        rows[full_names.index(workon)][headers.index("run_number")] += " *"
-    display_formatted_output(rows, headers, _format, output_format)
+        if workon and f"{row[0]}.{row[1]}" == workon:
+            row[headers.index("run_number")] += " *"
+
+
+def _print_pages(query: dict, headers: list, human_readable_or_raw: str,
+                 access_token: str) -> None:
+    """Fetch the runs :data:`LIST_PAGE_SIZE` at a time and print each page at once; the
+    column widths are the first page's (a later longer value widens its own line only)."""
+    widths = None
+    number = 1
+    while True:
+        items = _list_items(dict(query, page=number, size=LIST_PAGE_SIZE))
+        rows = [_list_row(item, headers, access_token) for item in items]
+        _finish_rows(rows, headers, human_readable_or_raw)
+        if widths is None:
+            widths = [max([len(h), *(len(str(r[i])) for r in rows)])
+                      for i, h in enumerate(headers)]
+            line = "   ".join(f"{{:<{w}}}" for w in widths)
+            click.echo(line.format(*[h.upper() for h in headers]))
+        if rows:
+            click.echo("\n".join(line.format(*row[: len(headers)]) for row in rows))
+        if len(items) < LIST_PAGE_SIZE:
+            return
+        number += 1
 
 
 def _validate_name(ctx, param, value):

@@ -194,11 +194,12 @@ class Doorbells:
             pass
         self.fds[path] = os.open(path, os.O_RDWR | os.O_NONBLOCK)
 
-    def wait(self, seconds: float) -> None:
-        """Sleep until a watched bell rings or ``seconds`` pass; the rings are consumed."""
+    def wait(self, seconds: float) -> bool:
+        """Sleep until a watched bell rings or ``seconds`` pass; whether one rang (its rings
+        are consumed)."""
         if not self.fds:
             select.select([], [], [], seconds)
-            return
+            return False
         readable, _, _ = select.select(list(self.fds.values()), [], [], max(seconds, 0))
         for fd in readable:
             try:
@@ -206,6 +207,7 @@ class Doorbells:
                     pass
             except BlockingIOError:
                 pass
+        return bool(readable)
 
     def close(self) -> None:
         for fd in self.fds.values():
@@ -222,35 +224,49 @@ class EmbeddedTransport(sqla_transport.Transport):
     def __init__(self, client, **kwargs):
         super().__init__(client, **kwargs)
         self.doorbells = Doorbells()
+        self._delivering = False
+        self._polled_at = float("-inf")
 
     def drain_events(self, connection, timeout=None):
-        """kombu's loop, sleeping on the queues' doorbells instead of a fixed interval."""
+        """kombu's loop, with the database asked only when there can be something new: a
+        doorbell rang, the previous ask delivered (more may be ready), a batch is being
+        taken (``timeout=0``), or the last ask is :data:`IDLE_POLL_SECONDS` old."""
         started = monotonic()
+        poll = (timeout == 0 or self._delivering or self._wait(0)
+                or started - self._polled_at >= IDLE_POLL_SECONDS)
         while True:
-            try:
-                self.cycle.get(self._deliver, timeout=timeout)
-                return
-            except Empty:
-                waited = monotonic() - started
-                if timeout is not None and waited >= timeout:
-                    raise TimeoutError() from None
-                self._wait(IDLE_POLL_SECONDS if timeout is None
-                           else min(IDLE_POLL_SECONDS, timeout - waited))
+            if poll:
+                try:
+                    self.cycle.get(self._deliver, timeout=timeout)
+                    self._delivering = True
+                    return
+                except Empty:
+                    self._delivering = False
+                    self._polled_at = monotonic()
+            now = monotonic()
+            if timeout is not None and now - started >= timeout:
+                raise TimeoutError()
+            until_poll = IDLE_POLL_SECONDS - (now - self._polled_at)
+            wait = until_poll if timeout is None else min(until_poll, timeout - (now - started))
+            rang = self._wait(max(wait, 0.0))
+            poll = rang or monotonic() - self._polled_at >= IDLE_POLL_SECONDS
 
-    def _wait(self, seconds: float) -> None:
+    def _wait(self, seconds: float) -> bool:
+        """Sleep on the active queues' doorbells; whether one rang (True where none can be
+        used: then this is a plain sleep of at most the polling interval)."""
         paths = {bell_path(self.client.hostname, queue)
                  for channel in self.channels for queue in channel._active_queues}
         if None in paths:  # in memory: no file to put a doorbell beside
             select.select([], [], [], min(seconds, self.polling_interval))
-            return
+            return True
         for path in paths:
             try:
                 self.doorbells.watch(path)
             except OSError as error:
                 log.warning("no doorbell at %s (%s): polling", path, error)
                 select.select([], [], [], min(seconds, self.polling_interval))
-                return
-        self.doorbells.wait(seconds)
+                return True
+        return self.doorbells.wait(seconds)
 
     def close_connection(self, connection):
         self.doorbells.close()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 import time
 from dataclasses import dataclass, field
 
@@ -116,3 +117,36 @@ def _list(path: str, relative: str, info: os.stat_result,
                 files[prefix + entry.name] = (entry_info.st_size, entry_info.st_mtime_ns,
                                               entry_info.st_ino)
     return Folder(info.st_ino, info.st_mtime_ns, listed, tuple(names), tuple(subfolders))
+
+
+PROBES = 20
+
+
+def fine_grained_times(directory: str | os.PathLike) -> bool:
+    """Whether a file written right after its state was read always gets a new mtime here.
+
+    Linux 6.13+ gives a file changed after a ``stat`` read its times a fine-grained timestamp
+    (multigrain timestamps: ext4, xfs, btrfs, tmpfs): a digest read then stays right as long
+    as the state is the same, however young the file was. Elsewhere times come from a coarse
+    clock (one tick, 1-10 ms) and two writes in one tick can leave the same state. Probed with
+    a scratch file in ``directory`` (which must be on the workspace's file system): each of
+    :data:`PROBES` write, ``fstat``, write within microseconds must show a new mtime (with a
+    coarse clock nearly every pair falls within one tick). False when it cannot be probed.
+    """
+    try:
+        fd, path = tempfile.mkstemp(prefix=".reana-time-probe-", dir=directory)
+    except OSError:
+        return False
+    try:
+        for _ in range(PROBES):
+            os.pwrite(fd, b"a", 0)
+            first = os.fstat(fd).st_mtime_ns
+            os.pwrite(fd, b"b", 0)
+            if os.fstat(fd).st_mtime_ns == first:
+                return False
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+        os.unlink(path)

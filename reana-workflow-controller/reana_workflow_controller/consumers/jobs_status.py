@@ -26,7 +26,7 @@ from reana_commons.log_redaction import configure_logging
 from reana_commons.messaging import BaseConsumer, ack_all, jobs_status_queue, settle
 from reana_db.database import new_session
 from reana_db.models import Job
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from reana_workflow_controller.consumers.after_commit import AfterCommit
@@ -57,6 +57,7 @@ class JobStatusConsumer(BaseConsumer):
         self.after_commit = AfterCommit()
         self.applied = 0
         self.wait_seconds = 0.5
+        self._memory_recorded = float("-inf")
 
     def handle(self, body: dict, message) -> None:
         """Collect the message; :meth:`flush` applies the batch."""
@@ -91,7 +92,10 @@ class JobStatusConsumer(BaseConsumer):
     def _apply(self, bodies: list[dict]) -> BatchResult:
         with new_session() as session:
             result = apply_batch(session, bodies)
+            # Read in the same transaction: no second session (and connection check) per batch.
+            durations = job_durations(session, result.ended_jobs)
             session.commit()
+        result.durations = durations
         return result
 
     def _apply_alone(self, body: dict, message) -> int:
@@ -128,9 +132,12 @@ class JobStatusConsumer(BaseConsumer):
 
     def _cleanup(self, result: BatchResult) -> None:
         self.after_commit.submit(result.ended)
-        if result.ended_jobs:
-            record_job_durations(result.ended_jobs)
-        metrics.record_memory(METRICS_SERVICE)
+        for backend, outcome, started, finished in result.durations:
+            metrics.observe_since(metrics.JOB_SECONDS.labels(backend, outcome), started, finished)
+        now = time.monotonic()
+        if now - self._memory_recorded >= MEMORY_INTERVAL:  # a /proc read: not per batch
+            self._memory_recorded = now
+            metrics.record_memory(METRICS_SERVICE)
 
     def after_drain(self, idle: bool) -> None:
         """Apply and acknowledge the batch the loop just took."""
@@ -155,23 +162,23 @@ class JobStatusConsumer(BaseConsumer):
 
 
 METRICS_SERVICE = "reana-job-status-consumer"
+MEMORY_INTERVAL = 10.0
+"""Seconds between two readings of the process's memory for its gauge."""
 
 
-def record_job_durations(ended: dict[str, str]) -> None:
-    """Observe the durations of jobs that just ended, by compute backend and outcome."""
+_JOB_TIMES = select(Job.id_, Job.compute_backend, Job.started_at, Job.finished_at).where(
+    Job.id_.in_(bindparam("ids", expanding=True)))
+"""Built once (its cache key too): read for every batch that ends jobs."""
+
+
+def job_durations(session, ended: dict[str, str]) -> list[tuple]:
+    """``(backend, outcome, started, finished)`` of the jobs that just ended (for metrics)."""
     ids = [uuid.UUID(job_id) for job_id in ended if _is_uuid(job_id)]
     if not ids:
-        return
-    try:
-        with new_session() as session:
-            rows = session.execute(select(Job.id_, Job.compute_backend, Job.started_at,
-                                          Job.finished_at).where(Job.id_.in_(ids))).all()
-    except SQLAlchemyError as error:  # a metric is not worth failing the consumer for
-        log.warning("could not read ended jobs for metrics: %s", error)
-        return
-    for job_id, backend, started, finished in rows:
-        child = metrics.JOB_SECONDS.labels(backend or "unknown", ended[str(job_id)])
-        metrics.observe_since(child, started, finished)
+        return []
+    rows = session.execute(_JOB_TIMES, {"ids": ids}).all()
+    return [(backend or "unknown", ended[str(job_id)], started, finished)
+            for job_id, backend, started, finished in rows]
 
 
 def _is_uuid(value: str) -> bool:

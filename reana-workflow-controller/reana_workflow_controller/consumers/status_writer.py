@@ -20,16 +20,16 @@ from reana_commons import metrics
 from reana_commons.structured_logs import log_context
 from reana_db.enums import RunStatus
 from reana_db.locking import lock_runs
-from reana_db.models import RunHandle, Workflow
+from reana_db.models import RunHandle, Workflow, utcnow
 from reana_db.status import (
     append_logs_in_database,
     can_transition,
     log_chunk,
     set_workflow_status,
 )
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import String, bindparam, case, func, select, update
 from sqlalchemy.orm import Session, defer
-from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.attributes import set_committed_value
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,8 @@ class BatchResult:
     ended: list[EndedRun] = field(default_factory=list)
     ended_jobs: dict[str, str] = field(default_factory=dict)
     """Jobs this batch first reported finished or failed: id → outcome (for metrics)."""
+    durations: list[tuple] = field(default_factory=list)
+    """``(backend, outcome, started, finished)`` of those jobs, read before the commit."""
 
 
 def apply_batch(session: Session, bodies: list[dict]) -> BatchResult:
@@ -77,18 +79,8 @@ def apply_batch(session: Session, bodies: list[dict]) -> BatchResult:
     if not ids:
         return result
     workflows = lock_runs(session, ids, *UNREAD_COLUMNS)
-    handles = {
-        row.workflow_id: row
-        for row in session.execute(
-            select(
-                RunHandle.workflow_id,
-                RunHandle.runtime,
-                RunHandle.handle,
-                RunHandle.status_seq,
-                RunHandle.attempt,
-            ).where(RunHandle.workflow_id.in_(ids))
-        )
-    }
+    handles = {row.workflow_id: row
+               for row in session.execute(_HANDLES, {"ids": list(ids)})}
     changes = _Changes()
     sequences = _Sequences(handles)
     for body in bodies:
@@ -119,6 +111,16 @@ def apply_batch(session: Session, bodies: list[dict]) -> BatchResult:
     changes.write(session)
     sequences.write(session)
     return result
+
+
+_HANDLES = select(
+    RunHandle.workflow_id,
+    RunHandle.runtime,
+    RunHandle.handle,
+    RunHandle.status_seq,
+    RunHandle.attempt,
+).where(RunHandle.workflow_id.in_(bindparam("ids", expanding=True)))
+"""Built once (its cache key too): the status consumer runs it for every batch."""
 
 
 def _uuid(value) -> uuid.UUID | None:
@@ -170,14 +172,16 @@ class _Sequences:
     def write(self, session: Session) -> None:
         if not self.changed:
             return
-        table = RunHandle.__table__
-        session.execute(
-            update(table)
-            .where(table.c.workflow_id == bindparam("run_id"))
-            .values(status_seq=bindparam("state")),
-            [{"run_id": run_id, "state": self.states[run_id]} for run_id in self.changed],
-        )
+        session.execute(_WRITE_SEQUENCES, [{"run_id": run_id, "state": self.states[run_id]}
+                                           for run_id in self.changed])
         self.changed.clear()
+
+
+_WRITE_SEQUENCES = (
+    update(RunHandle.__table__)
+    .where(RunHandle.__table__.c.workflow_id == bindparam("run_id"))
+    .values(status_seq=bindparam("state"))
+)
 
 
 def apply_one(
@@ -254,12 +258,36 @@ class _Changes:
         _merge(entry[1], progress)
 
     def write(self, session: Session) -> None:
-        append_logs_in_database(session, {k: "".join(v) for k, v in self.logs.items()})
-        for workflow, merged in self.progresses.values():
-            workflow.job_progress = _dump_progress(workflow.job_progress, merged)
-            flag_modified(workflow, "job_progress")
+        """One ``UPDATE`` per run: its new progress and its log chunk together (a run's row
+        is rewritten once per batch, not once for the progress and once for the logs)."""
+        chunks = {k: "".join(v) for k, v in self.logs.items()}
+        rows = []
+        for run_id, (workflow, merged) in self.progresses.items():
+            progress = _dump_progress(workflow.job_progress, merged)
+            # The stored value, as the database now has it: not a pending ORM change.
+            set_committed_value(workflow, "job_progress", progress)
+            rows.append({"run_id": run_id, "progress": progress,
+                         "chunk": chunks.pop(run_id, ""), "now": utcnow()})
+        if rows:
+            session.execute(_WRITE_PROGRESS_AND_LOGS, rows)
+        append_logs_in_database(session, chunks)
         self.logs.clear()
         self.progresses.clear()
+
+
+_TABLE = Workflow.__table__
+_CHUNK = bindparam("chunk", type_=String)
+_WRITE_PROGRESS_AND_LOGS = (
+    update(_TABLE)
+    .where(_TABLE.c.id_ == bindparam("run_id"))
+    .values(
+        job_progress=bindparam("progress", type_=_TABLE.c.job_progress.type),
+        # An empty chunk leaves the logs as they are (no new copy of a long text).
+        logs=case((_CHUNK == "", _TABLE.c.logs),
+                  else_=func.coalesce(_TABLE.c.logs, "") + _CHUNK),
+        updated=bindparam("now"),
+    )
+)
 
 
 def _load_progress(current: dict | None) -> dict:
