@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from reana_commons.errors import REANAError
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
@@ -32,7 +33,7 @@ MAX_MESSAGE_LENGTH = 5000
 """Longest message a share may carry (the column's size, REANA's limit)."""
 
 
-class SharingError(ValueError):
+class SharingError(REANAError, ValueError):
     """A share or unshare that cannot be done; ``status_code`` is the HTTP answer's."""
 
     status_code = 400

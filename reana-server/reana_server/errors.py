@@ -99,12 +99,6 @@ def register_error_handlers(app: Flask) -> None:
     def _domain(error: REANAError):
         return message_response(error.message, error.status_code)
 
-    from reana_db.sharing import SharingError
-
-    @app.errorhandler(SharingError)
-    def _sharing(error: SharingError):
-        return message_response(str(error), error.status_code)
-
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
         messages = getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None
