@@ -40,7 +40,7 @@ endif
 
 # Tests of the engines in ENGINE_VENVS import their engine: they run with that venv's pytest.
 test: $(INSTALLED)
-	$(BIN)/pytest -q -rs
+	$(BIN)/pytest -q -rs --durations=30
 ifneq ($(strip $(ENGINE_VENVS)),)
 	$(ENGINES_VENV)/bin/pytest -q -rs $(addsuffix /tests,$(ENGINE_VENVS))
 endif

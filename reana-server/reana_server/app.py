@@ -40,5 +40,8 @@ def create_app(config: dict | None = None) -> Flask:
     instrument(app, "reana-server", run_collectors)
     register_error_handlers(app)
     register_api(app)
+    from reana_server import web  # the UI's pages (they read the API's browser sessions)
+
+    app.register_blueprint(web.blueprint)
     install_rate_limits(app)  # after authentication, which tells whose request it is
     return app

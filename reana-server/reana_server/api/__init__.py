@@ -145,9 +145,7 @@ def register_api(app: Flask) -> None:
     get_engine()
     app.before_request(_authenticate_request)
     app.teardown_appcontext(_remove_session)
-    from reana_server import web
-
     accounts.configure(app)
     for module in (meta, workflows, workspace, secrets, sessions, sharing, launch, gitlab, wes,
-                   provenance, accounts, run_views, web, session_proxy):
+                   provenance, accounts, run_views, session_proxy):
         app.register_blueprint(module.blueprint)
