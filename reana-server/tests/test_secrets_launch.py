@@ -75,7 +75,7 @@ def test_trailing_slash_variants(client, auth, workflow):
     assert client.delete("/api/secrets", query_string=auth, json=["A"]).get_json() == ["A"]
     closed = client.post("/api/workflows/helloworld.1/close", query_string=auth)
     assert closed.status_code == 404
-    assert "not available" in closed.get_json()["message"]
+    assert "has no open interactive session" in closed.get_json()["message"]
 
 
 @pytest.fixture
