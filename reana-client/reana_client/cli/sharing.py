@@ -49,25 +49,14 @@ def share_add(workflow, access_token, users, note, valid_until):  # noqa: D301
       $ reana-client share-add -w myanalysis.42 --user bob@example.org --user
       cecile@example.org --message "Please review my analysis" --valid-until 2025-12-31
     """
-    from reana_client.api.client import APIError
 
     details = {"message": note or None,
                "valid_until": valid_until.strftime("%Y-%m-%d") if valid_until else None}
     details = {key: value for key, value in details.items() if value is not None}
-    shared, errors = [], []
-    for user in users:
-        try:
-            api().call("share_workflow", access_token=access_token, workflow_id_or_name=workflow,
-                       share_details={"user_email_to_share_with": user, **details})
-            shared.append(user)
-        except APIError as error:
-            errors.append(f"Failed to share {workflow} with {user}: {error}")
-    if shared:
-        message(f"{workflow} is now read-only shared with {', '.join(shared)}", "success")
-    for error in errors:
-        message(error, "error")
-    if errors:
-        raise SystemExit(1)
+    _for_each_user(users, lambda user: api().call(
+        "share_workflow", access_token=access_token, workflow_id_or_name=workflow,
+        share_details={"user_email_to_share_with": user, **details}),
+        f"{workflow} is now read-only shared with", f"Failed to share {workflow} with")
 
 
 @click.command("share-remove")
@@ -85,18 +74,27 @@ def share_remove(workflow, access_token, users):
 
       $ reana-client share-remove -w myanalysis.42 --user bob@example.org
     """
+
+    _for_each_user(users, lambda user: api().call(
+        "unshare_workflow", access_token=access_token, workflow_id_or_name=workflow,
+        user_email_to_unshare_with=user),
+        f"{workflow} is no longer shared with", f"Failed to unshare {workflow} with")
+
+
+def _for_each_user(users, call, done: str, failed: str) -> None:
+    """``call(user)`` for every user; one success line naming those it worked for, one error
+    line per user it failed for (then exit 1)."""
     from reana_client.api.client import APIError
 
-    unshared, errors = [], []
+    succeeded, errors = [], []
     for user in users:
         try:
-            api().call("unshare_workflow", access_token=access_token,
-                       workflow_id_or_name=workflow, user_email_to_unshare_with=user)
-            unshared.append(user)
+            call(user)
+            succeeded.append(user)
         except APIError as error:
-            errors.append(f"Failed to unshare {workflow} with {user}: {error}")
-    if unshared:
-        message(f"{workflow} is no longer shared with {', '.join(unshared)}", "success")
+            errors.append(f"{failed} {user}: {error}")
+    if succeeded:
+        message(f"{done} {', '.join(succeeded)}", "success")
     for error in errors:
         message(error, "error")
     if errors:
