@@ -38,9 +38,16 @@ endif
 	touch $(INSTALLED)
 	@echo "installed into $(VENV)"
 
+# The suite runs in TEST_WORKERS parallel pytest workers, a test module to one worker (a
+# module's live platform stays in one process); tests marked `exclusive` (they restart a
+# service the others use) run afterwards, alone. The real reana-client 0.9.6 is installed
+# first (its own venv), so no test waits for pip.
 # Tests of the engines in ENGINE_VENVS import their engine: they run with that venv's pytest.
+TEST_WORKERS ?= 3
 test: $(INSTALLED)
-	$(BIN)/pytest -q -rs --durations=30
+	$(BIN)/python -m reana_testing.reana_client_096
+	$(BIN)/pytest -q -rs --durations=30 -n $(TEST_WORKERS) --dist loadfile -m "not exclusive"
+	$(BIN)/pytest -q -rs -m exclusive
 ifneq ($(strip $(ENGINE_VENVS)),)
 	$(ENGINES_VENV)/bin/pytest -q -rs $(addsuffix /tests,$(ENGINE_VENVS))
 endif

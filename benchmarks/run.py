@@ -49,15 +49,16 @@ SCRIPTS = {
     "htcondor": "htcondor_status_lag.py",
     "provenance": "provenance_overhead.py",
     "conformance": "cwl_conformance.py",
+    "cwl-engine": "cwl_job_overhead.py",
 }
-EXTRA_SCRIPTS = {"snakemake-engine": "snakemake_overhead.py", "cwl-engine": "cwl_job_overhead.py",
-                 "job-controller": "job_overhead.py"}
+EXTRA_SCRIPTS = {"snakemake-engine": "snakemake_overhead.py", "job-controller": "job_overhead.py"}
 """Engine-level benchmarks run only when named with ``--only`` (not in the 15-minute run)."""
 SCRIPT_FIGURES = {
     "client_startup_ms": "ms", "client_status_cpu_ms": "ms", "slurm_status_lag_ms": "ms",
     "htcondor_status_lag_ms": "ms", "provenance_overhead_ms": "ms",
     "cwl_conformance_passed": "tests", "snakemake_job_overhead_ms": "ms",
-    "cwl_job_overhead_ms": "ms",
+    "cwl_job_overhead_ms": "ms", "cwl_cwltool_job_overhead_ms": "ms",
+    "cwl_job_overhead_over_cwltool_ms": "ms",
 }
 """Keys of the scripts' JSON that are figures (the rest goes to the details)."""
 

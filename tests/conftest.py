@@ -3,13 +3,12 @@
 ``start_platform`` runs ``scripts/up.sh`` with an isolated ``REANA_HOME``, free ports and,
 for the *services* profile, a fresh PostgreSQL database and RabbitMQ queue prefix;
 ``scripts/down.sh`` stops it. The real reana-client 0.9.6 lives in its own venv
-(``.ci/venvs/reana-client-0.9.6``, created once under a file lock shared with the other
-test suites that use it) and is run through its Python, so a moved venv still works.
+(:mod:`reana_testing.reana_client_096`, created once under a file lock) and is run
+through its Python, so a moved venv still works.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import socket
 import subprocess
@@ -32,9 +31,9 @@ from reana_testing.pytest_plugin import (
     release_postgres_database,
     require_service,
 )
+from reana_testing.reana_client_096 import ClientUnavailable, ensure_client_venv
 
 ROOT = Path(__file__).resolve().parents[1]
-CLIENT_VENV = Path(os.environ.get("REANA_CLIENT_096_VENV", ROOT / ".ci/venvs/reana-client-0.9.6"))
 DEMOS = Path(os.environ.get("REANA_DEMOS", str(SHARED_DIR / "demos")))
 HELLOWORLD = DEMOS / "reana-demo-helloworld"
 CLIENT_MAIN = "import sys; from reana_client.cli import cli; sys.argv[0] = 'reana-client'; cli()"
@@ -47,33 +46,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _client_works(python: Path) -> bool:
-    return (
-        python.exists()
-        and subprocess.run([str(python), "-c", "import reana_client.cli"], capture_output=True)
-        .returncode
-        == 0
-    )
-
-
 @pytest.fixture(scope="session")
 def client_python() -> Path:
     """The Python of the venv holding the real reana-client 0.9.6."""
-    python = CLIENT_VENV / "bin" / "python"
-    CLIENT_VENV.parent.mkdir(parents=True, exist_ok=True)
-    with open(CLIENT_VENV.parent / f"{CLIENT_VENV.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not _client_works(python):
-            base = getattr(sys, "_base_executable", sys.executable)
-            subprocess.run([base, "-m", "venv", "--clear", str(CLIENT_VENV)], check=True)
-            install = subprocess.run(
-                [str(python), "-m", "pip", "install", "-q", "reana-client==0.9.6"],
-                capture_output=True,
-                text=True,
-            )
-            if not _client_works(python):
-                pytest.skip(f"reana-client 0.9.6 could not be installed: {install.stderr[-500:]}")
-    return python
+    try:
+        return ensure_client_venv() / "bin" / "python"
+    except ClientUnavailable as error:
+        pytest.skip(str(error))
 
 
 @dataclass

@@ -34,13 +34,21 @@ def platform(request, tmp_path_factory):
     stop_platform(live)
 
 
-def run_processes(platform, kind: str) -> dict[str, int]:
-    """Run id → pid of the live ``engine`` or ``job_controller`` of each started run."""
+def run_processes(platform, kind: str, started_within: float | None = None) -> dict[str, int]:
+    """Run id → pid of the live ``engine`` or ``job_controller`` of each started run.
+
+    ``started_within``: only runs whose start completed (the job controller listens: its URL
+    is in the handle) less than that many seconds ago.
+    """
     found = {}
     for handle_file in (platform.home / "runs").glob("*/handle.json"):
         try:
             handle = json.loads(handle_file.read_text())
+            age = time.time() - handle_file.stat().st_mtime
         except (OSError, ValueError):
+            continue
+        if started_within is not None and not (handle.get("job_controller_url")
+                                               and age < started_within):
             continue
         info = handle.get(kind) or {}
         if info.get("pid") and psutil.pid_exists(info["pid"]):
@@ -60,11 +68,17 @@ def wait_all_terminal(platform, run_ids, seconds=180):
     raise AssertionError(f"runs stuck: {stuck}")
 
 
-def kill_one(platform, kind: str, spare=()) -> str:
-    """kill -9 the ``kind`` process of one running run (not in ``spare``); its run id."""
+def kill_one(platform, kind: str, spare=(), started_within: float | None = None) -> str:
+    """kill -9 the ``kind`` process of one running run (not in ``spare``); its run id.
+
+    A job controller killed while it starts is started again (a new attempt), and one killed
+    after the run's last step rightly lets the run finish: ``started_within`` picks a run
+    that has started (its first step, ``sleep 6``, submitted after that) but cannot be past
+    that step yet.
+    """
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        for run_id, pid in run_processes(platform, kind).items():
+        for run_id, pid in run_processes(platform, kind, started_within).items():
             if run_id in spare:
                 continue
             try:
@@ -87,7 +101,7 @@ def test_kill_scheduler_consumer_engine_and_job_controller(platform):
     platform.wait_service("consumer", old)
     # So do one run's engine and another run's job controller.
     engine_run = kill_one(platform, "engine")
-    jc_run = kill_one(platform, "job_controller", spare={engine_run})
+    jc_run = kill_one(platform, "job_controller", spare={engine_run}, started_within=4)
 
     statuses = wait_all_terminal(platform, runs)
     assert statuses[engine_run] == "failed"
@@ -106,6 +120,7 @@ def test_kill_scheduler_consumer_engine_and_job_controller(platform):
     assert [statuses[r] for r in others] == ["finished"] * len(others)
 
 
+@pytest.mark.exclusive
 def test_rabbitmq_restart_loses_nothing(platform):
     """Restarts the broker (affects everyone's broker tests briefly: kept to this one test)."""
     ctl = "/usr/sbin/rabbitmqctl"

@@ -1,4 +1,9 @@
-"""Fast start: ``version`` and ``status`` import no heavy library (bravado, yaml, requests...)."""
+"""Fast start: ``version`` and ``status`` import no heavy library (bravado, yaml, requests...).
+
+How long they take is measured by ``make bench`` (benchmarks/client_startup.py:
+client_startup_ms, client_status_cpu_ms), not asserted here: timings under a loaded CI
+machine are not a test.
+"""
 
 from __future__ import annotations
 
@@ -57,37 +62,3 @@ def _modules_after(args, env):
 def test_no_heavy_imports(args, stub_url):  # noqa: F811
     result = _modules_after(args, {"REANA_SERVER_URL": stub_url, "REANA_ACCESS_TOKEN": "T"})
     assert HEAVY.isdisjoint(result["modules"]), HEAVY & set(result["modules"])
-
-
-def test_cpu_time_well_under_the_startup_budget():
-    """``make bench``'s client_startup measurement, with a bound on CPU time.
-
-    The 0.3 s budget is wall time on an idle machine; CPU time is what load
-    cannot inflate: ~60 ms here (an empty interpreter ~25 ms). 150 ms leaves
-    room for slower machines and still catches an import of bravado, yaml or
-    requests on the way (each ~100 ms or more).
-    """
-    import importlib.util
-    import threading
-    from http.server import ThreadingHTTPServer
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "client_startup.py"
-    spec = importlib.util.spec_from_file_location("client_startup", path)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), bench.Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    env = dict(
-        os.environ,
-        REANA_SERVER_URL=f"http://127.0.0.1:{server.server_port}",
-        REANA_ACCESS_TOKEN="T",
-    )
-    try:
-        command = bench.client_command()
-        for args in (["version"], ["status", "-w", "helloworld.1"]):
-            _wall_ms, cpu_ms = bench.median_ms([*command, *args], env)
-            assert cpu_ms < 150, (args, cpu_ms)
-    finally:
-        server.shutdown()
-        server.server_close()

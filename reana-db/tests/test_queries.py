@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import datetime, timedelta
 
@@ -160,7 +159,7 @@ def _explain(db, statement) -> str:
     return "\n".join(db.execute(sa.text(f"EXPLAIN {sql}")).scalars())
 
 
-def test_ten_thousand_runs_page_fast(db, user, other_user):
+def test_ten_thousand_runs_page_from_the_indexes(db, user, other_user):
     _bulk_runs(db, user.id_, 10_000)
     _bulk_runs(db, other_user.id_, 2_000)
     first, total = list_workflows(db, user.id_, status_in=ALIVE, size=20)
@@ -175,23 +174,17 @@ def test_ten_thousand_runs_page_fast(db, user, other_user):
         assert "ix_workflow_owner_status" in _explain(db, count)
         assert "Index Scan Backward using ix_workflow_owner_created" in _explain(db, page)
 
-    def timed(case):
-        db.expunge_all()
-        started = time.perf_counter()
-        items, total = list_workflows(db, user.id_, size=20, **case)
-        assert len(items) == 20 and total > 20
-        return time.perf_counter() - started
-
-    default = sorted(timed({"status_in": ALIVE}) for _ in range(15))
-    median = default[len(default) // 2]
-    assert median < 0.05, f"default page: median {median * 1000:.1f} ms (target p99 50 ms)"
+    # Every kind of page answers from the indexes above; how fast is make bench's "list" step
+    # (a timing asserted on a shared CI machine would be a flaky test, not a check).
     cases = [
+        {"status_in": ALIVE},
         {"status_in": ALIVE, "sort": "asc", "page": 40},
         {"status_in": ALIVE, "sort": "disk-desc"},
         {"status_in": ALIVE, "sort": "cpu-desc", "page": 3},
         {"search_name": "analysis4"},
         {"workflow_id_or_name": "analysis7"},
     ]
-    slowest = max(timed(case) for case in cases * 3)
-    # generous: this machine is shared with other builds; loading all rows would take seconds
-    assert slowest < 0.5, f"slowest page {slowest * 1000:.1f} ms"
+    for case in cases:
+        db.expunge_all()
+        items, total = list_workflows(db, user.id_, size=20, **case)
+        assert len(items) == 20 and total > 20, case

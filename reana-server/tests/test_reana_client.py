@@ -6,19 +6,17 @@ of that, a WSGI middleware checks every JSON response the live server sends.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from reana_testing.pytest_plugin import SHARED_DIR
+from reana_testing.reana_client_096 import ClientUnavailable, ensure_client_venv
 
 ROOT = Path(__file__).resolve().parents[2]
-CLIENT_VENV = Path(os.environ.get("REANA_CLIENT_096_VENV", ROOT / ".ci/venvs/reana-client-0.9.6"))
 DEMO = Path(os.environ.get("REANA_DEMOS", str(SHARED_DIR / "demos"))) / "reana-demo-helloworld"
 
 pytestmark = pytest.mark.slow
@@ -40,33 +38,13 @@ print(json.dumps(results))
 """
 
 
-def _install_client_venv() -> Path:
-    """Create the client's venv once (locked, cached); its old pins never touch .venv."""
-    CLIENT_VENV.parent.mkdir(parents=True, exist_ok=True)
-    marker = CLIENT_VENV / ".complete"
-    with open(CLIENT_VENV.parent / f"{CLIENT_VENV.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if marker.exists():
-            return CLIENT_VENV
-        shutil.rmtree(CLIENT_VENV, ignore_errors=True)
-        base = getattr(sys, "_base_executable", sys.executable)
-        subprocess.run([base, "-m", "venv", str(CLIENT_VENV)], check=True)
-        install = subprocess.run(
-            [str(CLIENT_VENV / "bin/python"), "-m", "pip", "install", "-q", "reana-client==0.9.6"],
-            capture_output=True,
-            text=True,
-        )
-        if install.returncode != 0:
-            shutil.rmtree(CLIENT_VENV, ignore_errors=True)
-            pytest.skip(f"reana-client 0.9.6 could not be installed: {install.stderr[-500:]}")
-        marker.touch()
-    return CLIENT_VENV
-
-
 @pytest.fixture(scope="session")
 def client_venv():
     """The venv holding reana-client 0.9.6."""
-    return _install_client_venv()
+    try:
+        return ensure_client_venv()
+    except ClientUnavailable as error:
+        pytest.skip(str(error))
 
 
 class ValidatingMiddleware:

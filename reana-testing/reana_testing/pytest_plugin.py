@@ -58,6 +58,8 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: an end-to-end test of several seconds")
     config.addinivalue_line("markers", "slurm: needs the real test Slurm (make slurm-up)")
     config.addinivalue_line("markers", "htcondor: needs the HTCondor double (make htcondor-up)")
+    config.addinivalue_line("markers", "exclusive: disturbs a service other tests use (restarts "
+                            "the broker): make test runs it after the parallel workers, alone")
 
 
 _released_databases: list[str] = []

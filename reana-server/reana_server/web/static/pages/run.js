@@ -166,13 +166,23 @@ export async function render(main, id) {
     selected = pick ? pick.id : "engine";
   }
 
+  // Live updates redraw the graph and the log list: a keyboard user keeps the focus on the same
+  // step (by its data attribute) instead of losing it to a node that was replaced.
+  function keepingFocus(box, attribute, redraw) {
+    const focused = box.contains(document.activeElement) ? document.activeElement.getAttribute(attribute) : null;
+    redraw();
+    if (focused === null) return;
+    const again = [...box.querySelectorAll(`[${attribute}]`)].find((node) => node.getAttribute(attribute) === focused);
+    if (again) again.focus();
+  }
+
   function drawLogList() {
     const entries = [{ id: "engine", job_name: "Engine log", status: run.status }, ...jobs];
-    clear(logList, entries.map((job) => h("button", {
-      type: "button", role: "option", "aria-selected": String(selected === job.id), class: "log-choice",
+    keepingFocus(logList, "data-log", () => clear(logList, entries.map((job) => h("button", {
+      type: "button", role: "option", "aria-selected": String(selected === job.id), class: "log-choice", "data-log": job.id,
       onclick: () => { selected = job.id; userChoseLog = true; drawLogList(); drawLog(true); },
     }, h("span", { class: `dot state-${job.status}`, "aria-hidden": "true" }), job.job_name || job.id.slice(0, 8),
-    job.id !== "engine" && h("span", { class: "muted" }, ` ${job.status} ${jobDuration(job)}`))));
+    job.id !== "engine" && h("span", { class: "muted" }, ` ${job.status} ${jobDuration(job)}`)))));
   }
 
   function drawLog(jump) {
@@ -185,7 +195,7 @@ export async function render(main, id) {
 
   function drawGraphBox() {
     const node = graph.nodes.find((item) => item.jobs.includes(selected));
-    clear(graphBox, drawGraph(graph, (picked) => {
+    keepingFocus(graphBox, "data-step", () => clear(graphBox, drawGraph(graph, (picked) => {
       if (picked.jobs.length) {
         selected = picked.jobs[picked.jobs.length - 1];
         userChoseLog = true;
@@ -194,7 +204,7 @@ export async function render(main, id) {
         drawGraphBox();
         document.getElementById("logs-title").scrollIntoView({ block: "start" });
       }
-    }, node && node.name));
+    }, node && node.name)));
   }
 
   function drawOverview() {
