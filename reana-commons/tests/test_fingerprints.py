@@ -84,11 +84,11 @@ def test_tree_state_refresh_relists_only_changed_folders(tmp_path, monkeypatch):
     (tmp_path / "d" / "a.txt").write_text("changed in place")  # d's time does not
     listed = []
     real_list = tree_state._list
-    monkeypatch.setattr(tree_state, "_list", lambda path, *a: listed.append(path)
-                        or real_list(path, *a))
+    monkeypatch.setattr(tree_state, "_list", lambda root_fd, relative, *a:
+                        listed.append(relative) or real_list(root_fd, relative, *a))
     second = tree_state.refresh(tmp_path, first)
     assert set(second.files) == {"d/a.txt", "e/b.txt", "e/new.txt"}
-    assert listed == [str(tmp_path / "e")]  # only the changed folder was read again
+    assert listed == ["e"]  # only the changed folder was read again
     assert second.files["d/a.txt"] == first.files["d/a.txt"]  # in place: not seen here
     assert tree_state.snapshot(tmp_path).files["d/a.txt"] != first.files["d/a.txt"]
     shutil.rmtree(tmp_path / "e")
@@ -108,3 +108,51 @@ def test_fine_grained_times_probe(tmp_path, monkeypatch):
     monkeypatch.setattr(tree_state.os, "fstat", lambda fd: os.stat_result(
         (*real_fstat(fd)[:8], 1, 1)))  # every mtime the same: a coarse clock
     assert tree_state.fine_grained_times(tmp_path) is False
+
+
+def test_digest_all_reuses_a_known_digest_only_in_the_same_state(tmp_path):
+    for name, text in (("a/x", "x"), ("b/y", "y"), ("a/z", "z")):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    os.mkfifo(tmp_path / "a" / "fifo")
+    (tmp_path / "b" / "link").symlink_to(tmp_path / "a" / "x")
+    with fingerprints.TreeReader(tmp_path) as reader:
+        first = reader.digest_all(["a/x", "b/y", "a/z", "a/fifo", "b/link", "b/../a/x",
+                                   "gone/f", "a/.."])
+    sha = {text: hashlib.sha256(text.encode()).hexdigest() for text in ("x", "y", "z", "zz")}
+    assert [(path, digest, size) for path, digest, size, _, _ in first] == [
+        ("a/x", sha["x"], 1), ("b/y", sha["y"], 1), ("a/z", sha["z"], 1)]
+    assert all(read_ns for *_, read_ns in first)  # all read
+    known = {path: (state, "remembered") for path, _, _, state, _ in first}
+    (tmp_path / "a" / "z").write_text("zz")  # a new state: read again
+    (tmp_path / "b" / "y").unlink()
+    with fingerprints.TreeReader(tmp_path) as reader:
+        again = reader.digest_all(["a/x", "a/z", "b/y"], known)
+    assert [(path, digest, bool(read_ns)) for path, digest, _, _, read_ns in again] == [
+        ("a/x", "remembered", False), ("a/z", sha["zz"], True)]
+
+
+def test_reading_a_file_leaves_its_access_time(tmp_path):
+    """What provenance reads is no access (and an access time written costs a journal entry)."""
+    path = tmp_path / "f"
+    path.write_text("x")
+    os.utime(path, ns=(10**9, path.stat().st_mtime_ns))  # older than mtime: relatime updates it
+    assert fingerprints.sha256_of(tmp_path, "f") == (hashlib.sha256(b"x").hexdigest(), 1)
+    assert path.stat().st_atime_ns == 10**9
+
+
+def test_files_not_owned_are_read_without_asking_for_no_access_time(tmp_path, monkeypatch):
+    (tmp_path / "f").write_text("x")
+    monkeypatch.setattr(fingerprints, "_noatime", os.O_NOATIME)
+    real_open, refused = os.open, []
+
+    def open_(name, flags, *args, **kwargs):
+        if flags & os.O_NOATIME:  # what the kernel answers a process not owning the file
+            refused.append(name)
+            raise PermissionError(1, "Operation not permitted")
+        return real_open(name, flags, *args, **kwargs)
+
+    monkeypatch.setattr(fingerprints.os, "open", open_)
+    for _ in range(2):
+        assert fingerprints.sha256_of(tmp_path, "f") == (hashlib.sha256(b"x").hexdigest(), 1)
+    assert refused == ["f"]  # asked once, then no more

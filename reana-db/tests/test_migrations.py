@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 import sqlalchemy as sa
 from reana_db import migrations
 from reana_db.models import Base
@@ -96,3 +97,29 @@ def test_services_starting_together_run_init_once(database_uri, reana_env):
     with engine.connect() as connection:
         assert connection.execute(sa.text("SELECT COUNT(*) FROM resource")).scalar() == 2
     engine.dispose()
+
+
+def _provenance_compression(uri: str) -> tuple[bool, dict]:
+    engine = sa.create_engine(uri, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            has_lz4 = connection.exec_driver_sql(
+                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings"
+                " WHERE name = 'default_toast_compression'").scalar()
+            return bool(has_lz4), dict(connection.exec_driver_sql(
+                "SELECT attname, attcompression FROM pg_attribute WHERE attrelid ="
+                " 'job_provenance'::regclass AND attname IN ('inputs', 'outputs')").all())
+    finally:
+        engine.dispose()
+
+
+def test_provenance_json_is_compressed_with_lz4_on_postgresql(database_uri, reana_env):
+    """Where the server has lz4 (pglz cost the server 4x the time on a job's digest lists)."""
+    if database_uri.startswith("sqlite"):
+        pytest.skip("SQLite has no compression setting")
+    migrations.upgrade(database_uri)
+    has_lz4, methods = _provenance_compression(database_uri)
+    assert methods == ({"inputs": "l", "outputs": "l"} if has_lz4
+                       else {"inputs": "", "outputs": ""})
+    migrations.downgrade(database_uri, "d8e9f0a1b2c3")
+    assert _provenance_compression(database_uri)[1] == {"inputs": "", "outputs": ""}

@@ -156,25 +156,21 @@ class ProvenanceRecorder:
     def _digests(self, paths, remembered: bool = True) -> list[dict]:
         """``[{"path", "sha256", "size"}]`` of ``paths``, from memory when unchanged (unless
         ``remembered`` is False: files just seen changed, whose digest cannot be known)."""
-        found = []
+        # read without the lock: a dict's get and update are atomic, and a digest is looked
+        # up only with the state it was taken in
         with fingerprints.TreeReader(self.workspace) as reader:
-            for path in sorted(set(paths)):
-                reuse = (lambda state, path=path: self._remembered(path, state)) \
-                    if remembered else None
-                result = reader.digest(path, reuse)
-                if result is None:
-                    continue
-                found.append({"path": path, "sha256": result.sha256, "size": result.size})
-                if result.hashed and (self._fine_times
-                                      or result.state[1] < result.read_ns - RACY_NS):
-                    with self._lock:
-                        self._known[path] = (result.state, result.sha256)
+            results = reader.digest_all(sorted(set(paths)),
+                                        self._known if remembered else None)
+        found, keep = [], {}
+        fine_times = self._fine_times
+        for path, sha256, size, state, read_ns in results:
+            found.append({"path": path, "sha256": sha256, "size": size})
+            if read_ns and (fine_times or state[1] < read_ns - RACY_NS):
+                keep[path] = (state, sha256)
+        if keep:
+            with self._lock:
+                self._known.update(keep)
         return found
-
-    def _remembered(self, path: str, state) -> str | None:
-        with self._lock:
-            known = self._known.get(path)
-        return known[1] if known is not None and known[0] == state else None
 
     def forget(self, job_id: str) -> None:
         with self._lock:
