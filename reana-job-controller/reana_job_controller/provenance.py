@@ -161,16 +161,14 @@ class ProvenanceRecorder:
         with fingerprints.TreeReader(self.workspace) as reader:
             results = reader.digest_all(sorted(set(paths)),
                                         self._known if remembered else None)
-        found, keep = [], {}
         fine_times = self._fine_times
-        for path, sha256, size, state, read_ns in results:
-            found.append({"path": path, "sha256": sha256, "size": size})
-            if read_ns and (fine_times or state[1] < read_ns - RACY_NS):
-                keep[path] = (state, sha256)
+        keep = {path: (state, sha256) for path, sha256, _size, state, read_ns in results
+                if read_ns and (fine_times or state[1] < read_ns - RACY_NS)}
         if keep:
             with self._lock:
                 self._known.update(keep)
-        return found
+        return [{"path": path, "sha256": sha256, "size": size}
+                for path, sha256, size, _state, _read_ns in results]
 
     def forget(self, job_id: str) -> None:
         with self._lock:

@@ -64,6 +64,46 @@ def test_an_end_seen_before_submit_returned_keeps_its_status(workflow, database_
     assert stored.finished_at is not None
 
 
+
+def test_a_provenance_row_reads_back_as_written(workflow, database_uri):
+    """The row goes in on a bare DBAPI connection: every column reads back through the ORM."""
+    import uuid
+    from datetime import datetime
+
+    import sqlalchemy as sa
+    from reana_db.enums import JobStatus
+    from reana_db.models import JobProvenance
+    from reana_job_controller.job_managers.base import JobRecord
+    from reana_job_controller.store import JobStore
+
+    store = JobStore(str(workflow.id_), database_uri)
+    job = JobRecord(id=str(uuid.uuid4()), workflow_uuid=str(workflow.id_),
+                    status=JobStatus.created, cmd="true", docker_img="img", job_name="s",
+                    compute_backend="local", spec={})
+    store.insert(job)
+    other = str(uuid.uuid4())
+    row = {
+        "job_id": uuid.UUID(job.id), "owner_id": workflow.owner_id, "job_name": "fit",
+        "image": "img", "image_digest": None, "command": "python fit.py données/x.csv",
+        "compute_backend": "local", "runtime": "host", "node": "n1",
+        "parameters": {"env_vars": {"A": "1"}}, "inputs": None,
+        "outputs": [{"path": "données/x.csv", "sha256": "0" * 64, "size": 3}],
+        "outputs_during": [{"path": "y", "sha256": "1" * 64, "size": 0, "jobs": [other]}],
+        "started_at": datetime(2026, 1, 2, 3, 4, 5, 6), "finished_at": datetime(2026, 1, 2, 3, 5),
+        "exit_code": 0, "status": JobStatus.finished, "cached": False,
+        "cached_from": uuid.UUID(other), "cache_key": "k" * 64, "overhead_ms": 4.25,
+    }
+    store.insert_provenance(row)
+    store.close()
+    engine = sa.create_engine(database_uri, poolclass=sa.pool.NullPool)
+    try:
+        with sa.orm.Session(engine) as session:
+            stored = session.get(JobProvenance, uuid.UUID(job.id))
+            assert {key: getattr(stored, key) for key in row} == row
+            assert stored.workflow_uuid == workflow.id_ and stored.created is not None
+    finally:
+        engine.dispose()
+
 PRELOAD_CHECK = """
 import sys
 import reana_job_controller

@@ -260,6 +260,8 @@ def _words(command: str) -> list[str]:
             words = command.split()
     else:  # no quoting: a regular expression splits as the shell would (20x faster)
         words = [word for word in _PLAIN_SPLIT.split(command) if word]
+    if "=" not in command:
+        return words
     found = []
     for word in words:
         found.append(word)
