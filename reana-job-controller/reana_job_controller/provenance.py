@@ -156,6 +156,8 @@ class ProvenanceRecorder:
     def _digests(self, paths, remembered: bool = True) -> list[dict]:
         """``[{"path", "sha256", "size"}]`` of ``paths``, from memory when unchanged (unless
         ``remembered`` is False: files just seen changed, whose digest cannot be known)."""
+        if not paths:
+            return []
         # read without the lock: a dict's get and update are atomic, and a digest is looked
         # up only with the state it was taken in
         with fingerprints.TreeReader(self.workspace) as reader:
