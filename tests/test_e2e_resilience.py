@@ -37,18 +37,18 @@ def platform(request, tmp_path_factory):
 def run_processes(platform, kind: str, started_within: float | None = None) -> dict[str, int]:
     """Run id → pid of the live ``engine`` or ``job_controller`` of each started run.
 
-    ``started_within``: only runs whose start completed (the job controller listens: its URL
-    is in the handle) less than that many seconds ago.
+    ``started_within``: only runs whose job controller began to listen (its URL file
+    written, after which the engine submits the first step) less than that many seconds ago.
     """
     found = {}
     for handle_file in (platform.home / "runs").glob("*/handle.json"):
         try:
             handle = json.loads(handle_file.read_text())
-            age = time.time() - handle_file.stat().st_mtime
-        except (OSError, ValueError):
-            continue
-        if started_within is not None and not (handle.get("job_controller_url")
-                                               and age < started_within):
+            if started_within is not None:
+                url_file = handle_file.parent / handle["job_controller_url_file"]
+                if time.time() - url_file.stat().st_mtime >= started_within:
+                    continue
+        except (OSError, ValueError, KeyError, TypeError):
             continue
         info = handle.get(kind) or {}
         if info.get("pid") and psutil.pid_exists(info["pid"]):
@@ -71,10 +71,11 @@ def wait_all_terminal(platform, run_ids, seconds=180):
 def kill_one(platform, kind: str, spare=(), started_within: float | None = None) -> str:
     """kill -9 the ``kind`` process of one running run (not in ``spare``); its run id.
 
-    A job controller killed while it starts is started again (a new attempt), and one killed
-    after the run's last step rightly lets the run finish: ``started_within`` picks a run
-    that has started (its first step, ``sleep 6``, submitted after that) but cannot be past
-    that step yet.
+    A job controller killed while it starts is started again (a new attempt), and a run whose
+    engine or job controller dies after its last step (the engine still exiting, its
+    ``finished`` not yet consumed) rightly finishes: ``started_within`` picks a run whose
+    job controller listens (its first step, ``sleep 6``, is sent after that) but that cannot
+    be past that step yet.
     """
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -100,7 +101,7 @@ def test_kill_scheduler_consumer_engine_and_job_controller(platform):
     old = platform.kill_service("consumer")
     platform.wait_service("consumer", old)
     # So do one run's engine and another run's job controller.
-    engine_run = kill_one(platform, "engine")
+    engine_run = kill_one(platform, "engine", started_within=4)
     jc_run = kill_one(platform, "job_controller", spare={engine_run}, started_within=4)
 
     statuses = wait_all_terminal(platform, runs)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from reana_testing.examples import HELLOWORLD_SPEC
 from reana_testing.pytest_plugin import SHARED_DIR, make_user
 
 REFERENCE = Path(os.environ.get("REANA_REFERENCE", str(SHARED_DIR / "reference" / "reana-0.9")))
@@ -24,34 +25,6 @@ REANA_SPEC_PATH = REFERENCE / "spec" / "reana_server.json"
 HELLOWORLD_DEMO = Path(os.environ.get("REANA_DEMOS", str(SHARED_DIR / "demos"))) / (
     "reana-demo-helloworld"
 )
-
-HELLOWORLD_SPEC = {
-    "version": "0.9.0",
-    "inputs": {
-        "files": ["code/helloworld.py", "data/names.txt"],
-        "parameters": {
-            "helloworld": "code/helloworld.py",
-            "inputfile": "data/names.txt",
-            "outputfile": "results/greetings.txt",
-            "sleeptime": 0,
-        },
-    },
-    "workflow": {
-        "type": "serial",
-        "specification": {
-            "steps": [
-                {
-                    "environment": "docker.io/library/python:3.10-bookworm",
-                    "commands": [
-                        'python "${helloworld}" --inputfile "${inputfile}" '
-                        '--outputfile "${outputfile}" --sleeptime ${sleeptime}'
-                    ],
-                }
-            ]
-        },
-    },
-    "outputs": {"files": ["results/greetings.txt"]},
-}
 
 # Modules whose logic does not depend on the database engine run on SQLite only
 # (the suite's time budget); the PostgreSQL variants are skipped with this reason.

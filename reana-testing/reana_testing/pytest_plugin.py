@@ -62,6 +62,22 @@ def pytest_configure(config):
                             "the broker): make test runs it after the parallel workers, alone")
 
 
+def pytest_collection_modifyitems(config, items):
+    """The platform-wide end-to-end modules (``tests/``) first, then the packages' modules
+    with slow tests, then the rest; each module's tests kept together.
+
+    ``make test``'s workers take modules in this order (``--dist loadfile``): the long ones
+    start at once and the short ones fill the gaps, instead of a long module starting last.
+    """
+    slow_modules = {item.path for item in items if item.get_closest_marker("slow")}
+    end_to_end = config.rootpath / "tests"
+
+    def rank(item) -> tuple[bool, bool]:
+        return item.path.parent != end_to_end, item.path not in slow_modules
+
+    items.sort(key=rank)  # stable: the order within a module (and among equals) is kept
+
+
 _released_databases: list[str] = []
 """Databases of this test session emptied for reuse (dropped when the session ends)."""
 

@@ -9,41 +9,13 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from reana_testing.examples import HELLOWORLD_SPEC
 from reana_testing.pytest_plugin import SHARED_DIR
 
 REFERENCE = Path(os.environ.get("REANA_REFERENCE", str(SHARED_DIR / "reference" / "reana-0.9")))
 RWC_SPEC_PATH = REFERENCE / "spec" / "reana_workflow_controller.json"
 # webargs' argument errors: REANA answers 400 on any operation without declaring it.
 UNDECLARED_BUT_REANA = {400}
-
-HELLOWORLD_SPEC = {
-    "version": "0.9.0",
-    "inputs": {
-        "files": ["code/helloworld.py", "data/names.txt"],
-        "parameters": {
-            "helloworld": "code/helloworld.py",
-            "inputfile": "data/names.txt",
-            "outputfile": "results/greetings.txt",
-            "sleeptime": 0,
-        },
-    },
-    "workflow": {
-        "type": "serial",
-        "specification": {
-            "steps": [
-                {
-                    "environment": "docker.io/library/python:3.10-bookworm",
-                    "commands": [
-                        "python \"${helloworld}\" --inputfile \"${inputfile}\" "
-                        "--outputfile \"${outputfile}\" --sleeptime ${sleeptime}"
-                    ],
-                }
-            ]
-        },
-    },
-    "outputs": {"files": ["results/greetings.txt"]},
-}
-
 
 def _nullable(schema):
     """Swagger 2.0's ``x-nullable`` as JSON schema (``type: [t, "null"]``)."""

@@ -59,6 +59,23 @@ def _check_token(ctx, _param, value, required=True):
     return value
 
 
+class OneOf(click.Option):
+    """An option required unless its ``partner`` is given (``--env``/``--file`` of
+    ``secrets-add``, ``--resource``/``--resources`` of ``quota-show``): REANA's message."""
+
+    def __init__(self, *args, partner: str, **kwargs):
+        self.partner = partner
+        super().__init__(*args, **kwargs)
+
+    def handle_parse_result(self, ctx, opts, args):
+        if self.name not in opts and self.partner not in opts:
+            fail(
+                f"At least one of the options: `{self.name}` or `{self.partner}` is required\n"
+                + ctx.get_help()
+            )
+        return super().handle_parse_result(ctx, opts, args)
+
+
 def access_token_option(func=None, *, required: bool = True):
     """``-t/--access-token`` (default REANA_ACCESS_TOKEN)."""
 

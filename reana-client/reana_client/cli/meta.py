@@ -9,6 +9,7 @@ import click
 
 from reana_client import __version__
 from reana_client.cli.common import (
+    OneOf,
     access_token_option,
     api,
     check_connection,
@@ -124,27 +125,11 @@ def _usage_line(resource: dict, unit: str) -> tuple[str, str | None]:
     return f"{usage[unit]} used", None
 
 
-class _OneOf(click.Option):
-    """An option required unless its partner is given (``--resource``/``--resources``)."""
-
-    def __init__(self, *args, partner: str, **kwargs):
-        self.partner = partner
-        super().__init__(*args, **kwargs)
-
-    def handle_parse_result(self, ctx, opts, args):
-        if self.name not in opts and self.partner not in opts:
-            fail(
-                f"At least one of the options: `{self.name}` or `{self.partner}` is required\n"
-                + ctx.get_help()
-            )
-        return super().handle_parse_result(ctx, opts, args)
-
-
 @click.command("quota-show")
 @click.option(
     "--resource",
     "resource",
-    cls=_OneOf,
+    cls=OneOf,
     partner="resources",
     help="Specify quota resource. e.g. cpu, disk.",
 )
@@ -152,7 +137,7 @@ class _OneOf(click.Option):
     "--resources",
     "resources",
     is_flag=True,
-    cls=_OneOf,
+    cls=OneOf,
     partner="resource",
     help="Print available resources",
 )

@@ -7,24 +7,8 @@ import os
 
 import click
 
-from reana_client.cli.common import access_token_option, api, check_connection, fail
+from reana_client.cli.common import OneOf, access_token_option, api, check_connection, fail
 from reana_client.output import message, print_table
-
-
-class _OneOf(click.Option):
-    """Required unless its partner option is given (``--env``/``--file``)."""
-
-    def __init__(self, *args, partner: str, **kwargs):
-        self.partner = partner
-        super().__init__(*args, **kwargs)
-
-    def handle_parse_result(self, ctx, opts, args):
-        if self.name not in opts and self.partner not in opts:
-            fail(
-                f"At least one of the options: `{self.name}` or `{self.partner}` is required\n"
-                + ctx.get_help()
-            )
-        return super().handle_parse_result(ctx, opts, args)
 
 
 def _encode(data: bytes) -> str:
@@ -35,14 +19,14 @@ def _encode(data: bytes) -> str:
 @click.option(
     "--env",
     multiple=True,
-    cls=_OneOf,
+    cls=OneOf,
     partner="file",
     help="Secrets to be uploaded from literal string, e.g. PASSWORD=password123",
 )
 @click.option(
     "--file",
     multiple=True,
-    cls=_OneOf,
+    cls=OneOf,
     partner="env",
     type=click.Path(exists=True, file_okay=True, dir_okay=False, readable=True),
     help="Secrets to be uploaded from file (the secret is named after the file).",
