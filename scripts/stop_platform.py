@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
+from reana_commons.processes import START_TOLERANCE, recorded_process
 
 HOME = Path(os.environ["REANA_HOME"]).resolve()
 PLATFORM_STOPPED = "platform-stopped"
@@ -43,13 +44,7 @@ def _recorded(info: dict | None) -> psutil.Process | None:
     """The process a record ``{pid, create_time}`` names, if it is still that process."""
     if not info or not info.get("pid"):
         return None
-    try:
-        process = psutil.Process(int(info["pid"]))
-        if abs(process.create_time() - float(info.get("create_time", 0))) > 0.05:
-            return None
-        return process
-    except (psutil.Error, ValueError, TypeError):
-        return None
+    return recorded_process(info["pid"], info.get("create_time", 0))
 
 
 def supervisord() -> psutil.Process | None:
@@ -101,7 +96,7 @@ def sessions() -> list[tuple[Path, dict, list[psutil.Process]]]:
             continue
         if _recorded(handle) is None and not handle.get("pgid"):
             continue
-        since = float(handle.get("create_time") or 0) - 1
+        since = float(handle.get("create_time") or 0) - START_TOLERANCE
         members = []
         for process in psutil.process_iter(["create_time"]):
             try:

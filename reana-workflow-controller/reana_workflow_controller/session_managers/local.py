@@ -33,6 +33,7 @@ from pathlib import Path
 
 import psutil
 from reana_commons.config import get_config
+from reana_commons.processes import START_TOLERANCE, recorded_process, start_time
 
 from reana_workflow_controller.session_managers.base import (
     SessionManager,
@@ -84,7 +85,7 @@ class LocalSessionManager(SessionManager):
             "workflow_id": str(request.workflow_id),
             "pid": pid,
             "pgid": os.getpgid(pid) if psutil.pid_exists(pid) else pid,
-            "create_time": _create_time(pid),
+            "create_time": start_time(pid),
             "socket_dir": str(socket_dir),
             "endpoint": f"unix:{socket_dir / SOCKET_NAME}",
             "base_url": request.base_url,
@@ -161,7 +162,7 @@ class LocalSessionManager(SessionManager):
     def is_alive(self, handle: dict | None) -> bool:
         if not handle or not handle.get("pid"):
             return False
-        process = _same_process(handle["pid"], handle.get("create_time"))
+        process = recorded_process(handle["pid"], handle.get("create_time"))
         try:
             return process is not None and process.status() != psutil.STATUS_ZOMBIE
         except psutil.Error:
@@ -185,24 +186,6 @@ def _launch(argv: list[str], env: dict, log: Path, cwd: Path) -> int:
                                   f"{started.stderr.strip()}") from None
 
 
-def _create_time(pid: int) -> float | None:
-    try:
-        return psutil.Process(pid).create_time()
-    except psutil.Error:
-        return None
-
-
-def _same_process(pid: int, create_time: float | None) -> psutil.Process | None:
-    """The process ``pid`` if it is still the one recorded (pids are reused)."""
-    try:
-        process = psutil.Process(pid)
-        if create_time is not None and abs(process.create_time() - create_time) > 0.01:
-            return None
-        return process
-    except psutil.Error:
-        return None
-
-
 def _group_members(handle: dict) -> list[psutil.Process]:
     """The live processes of the session's process group started since the session.
 
@@ -210,7 +193,7 @@ def _group_members(handle: dict) -> list[psutil.Process]:
     the start time guards against a recycled group id.
     """
     pgid = handle.get("pgid") or handle.get("pid")
-    since = (handle.get("create_time") or time.time()) - 1
+    since = (handle.get("create_time") or time.time()) - START_TOLERANCE
     members = []
     for process in psutil.process_iter(["create_time"]):
         try:

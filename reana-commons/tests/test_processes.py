@@ -1,0 +1,26 @@
+"""A recorded process is recognised by pid and start time, across the boot time's jitter."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from reana_commons.processes import record_of, recorded_process
+
+
+def test_the_recorded_process_is_recognised_across_a_one_second_clock_step():
+    record = record_of(os.getpid())
+    assert recorded_process(**record).pid == os.getpid()
+    # /proc/stat's boot time is a whole second that moves when the clock is adjusted: another
+    # process reading the same start time may get it one second off.
+    for step in (-1.0, 1.0):
+        assert recorded_process(record["pid"], record["create_time"] + step) is not None
+
+
+def test_another_process_with_the_pid_or_a_gone_one_is_not():
+    record = record_of(os.getpid())
+    assert recorded_process(record["pid"], record["create_time"] - 60) is None
+    child = subprocess.Popen(["true"])
+    child.wait()
+    assert recorded_process(child.pid, record["create_time"]) is None
+    assert record_of(child.pid)["create_time"] is None
