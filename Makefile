@@ -46,7 +46,7 @@ endif
 TEST_WORKERS ?= 3
 test: $(INSTALLED)
 	$(BIN)/python -m reana_testing.reana_client_096
-	$(BIN)/pytest -q -rs --durations=30 -n $(TEST_WORKERS) --dist loadfile -m "not exclusive"
+	$(BIN)/pytest -q -rs --durations=30 -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not exclusive"
 	$(BIN)/pytest -q -rs -m exclusive
 ifneq ($(strip $(ENGINE_VENVS)),)
 	$(ENGINES_VENV)/bin/pytest -q -rs $(addsuffix /tests,$(ENGINE_VENVS))

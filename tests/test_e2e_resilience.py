@@ -71,6 +71,10 @@ def wait_all_terminal(platform, run_ids, seconds=180):
 def kill_one(platform, kind: str, spare=(), started_within: float | None = None) -> str:
     """kill -9 the ``kind`` process of one running run (not in ``spare``); its run id.
 
+    The whole process group: a cold-started process is recorded by the ``bash`` that runs it
+    and writes its exit code (a group of its own); killing only that ``bash`` would leave the
+    engine itself running, as an orphan, until the reconciler notices.
+
     A job controller killed while it starts is started again (a new attempt), and a run whose
     engine or job controller dies after its last step (the engine still exiting, its
     ``finished`` not yet consumed) rightly finishes: ``started_within`` picks a run whose
@@ -83,7 +87,7 @@ def kill_one(platform, kind: str, spare=(), started_within: float | None = None)
             if run_id in spare:
                 continue
             try:
-                os.kill(pid, signal.SIGKILL)
+                os.killpg(pid, signal.SIGKILL)
                 return run_id
             except ProcessLookupError:
                 continue
