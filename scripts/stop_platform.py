@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
-from reana_commons.processes import START_TOLERANCE, recorded_process
+from reana_commons.processes import START_TOLERANCE, recorded
 
 HOME = Path(os.environ["REANA_HOME"]).resolve()
 PLATFORM_STOPPED = "platform-stopped"
@@ -44,7 +44,7 @@ def _recorded(info: dict | None) -> psutil.Process | None:
     """The process a record ``{pid, create_time}`` names, if it is still that process."""
     if not info or not info.get("pid"):
         return None
-    return recorded_process(info["pid"], info.get("create_time", 0))
+    return recorded(info, default_time=0)
 
 
 def supervisord() -> psutil.Process | None:

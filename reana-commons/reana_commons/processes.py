@@ -17,6 +17,18 @@ START_TOLERANCE = 1.5
 """Seconds two readings of one process's start time may differ by (the boot time's jitter)."""
 
 
+def start_ticks(pid: int) -> int | None:
+    """When process ``pid`` started, in clock ticks since boot (``/proc/<pid>/stat``'s
+    ``starttime``): fixed for the process's life, whatever the wall clock does (a virtual
+    machine's clock may be stepped by seconds under load). None when unknown."""
+    try:
+        with open(f"/proc/{int(pid)}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return int(fields[19])  # field 22; the fields after the command name start at 3
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def start_time(pid: int) -> float | None:
     """The start time of process ``pid`` (seconds since the epoch), None when it is gone."""
     try:
@@ -25,11 +37,14 @@ def start_time(pid: int) -> float | None:
         return None
 
 
-def recorded_process(pid, create_time=None) -> psutil.Process | None:
-    """The process ``pid`` if it is still the one recorded with ``create_time`` (any process
-    with that pid when no start time was recorded), else None."""
+def recorded_process(pid, create_time=None, ticks=None) -> psutil.Process | None:
+    """The process ``pid`` if it is still the one recorded with ``ticks`` (exactly) or, in a
+    record without them, ``create_time`` (any process with that pid when neither was
+    recorded), else None."""
     try:
         process = psutil.Process(int(pid))
+        if ticks is not None:
+            return process if start_ticks(process.pid) == int(ticks) else None
         if create_time is not None and \
                 abs(process.create_time() - float(create_time)) > START_TOLERANCE:
             return None
@@ -39,5 +54,14 @@ def recorded_process(pid, create_time=None) -> psutil.Process | None:
 
 
 def record_of(pid: int) -> dict:
-    """``{"pid", "create_time"}``: what :func:`recorded_process` recognises the process by."""
-    return {"pid": pid, "create_time": start_time(pid)}
+    """``{"pid", "create_time", "start_ticks"}``: what :func:`recorded_process` recognises the
+    process by (``create_time`` is also what people read)."""
+    return {"pid": pid, "create_time": start_time(pid), "start_ticks": start_ticks(pid)}
+
+
+def recorded(record: dict | None, default_time=None) -> psutil.Process | None:
+    """:func:`recorded_process` of a record made by :func:`record_of` (or an older one)."""
+    if not record or not record.get("pid"):
+        return None
+    return recorded_process(record["pid"], record.get("create_time", default_time),
+                            record.get("start_ticks"))

@@ -23,7 +23,7 @@ from pathlib import Path
 import psutil
 import requests
 from reana_commons.config import JOB_SECRETS_FOLDER, get_config, job_controller_dir
-from reana_commons.processes import recorded_process
+from reana_commons.processes import recorded
 from reana_commons.service_auth import TOKEN_VARIABLE, bearer, run_token
 from reana_commons.workflow_types import engine_executable
 from reana_db.models import Workflow
@@ -354,7 +354,7 @@ def _tail(path: Path, size: int = 2000) -> str:
 def _proc(info: dict | None) -> psutil.Process | None:
     if not info or not info.get("pid"):
         return None
-    return recorded_process(info["pid"], info.get("create_time", 0))
+    return recorded(info, default_time=0)
 
 
 def _process_alive(info: dict | None) -> bool:

@@ -17,8 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import psutil
 from reana_commons.config import get_config
+from reana_commons.processes import record_of
 
 _children: list[subprocess.Popen] = []
 
@@ -36,7 +36,7 @@ def exit_file_of(log_file: Path) -> Path:
 
 
 def spawn(argv: list[str], env: dict, log_file: Path, cwd: Path) -> dict:
-    """Start ``argv`` (console script + args) with extra ``env``; ``{pid, create_time}``.
+    """Start ``argv`` (console script + args) with extra ``env``; its process record.
 
     When the process ends by itself its exit code is written to :func:`exit_file_of`.
     """
@@ -66,7 +66,7 @@ def _spawn_cold(argv, env, log_file: Path, cwd: Path) -> dict:
             start_new_session=True,
         )
     _children.append(process)
-    return {"pid": process.pid, "create_time": psutil.Process(process.pid).create_time()}
+    return record_of(process.pid)
 
 
 def _spawn_from_zygote(argv, env, log_file: Path, cwd: Path) -> dict | None:

@@ -158,13 +158,11 @@ def _serve_one(listener: socket.socket) -> None:
         pid = os.fork()
         if pid == 0:
             _child(request, listener, conn)
-        import psutil
+        from reana_commons.processes import record_of
 
-        try:
-            created = psutil.Process(pid).create_time()
-        except psutil.NoSuchProcess:
-            created = 0.0
-        conn.sendall(json.dumps({"pid": pid, "create_time": created}).encode() + b"\n")
+        record = record_of(pid)
+        record["create_time"] = record["create_time"] or 0.0
+        conn.sendall(json.dumps(record).encode() + b"\n")
 
 
 def _reap(_signum=None, _frame=None) -> None:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import psutil
 from reana_commons.config import get_config
-from reana_commons.processes import START_TOLERANCE, recorded_process, start_time
+from reana_commons.processes import START_TOLERANCE, recorded, start_ticks, start_time
 
 from reana_workflow_controller.session_managers.base import (
     SessionManager,
@@ -86,6 +86,7 @@ class LocalSessionManager(SessionManager):
             "pid": pid,
             "pgid": os.getpgid(pid) if psutil.pid_exists(pid) else pid,
             "create_time": start_time(pid),
+            "start_ticks": start_ticks(pid),
             "socket_dir": str(socket_dir),
             "endpoint": f"unix:{socket_dir / SOCKET_NAME}",
             "base_url": request.base_url,
@@ -162,7 +163,7 @@ class LocalSessionManager(SessionManager):
     def is_alive(self, handle: dict | None) -> bool:
         if not handle or not handle.get("pid"):
             return False
-        process = recorded_process(handle["pid"], handle.get("create_time"))
+        process = recorded(handle)
         try:
             return process is not None and process.status() != psutil.STATUS_ZOMBIE
         except psutil.Error:
