@@ -40,13 +40,6 @@ SUPERVISOR_GRACE = 30.0
 RUN_GRACE = 3.0
 
 
-def _recorded(info: dict | None) -> psutil.Process | None:
-    """The process a record ``{pid, create_time}`` names, if it is still that process."""
-    if not info or not info.get("pid"):
-        return None
-    return recorded(info, default_time=0)
-
-
 def supervisord() -> psutil.Process | None:
     """This home's supervisord, when its pid file names one that runs this home's config."""
     try:
@@ -80,7 +73,7 @@ def runs() -> dict[str, tuple[Path, list[psutil.Process]]]:
             handle = json.loads(handle_file.read_text())
         except (OSError, ValueError):
             continue
-        alive = [p for key in ("engine", "job_controller") if (p := _recorded(handle.get(key)))]
+        alive = [p for key in ("engine", "job_controller") if (p := recorded(handle.get(key)))]
         if handle.get("workflow_uuid"):
             found[str(handle["workflow_uuid"])] = (handle_file.parent, alive)
     return found
@@ -94,7 +87,7 @@ def sessions() -> list[tuple[Path, dict, list[psutil.Process]]]:
             handle = json.loads(handle_file.read_text())
         except (OSError, ValueError):
             continue
-        if _recorded(handle) is None and not handle.get("pgid"):
+        if recorded(handle) is None and not handle.get("pgid"):
             continue
         since = float(handle.get("create_time") or 0) - START_TOLERANCE
         members = []

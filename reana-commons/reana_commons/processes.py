@@ -1,12 +1,12 @@
-"""Recognising a recorded process again: its pid and its start time.
+"""Recognising a recorded process again: its pid and its start.
 
-A pid alone may have been reused by another process; the start time tells the recorded process
-from a newcomer. psutil gives a process's start as seconds since the epoch: its start in clock
-ticks since boot (fixed) plus the boot time that ``/proc/stat`` reports, a whole second that
-moves by one when the wall clock is adjusted (NTP, a virtual machine's clock sync). Two readings
-of the same process, by two processes or a second apart, may therefore differ by a second: a
-record matches within :data:`START_TOLERANCE`. A pid is not handed out again that soon (the
-kernel allocates pids in increasing order up to ``pid_max`` before wrapping around).
+A pid alone may have been reused by another process; the start tells the recorded process from a
+newcomer. A record (:func:`record_of`) keeps the start in clock ticks since boot
+(``/proc/<pid>/stat``), which no clock adjustment moves, and compares it exactly. psutil's
+``create_time`` (kept for people to read) adds ``/proc/stat``'s boot time, a whole second derived
+from the wall clock that moves when the clock is adjusted or stepped (a virtual machine under
+load); a record that has only it (written by an older version) matches within
+:data:`START_TOLERANCE`. A record of a process already gone when it was made matches nothing.
 """
 
 from __future__ import annotations
@@ -38,15 +38,16 @@ def start_time(pid: int) -> float | None:
 
 
 def recorded_process(pid, create_time=None, ticks=None) -> psutil.Process | None:
-    """The process ``pid`` if it is still the one recorded with ``ticks`` (exactly) or, in a
-    record without them, ``create_time`` (any process with that pid when neither was
-    recorded), else None."""
+    """The process ``pid`` if it is still the one started at ``ticks`` (exactly) or, without
+    them, at ``create_time`` (within :data:`START_TOLERANCE`); None otherwise, and when
+    neither is known."""
+    if ticks is None and create_time is None:
+        return None
     try:
         process = psutil.Process(int(pid))
         if ticks is not None:
             return process if start_ticks(process.pid) == int(ticks) else None
-        if create_time is not None and \
-                abs(process.create_time() - float(create_time)) > START_TOLERANCE:
+        if abs(process.create_time() - float(create_time)) > START_TOLERANCE:
             return None
         return process
     except (psutil.Error, ValueError, TypeError):
@@ -54,14 +55,14 @@ def recorded_process(pid, create_time=None, ticks=None) -> psutil.Process | None
 
 
 def record_of(pid: int) -> dict:
-    """``{"pid", "create_time", "start_ticks"}``: what :func:`recorded_process` recognises the
-    process by (``create_time`` is also what people read)."""
+    """``{"pid", "create_time", "start_ticks"}``: what :func:`recorded` recognises the process
+    by (``create_time`` is also what people read)."""
     return {"pid": pid, "create_time": start_time(pid), "start_ticks": start_ticks(pid)}
 
 
-def recorded(record: dict | None, default_time=None) -> psutil.Process | None:
-    """:func:`recorded_process` of a record made by :func:`record_of` (or an older one)."""
+def recorded(record: dict | None) -> psutil.Process | None:
+    """The live process a record of :func:`record_of` (or an older one) names, or None."""
     if not record or not record.get("pid"):
         return None
-    return recorded_process(record["pid"], record.get("create_time", default_time),
+    return recorded_process(record["pid"], record.get("create_time"),
                             record.get("start_ticks"))

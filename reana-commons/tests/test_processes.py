@@ -23,7 +23,9 @@ def test_another_process_with_the_pid_or_a_gone_one_is_not():
     child = subprocess.Popen(["true"])
     child.wait()
     assert recorded_process(child.pid, record["create_time"]) is None
-    assert record_of(child.pid)["create_time"] is None
+    gone = record_of(child.pid)
+    assert gone["create_time"] is None and gone["start_ticks"] is None
+    assert recorded(gone) is None  # a record of a gone process names no later one
 
 
 def test_start_ticks_decide_when_recorded_whatever_the_wall_clock_did():

@@ -352,9 +352,7 @@ def _tail(path: Path, size: int = 2000) -> str:
 
 
 def _proc(info: dict | None) -> psutil.Process | None:
-    if not info or not info.get("pid"):
-        return None
-    return recorded(info, default_time=0)
+    return recorded(info)
 
 
 def _process_alive(info: dict | None) -> bool:

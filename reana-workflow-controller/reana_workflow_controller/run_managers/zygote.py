@@ -160,9 +160,7 @@ def _serve_one(listener: socket.socket) -> None:
             _child(request, listener, conn)
         from reana_commons.processes import record_of
 
-        record = record_of(pid)
-        record["create_time"] = record["create_time"] or 0.0
-        conn.sendall(json.dumps(record).encode() + b"\n")
+        conn.sendall(json.dumps(record_of(pid)).encode() + b"\n")
 
 
 def _reap(_signum=None, _frame=None) -> None:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import psutil
 from reana_commons.config import get_config
-from reana_commons.processes import START_TOLERANCE, recorded, start_ticks, start_time
+from reana_commons.processes import START_TOLERANCE, record_of, recorded
 
 from reana_workflow_controller.session_managers.base import (
     SessionManager,
@@ -83,10 +83,8 @@ class LocalSessionManager(SessionManager):
         handle = {
             "session_id": str(request.session_id),
             "workflow_id": str(request.workflow_id),
-            "pid": pid,
+            **record_of(pid),
             "pgid": os.getpgid(pid) if psutil.pid_exists(pid) else pid,
-            "create_time": start_time(pid),
-            "start_ticks": start_ticks(pid),
             "socket_dir": str(socket_dir),
             "endpoint": f"unix:{socket_dir / SOCKET_NAME}",
             "base_url": request.base_url,
